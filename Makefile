@@ -1,0 +1,59 @@
+# Every target bootstraps what it needs: a fresh machine needs only python3 (3.11+) and Node.js.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint typecheck synth bench smoke lock clean
+
+help:
+	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
+	@echo "make test       set everything up and run the whole test suite"
+	@echo "make test-fast  unit and integration tests only"
+	@echo "make lint       ruff (lint and format check) and mypy"
+	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
+	@echo "make bench      benchmark the hot paths and write docs/benchmarks.md"
+	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
+
+$(STAMP): requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m local
+
+test: $(STAMP) node_modules/.installed
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+synth: $(STAMP) node_modules/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+smoke: $(STAMP)
+	$(BIN)/python -m local.smoke $${BASE_URL:-http://127.0.0.1:3000}
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/layer.in -o requirements/layer.txt
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 pyproject.toml --all-extras -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

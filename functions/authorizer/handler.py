@@ -1,0 +1,40 @@
+"""API Gateway REQUEST authorizer. Fails closed: anything but a verified, unrevoked token is
+`Unauthorized` (401); a route the caller's type and role may not use is left out of the policy
+(403 from the gateway)."""
+
+from typing import Any
+
+from shared.authorizer import authorize
+from shared.errors import ConfigurationError, InvalidAccessToken, ServiceUnavailable
+from shared.observability import audit, logger
+from shared.services import get_services
+from shared.settings import get_settings
+
+get_settings()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    headers = event.get("headers") or {}
+    authorization = next((str(v) for k, v in headers.items() if str(k).lower() == "authorization"), "")
+    request_context = event.get("requestContext") or {}
+    try:
+        claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
+    except InvalidAccessToken as error:
+        _deny(error.reason, request_context)
+        raise Exception("Unauthorized") from None  # noqa: TRY002 - the exact text API Gateway expects
+    except (ServiceUnavailable, ConfigurationError, ValueError, KeyError, TypeError) as error:
+        _deny(f"undecidable: {type(error).__name__}", request_context)
+        raise Exception("Unauthorized") from None  # noqa: TRY002
+    return policy
+
+
+def _deny(reason: str, request_context: dict[str, Any]) -> None:
+    identity = request_context.get("identity") or {}
+    audit(
+        "authorizer_deny",
+        "denied",
+        source_ip=str(identity.get("sourceIp") or ""),
+        user_agent=str(identity.get("userAgent") or ""),
+        request_id=str(request_context.get("requestId") or ""),
+        reason=reason,
+    )

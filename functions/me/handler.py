@@ -1,0 +1,26 @@
+"""GET /auth/me: the caller's identity, as the authorizer verified it."""
+
+from typing import Any
+
+from shared.endpoint import caller_of, http_endpoint
+from shared.http import Request, response
+from shared.services import Services
+from shared.settings import get_settings
+
+get_settings()
+
+
+def me_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    caller = caller_of(request)
+    body = {
+        "id": caller.sub,
+        "email": caller.email,
+        "name": caller.name,
+        "role": caller.role,
+        "type": caller.user_type,
+        "session_id": caller.sid,
+    }
+    return response(200, body, request, services.settings)
+
+
+handler = http_endpoint(me_endpoint)

@@ -1,0 +1,33 @@
+"""POST /auth/refresh"""
+
+from typing import Any
+
+from shared.endpoint import client_of, http_endpoint, token_response
+from shared.errors import InvalidRefreshToken
+from shared.http import Request, json_body
+from shared.services import Services
+from shared.sessions import refresh
+from shared.settings import get_settings
+
+get_settings()
+
+
+def presented_token(request: Request, services: Services) -> str:
+    """From the body, or (only with the cookie-mode header, which cross-site forms cannot send)
+    from the refresh cookie."""
+    body = json_body(request, optional=True)
+    token = body.get("refresh_token")
+    if token is None and request.wants_cookie:
+        token = request.cookie(services.settings.refresh_cookie_name)
+    if not isinstance(token, str) or not token or len(token) > 256:
+        raise InvalidRefreshToken("missing or malformed")
+    return token
+
+
+def refresh_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    grant = refresh(services, presented_token(request, services), client_of(request))
+    body = {"access_token": grant.access_token, "token_type": "Bearer", "expires_in": grant.expires_in}
+    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)
+
+
+handler = http_endpoint(refresh_endpoint)

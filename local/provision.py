@@ -1,0 +1,97 @@
+"""Create the service's AWS resources in whatever endpoint boto3 points at (moto, in process or as a
+server): the tables from infra/definitions.py, the KMS signing key, the secrets. Returns the
+environment the functions read their settings from."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+import boto3
+
+from infra.definitions import KMS_KEY_SPEC, TABLES, create_table_arguments
+from shared.passwords import hash_password
+from shared.store import User, UserStore
+
+DEMO_USERS = (
+    ("admin@dealership.example", "Avery Admin", "admin", "admin"),
+    ("staff@dealership.example", "Sam Staff", "sales", "staff"),
+)
+
+
+def provision(
+    *,
+    prefix: str = "jwt-auth-local",
+    algorithm: str = "RS256",
+    issuer: str = "http://127.0.0.1:3000",
+    audience: str = "jwt-auth-local",
+    allowed_origins: str = "",
+    overrides: dict[str, str] | None = None,
+) -> dict[str, str]:
+    dynamodb = boto3.client("dynamodb")
+    env: dict[str, str] = {
+        "ISSUER": issuer,
+        "AUDIENCE": audience,
+        "SIGNING_ALGORITHM": algorithm,
+        "ALLOWED_ORIGINS": allowed_origins,
+    }
+    for table in TABLES:
+        name = f"{prefix}-{table.logical_name.lower()}"
+        dynamodb.create_table(**create_table_arguments(table, name))
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+        )
+        env[table.setting] = name
+
+    secretsmanager = boto3.client("secretsmanager")
+    env["REFRESH_KEY_SECRET_ARN"] = secretsmanager.create_secret(
+        Name=f"{prefix}-refresh-derivation-key", SecretString=secrets.token_urlsafe(48)
+    )["ARN"]
+    if algorithm == "HS256":
+        env["HS256_SECRET_ARN"] = secretsmanager.create_secret(
+            Name=f"{prefix}-hs256-signing-secret", SecretString=secrets.token_urlsafe(48)
+        )["ARN"]
+    else:
+        env["SIGNING_KEY_IDS"] = create_signing_key(algorithm)
+    env.update(overrides or {})
+    return env
+
+
+def create_signing_key(algorithm: str) -> str:
+    key = boto3.client("kms").create_key(
+        KeySpec=KMS_KEY_SPEC[algorithm], KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
+    )
+    key_id: str = key["KeyMetadata"]["KeyId"]
+    return key_id
+
+
+def create_user(
+    store: UserStore, email: str, password: str, *, name: str, role: str, user_type: str, disabled: bool = False
+) -> User:
+    from shared.store import now_ms
+
+    user = User(
+        user_id=str(uuid.uuid4()),
+        email=email,
+        name=name,
+        role=role,
+        user_type=user_type,
+        password_hash=hash_password(password),
+        disabled=disabled,
+        created_at=now_ms(),
+    )
+    if not store.create(user):
+        raise ValueError(f"a {user_type} user with email {email} already exists")
+    return user
+
+
+def seed_demo_users(store: UserStore, password: str) -> list[User]:
+    return [
+        create_user(store, email, password, name=name, role=role, user_type=user_type)
+        for email, name, role, user_type in DEMO_USERS
+    ]
+
+
+def describe(env: dict[str, str]) -> dict[str, Any]:
+    return {key: value for key, value in env.items() if not key.endswith("_ARN")}

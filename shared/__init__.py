@@ -1,0 +1,1 @@
+"""The package every Lambda function ships with: settings, tokens, sessions, data access, HTTP helpers."""

@@ -1,0 +1,31 @@
+"""boto3 clients, created once per container and reused.
+
+Timeouts sit well under the Lambda timeouts (authorizer 5 s, others 10 s); retries are bounded
+and use botocore's standard mode (exponential backoff with full jitter). AWS_ENDPOINT_URL, which
+botocore honours itself, points them at the local moto server when running locally.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+CLIENT_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"max_attempts": 3, "mode": "standard"},
+    tcp_keepalive=True,
+)
+
+
+@functools.cache
+def client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints or mocks call this)."""
+    client.cache_clear()

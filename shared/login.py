@@ -1,0 +1,110 @@
+"""Login: the same work and the same answer for every kind of failure.
+
+Unknown email, wrong password, wrong user type and disabled account all do one strongly
+consistent read, one password-hash verification and one failure-counter write, then raise the
+same InvalidCredentials. The counter is kept per normalised email and user type whether or not
+the account exists, so a lockout (429) reveals nothing either; a locked account's password is not
+checked.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+
+from shared import passwords
+from shared.errors import InvalidCredentials, TooManyAttempts
+from shared.observability import audit
+from shared.services import Services
+from shared.sessions import Client, TokenGrant, start_session
+from shared.settings import Settings
+from shared.store import LoginFailures, now_ms
+from shared.tokens import ClaimsTooLarge, Identity, check_identity
+
+USER_TYPES = ("admin", "staff")
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    email: str
+    password: str
+    user_type: str
+
+
+def normalise_email(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def lockout_remaining(failures: LoginFailures, at_ms: int, settings: Settings) -> int:
+    """Seconds until the next attempt is allowed: exponential in failures past the threshold,
+    bounded by the maximum; 0 when not locked."""
+    if failures.failures < settings.lockout_threshold:
+        return 0
+    if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1000:
+        return 0
+    exponent = min(failures.failures - settings.lockout_threshold, 20)
+    lock_seconds = min(settings.lockout_base_seconds * 2**exponent, settings.lockout_max_seconds)
+    remaining_ms = failures.last_failure_ms + lock_seconds * 1000 - at_ms
+    return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
+
+
+def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant:
+    settings = services.settings
+    email = normalise_email(request.email)
+    passwords.dummy_verify("")  # the dummy hash exists before any request can be timed
+    user, failures = services.users.login_state(request.user_type, email)
+    at = now_ms()
+
+    retry_after = lockout_remaining(failures, at, settings)
+    if retry_after:
+        _audit("login_lockout", "blocked", client, user.user_id if user else "", "locked")
+        raise TooManyAttempts(retry_after)
+
+    if user is None:
+        passwords.dummy_verify(request.password)
+        reason = "unknown_user"
+    elif not passwords.verify_password(user.password_hash, request.password):
+        reason = "wrong_password"
+    elif user.disabled:
+        reason = "disabled"
+    else:
+        reason = ""
+    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type) if user else None
+    if identity is not None and not reason:
+        try:
+            check_identity(identity)
+        except ClaimsTooLarge:
+            reason = "claims_too_large"
+
+    if reason or user is None or identity is None:
+        services.users.record_failure(request.user_type, email, at, settings.lockout_window_seconds)
+        _audit("login", "failure", client, user.user_id if user else "", reason)
+        raise InvalidCredentials(reason)
+
+    if passwords.needs_rehash(user.password_hash):
+        services.users.update_password_hash(user, user.password_hash, passwords.hash_password(request.password))
+    reset = services.users.reset_failures_operation(request.user_type, email)
+    grant = start_session(services, identity, client, extra=[reset])
+    audit(
+        "login",
+        "success",
+        user_id=user.user_id,
+        session_id=grant.claims.sid,
+        source_ip=client.source_ip,
+        user_agent=client.user_agent,
+        request_id=client.request_id,
+    )
+    return grant
+
+
+def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str) -> None:
+    audit(
+        event,
+        outcome,
+        user_id=user_id,
+        source_ip=client.source_ip,
+        user_agent=client.user_agent,
+        request_id=client.request_id,
+        reason=reason,
+    )

@@ -1,0 +1,59 @@
+"""What the domain logic needs, built once per container and reused across invocations."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from shared import aws
+from shared.routes import RouteTable, load_route_table
+from shared.settings import Settings, get_settings
+from shared.signing import KeySet, key_set, refresh_derivation_key
+from shared.store import DenylistStore, SessionStore, UserStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    users: UserStore
+    sessions: SessionStore
+    denylist: DenylistStore
+
+    @property
+    def keys(self) -> KeySet:
+        return key_set(self.settings)
+
+    @property
+    def refresh_key(self) -> bytes:
+        return refresh_derivation_key(self.settings)
+
+    @property
+    def routes(self) -> RouteTable:
+        return load_route_table(self.settings.routes_file)
+
+
+def build_services(settings: Settings, dynamodb: Any = None) -> Services:
+    dynamodb = dynamodb or aws.client("dynamodb")
+    return Services(
+        settings=settings,
+        users=UserStore(settings, dynamodb),
+        sessions=SessionStore(settings, dynamodb),
+        denylist=DenylistStore(settings, dynamodb),
+    )
+
+
+@functools.cache
+def get_services() -> Services:
+    return build_services(get_settings())
+
+
+def reset() -> None:
+    """Forget everything built from the environment (tests switch environments)."""
+    from shared import signing
+
+    get_services.cache_clear()
+    get_settings.cache_clear()
+    load_route_table.cache_clear()
+    aws.reset_clients()
+    signing.forget_keys()

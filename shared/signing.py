@@ -1,0 +1,199 @@
+"""Signing keys: KMS RS256 (default) or ES256, or HS256 from a Secrets Manager secret.
+
+The private key of an asymmetric KMS key never leaves KMS: tokens are signed with kms:Sign,
+MessageType RAW. Public keys are fetched once per container from the configured key list and
+published as a JWKS; `kid` is each key's RFC 7638 thumbprint (never a KMS ARN, which would
+reveal the account). Verification looks keys up in this static set only.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from shared import aws
+from shared.errors import ConfigurationError, ServiceUnavailable
+from shared.settings import Settings
+
+KMS_SIGNING_ALGORITHM = {"RS256": "RSASSA_PKCS1_V1_5_SHA_256", "ES256": "ECDSA_SHA_256"}
+KMS_RAW_MESSAGE_LIMIT = 4096
+MIN_HS256_SECRET_BYTES = 32
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _int_b64(number: int, length: int | None = None) -> str:
+    size = length or max(1, (number.bit_length() + 7) // 8)
+    return b64url(number.to_bytes(size, "big"))
+
+
+def public_jwk(public_key: Any) -> dict[str, str]:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        numbers = public_key.public_numbers()
+        return {"kty": "RSA", "n": _int_b64(numbers.n), "e": _int_b64(numbers.e)}
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1):
+        point = public_key.public_numbers()
+        return {"kty": "EC", "crv": "P-256", "x": _int_b64(point.x, 32), "y": _int_b64(point.y, 32)}
+    raise ConfigurationError("signing keys must be RSA or EC P-256")
+
+
+def thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638: SHA-256 of the required members, sorted, no white space."""
+    required = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "oct": ("k", "kty")}[jwk["kty"]]
+    canonical = json.dumps({name: jwk[name] for name in required}, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    kid: str
+    algorithm: str
+    key: Any  # a cryptography public key, or the HS256 secret bytes
+    jwk: dict[str, str] | None  # published in the JWKS (None for a symmetric secret)
+
+
+class Signer:
+    """Signs JWS signing input with the active key."""
+
+    def __init__(self, kid: str, algorithm: str, sign: Any) -> None:
+        self.kid = kid
+        self.algorithm = algorithm
+        self._sign = sign
+
+    def sign(self, message: bytes) -> bytes:
+        if len(message) > KMS_RAW_MESSAGE_LIMIT:
+            raise ValueError("signing input exceeds 4096 bytes")
+        signature: bytes = self._sign(message)
+        return signature
+
+
+@dataclass(frozen=True)
+class KeySet:
+    signer: Signer
+    keys: dict[str, VerificationKey]
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        published = []
+        for key in self.keys.values():
+            if key.jwk is not None:
+                published.append({**key.jwk, "kid": key.kid, "alg": key.algorithm, "use": "sig"})
+        return {"keys": published}
+
+
+def _kms_signer(kms: Any, key_id: str, algorithm: str, kid: str) -> Signer:
+    kms_algorithm = KMS_SIGNING_ALGORITHM[algorithm]
+
+    def sign(message: bytes) -> bytes:
+        try:
+            response = kms.sign(
+                KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm=kms_algorithm
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable("KMS") from error
+        signature: bytes = response["Signature"]
+        if algorithm == "ES256":
+            r, s = decode_dss_signature(signature)
+            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return signature
+
+    return Signer(kid, algorithm, sign)
+
+
+def _load_kms_keys(settings: Settings) -> KeySet:
+    kms = aws.client("kms")
+    keys: dict[str, VerificationKey] = {}
+    signer: Signer | None = None
+    for key_id in settings.signing_key_ids:
+        try:
+            response = kms.get_public_key(KeyId=key_id)
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable("KMS") from error
+        public_key = load_der_public_key(response["PublicKey"])
+        jwk = public_jwk(public_key)
+        expected_kty = "RSA" if settings.signing_algorithm == "RS256" else "EC"
+        if jwk["kty"] != expected_kty:
+            raise ConfigurationError(
+                f"SIGNING_KEY_IDS: key {key_id} is {jwk['kty']}, but SIGNING_ALGORITHM is "
+                f"{settings.signing_algorithm}"
+            )
+        kid = thumbprint(jwk)
+        keys[kid] = VerificationKey(kid, settings.signing_algorithm, public_key, jwk)
+        if signer is None:
+            signer = _kms_signer(kms, key_id, settings.signing_algorithm, kid)
+    assert signer is not None
+    return KeySet(signer, keys)
+
+
+def _load_hs256_key(settings: Settings) -> KeySet:
+    secret = read_secret(settings.hs256_secret_arn).encode("utf-8")
+    if len(secret) < MIN_HS256_SECRET_BYTES:
+        raise ConfigurationError(
+            f"HS256_SECRET_ARN: the secret must be at least {MIN_HS256_SECRET_BYTES} bytes"
+        )
+    kid = thumbprint({"kty": "oct", "k": b64url(secret)})
+    signer = Signer(kid, "HS256", lambda message: hmac.new(secret, message, hashlib.sha256).digest())
+    return KeySet(signer, {kid: VerificationKey(kid, "HS256", secret, None)})
+
+
+def read_secret(secret_id: str) -> str:
+    try:
+        response = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            raise ConfigurationError(f"secret {secret_id} does not exist") from None
+        raise ServiceUnavailable("Secrets Manager") from error
+    except BotoCoreError as error:
+        raise ServiceUnavailable("Secrets Manager") from error
+    value = response.get("SecretString")
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"secret {secret_id} has no string value")
+    return value
+
+
+_lock = threading.Lock()
+_loaded: dict[Settings, KeySet] = {}
+
+
+def key_set(settings: Settings) -> KeySet:
+    """The keys, loaded once per container on first use (not at import: SnapStart-safe)."""
+    found = _loaded.get(settings)
+    if found is not None:
+        return found
+    with _lock:
+        if settings not in _loaded:
+            loader = _load_hs256_key if settings.signing_algorithm == "HS256" else _load_kms_keys
+            _loaded[settings] = loader(settings)
+        return _loaded[settings]
+
+
+@functools.cache
+def _refresh_derivation_key(secret_id: str) -> bytes:
+    secret = read_secret(secret_id).encode("utf-8")
+    if len(secret) < MIN_HS256_SECRET_BYTES:
+        raise ConfigurationError("REFRESH_KEY_SECRET_ARN: the secret must be at least 32 bytes")
+    return secret
+
+
+def refresh_derivation_key(settings: Settings) -> bytes:
+    return _refresh_derivation_key(settings.refresh_key_secret_arn)
+
+
+def forget_keys() -> None:
+    """Drop cached keys (tests, and key rotation in a long-lived local process)."""
+    with _lock:
+        _loaded.clear()
+    _refresh_derivation_key.cache_clear()

@@ -1,0 +1,76 @@
+"""Fixtures: a fresh moto account per test with the service provisioned and two users seeded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.client
+import pytest
+from moto import mock_aws
+
+from local.provision import create_user, provision
+from shared import services as services_module
+from shared.services import Services, get_services
+from shared.store import User
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Accounts:
+    admin: User
+    staff: User
+    password: str = PASSWORD
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    services_module.reset()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    algorithm = getattr(request, "param", "RS256")
+    with mock_aws():
+        services_module.reset()
+        env = provision(algorithm=algorithm, issuer="https://auth.test.example", audience="jwt-auth-tests",
+                        allowed_origins="https://app.example.com")
+        _install(monkeypatch, env)
+        yield env
+    services_module.reset()
+
+
+@pytest.fixture
+def services(aws_env: dict[str, str]) -> Services:
+    return get_services()
+
+
+@pytest.fixture
+def accounts(services: Services) -> Accounts:
+    admin = create_user(services.users, "admin@dealership.example", PASSWORD, name="Avery Admin",
+                        role="admin", user_type="admin")
+    staff = create_user(services.users, "staff@dealership.example", PASSWORD, name="Sam Staff",
+                        role="sales", user_type="staff")
+    return Accounts(admin=admin, staff=staff)
+
+
+@pytest.fixture
+def serialised_moto() -> Iterator[None]:
+    """moto's in-process backend is not thread-safe (a cancelled transaction restores a copy of
+    the whole table): concurrent tests serialise every AWS call, as the local API does."""
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def locked(self: Any, operation: str, params: Any) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = locked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
