@@ -30,6 +30,7 @@ SESSIONS = Table(
 )
 DENYLIST = Table(setting="DENYLIST_TABLE", logical_name="Denylist")
 TABLES = (USERS, SESSIONS, DENYLIST)
+CARS = Table(setting="CARS_TABLE", logical_name="Cars")  # demo routes only (context flag `demo`)
 
 # Attribute types of every key attribute used above (DynamoDB needs them declared).
 ATTRIBUTE_TYPES = {"pk": "S", "user_id": "S", "owner": "S", "created_at": "N"}

@@ -44,6 +44,7 @@ class Settings:
     refresh_cookie_path: str = "/auth"
     cookie_same_site: str = "Strict"
     routes_file: str = DEFAULT_ROUTES_FILE
+    cars_table: str = ""  # the demo /cars routes only
 
     @property
     def uses_kms(self) -> bool:
@@ -134,6 +135,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         refresh_cookie_name=env.get("REFRESH_COOKIE_NAME", "refresh_token").strip() or "refresh_token",
         cookie_same_site=same_site,
         routes_file=env.get("ROUTES_FILE", "").strip() or DEFAULT_ROUTES_FILE,
+        cars_table=env.get("CARS_TABLE", "").strip(),
     )
 
 
