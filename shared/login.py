@@ -83,7 +83,9 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
         raise InvalidCredentials(reason)
 
     if passwords.needs_rehash(user.password_hash):
-        services.users.update_password_hash(user, user.password_hash, passwords.hash_password(request.password))
+        services.users.update_password_hash(
+            user, user.password_hash, passwords.hash_password(request.password)
+        )
     reset = services.users.reset_failures_operation(request.user_type, email)
     grant = start_session(services, identity, client, extra=[reset])
     audit(

@@ -99,9 +99,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     else:
         key_ids = _listing(env, "SIGNING_KEY_IDS")
         if not key_ids:
-            raise ConfigurationError(
-                "SIGNING_KEY_IDS is required: the KMS key ids, active signing key first"
-            )
+            raise ConfigurationError("SIGNING_KEY_IDS is required: the KMS key ids, active signing key first")
 
     access_ttl = _integer(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 60, 3600)
     idle_ttl = _integer(env, "REFRESH_IDLE_TTL_SECONDS", 7 * 24 * 3600, 300, 90 * 24 * 3600)

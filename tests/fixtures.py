@@ -16,7 +16,7 @@ from shared import services as services_module
 from shared.services import Services, get_services
 from shared.store import User
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "plum orbit caravan 42"
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     algorithm = getattr(request, "param", "RS256")
     with mock_aws():
         services_module.reset()
-        env = provision(algorithm=algorithm, issuer="https://auth.test.example", audience="jwt-auth-tests",
-                        allowed_origins="https://app.example.com")
+        env = provision(
+            algorithm=algorithm,
+            issuer="https://auth.test.example",
+            audience="jwt-auth-tests",
+            allowed_origins="https://app.example.com",
+        )
         _install(monkeypatch, env)
         yield env
     services_module.reset()
@@ -51,10 +55,22 @@ def services(aws_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def accounts(services: Services) -> Accounts:
-    admin = create_user(services.users, "admin@dealership.example", PASSWORD, name="Avery Admin",
-                        role="admin", user_type="admin")
-    staff = create_user(services.users, "staff@dealership.example", PASSWORD, name="Sam Staff",
-                        role="sales", user_type="staff")
+    admin = create_user(
+        services.users,
+        "admin@dealership.example",
+        PASSWORD,
+        name="Avery Admin",
+        role="admin",
+        user_type="admin",
+    )
+    staff = create_user(
+        services.users,
+        "staff@dealership.example",
+        PASSWORD,
+        name="Sam Staff",
+        role="sales",
+        user_type="staff",
+    )
     return Accounts(admin=admin, staff=staff)
 
 

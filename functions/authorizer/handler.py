@@ -6,7 +6,7 @@ from typing import Any
 
 from shared.authorizer import authorize
 from shared.errors import ConfigurationError, InvalidAccessToken, ServiceUnavailable
-from shared.observability import audit, logger
+from shared.observability import audit
 from shared.services import get_services
 from shared.settings import get_settings
 
@@ -18,13 +18,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     authorization = next((str(v) for k, v in headers.items() if str(k).lower() == "authorization"), "")
     request_context = event.get("requestContext") or {}
     try:
-        claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
+        _claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
     except InvalidAccessToken as error:
         _deny(error.reason, request_context)
-        raise Exception("Unauthorized") from None  # noqa: TRY002 - the exact text API Gateway expects
+        raise Exception("Unauthorized") from None
     except (ServiceUnavailable, ConfigurationError, ValueError, KeyError, TypeError) as error:
         _deny(f"undecidable: {type(error).__name__}", request_context)
-        raise Exception("Unauthorized") from None  # noqa: TRY002
+        raise Exception("Unauthorized") from None
     return policy
 
 
