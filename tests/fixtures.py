@@ -90,3 +90,36 @@ def serialised_moto() -> Iterator[None]:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[list[str]]:
+    """Every AWS API call made while the test runs, as 'service.Operation'."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}.{operation}")
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fail (and record) any attempt to open a network connection."""
+    import socket
+
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network access attempted in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
