@@ -123,3 +123,33 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     return attempts
+
+
+@dataclass
+class Clock:
+    """Moves the service's clock (milliseconds) forward without sleeping."""
+
+    offset_ms: int = 0
+
+    def advance(self, seconds: float) -> None:
+        self.offset_ms += int(seconds * 1000)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from shared import accounts, login, sessions, store
+
+    state = Clock()
+    real = store.now_ms
+
+    def shifted() -> int:
+        return real() + state.offset_ms
+
+    for module in (store, sessions, login, accounts):
+        monkeypatch.setattr(module, "now_ms", shifted)
+    return state
+
+
+def audit_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The audit records among the log records captured so far."""
+    return [record.audit for record in caplog.records if hasattr(record, "audit")]
