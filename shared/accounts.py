@@ -116,7 +116,9 @@ def change_password(services: Services, caller: AccessClaims, current: str, new:
     if retry_after:
         raise TooManyAttempts(retry_after)
     if not passwords.verify_password(user.password_hash, current):
-        services.users.record_failure(user.user_type, user.email, at, settings.lockout_window_seconds)
+        services.users.record_failure(
+            user.user_type, user.email, failures, at, settings.lockout_window_seconds
+        )
         audit(
             "password_change",
             "failure",

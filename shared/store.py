@@ -145,33 +145,35 @@ class UserStore:
                 failures = LoginFailures(_int(item, "failures"), _int(item, "last_failure"))
         return user, failures or LoginFailures(0, 0)
 
-    def record_failure(self, user_type: str, email: str, at_ms: int, window_seconds: int) -> None:
-        """Count one failure; a counter idle for longer than the window starts again at one."""
-        pk = lock_key(user_type, email)
-        expires = at_ms // 1000 + 2 * window_seconds
+    def record_failure(
+        self, user_type: str, email: str, seen: LoginFailures, at_ms: int, window_seconds: int
+    ) -> None:
+        """Count one failure in one write. `seen` is the counter as read at the start of the request:
+        absent or idle for longer than the window, it starts again at one (only if nobody wrote it
+        meanwhile); otherwise it is incremented atomically."""
+        stale = seen.failures == 0 or at_ms - seen.last_failure_ms > window_seconds * 1000
+        values = {":now": _n(at_ms), ":ttl": _n(at_ms // 1000 + 2 * window_seconds), ":one": _n(1)}
 
-        def update(fresh: bool) -> None:
-            expression = (
-                "SET last_failure = :now, #ttl = :ttl, failures = :one"
-                if fresh
-                else "SET last_failure = :now, #ttl = :ttl ADD failures :one"
-            )
+        def update(restart: bool) -> None:
             arguments: dict[str, Any] = {
                 "TableName": self.table,
-                "Key": _key(pk),
-                "UpdateExpression": expression,
+                "Key": _key(lock_key(user_type, email)),
+                "UpdateExpression": "SET last_failure = :now, #ttl = :ttl ADD failures :one",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ExpressionAttributeValues": {":now": _n(at_ms), ":ttl": _n(expires), ":one": _n(1)},
+                "ExpressionAttributeValues": dict(values),
             }
-            if not fresh:
-                arguments["ConditionExpression"] = "last_failure > :cutoff"
-                arguments["ExpressionAttributeValues"][":cutoff"] = _n(at_ms - window_seconds * 1000)
+            if restart:
+                arguments["UpdateExpression"] = "SET last_failure = :now, #ttl = :ttl, failures = :one"
+                arguments["ConditionExpression"] = (
+                    "attribute_not_exists(last_failure) OR last_failure = :seen"
+                )
+                arguments["ExpressionAttributeValues"][":seen"] = _n(seen.last_failure_ms)
             self.dynamodb.update_item(**arguments)
 
         try:
-            dynamodb_call(lambda: update(fresh=False))
-        except ClientError:
-            dynamodb_call(lambda: update(fresh=True))
+            dynamodb_call(lambda: update(restart=stale))
+        except ClientError:  # another failure was counted meanwhile: count this one on top
+            dynamodb_call(lambda: update(restart=False))
 
     def get(self, user_type: str, email: str) -> User | None:
         response = dynamodb_call(

@@ -32,8 +32,12 @@ def bearer(token: str) -> str:
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
-def test_01_alg_none_in_any_spelling_with_an_empty_signature_is_rejected(services: Services, alg: str) -> None:
-    token = f"{forge.segment(forge.our_header(services, alg=alg))}.{forge.segment(forge.good_claims(services))}."
+def test_01_alg_none_in_any_spelling_with_an_empty_signature_is_rejected(
+    services: Services, alg: str
+) -> None:
+    token = (
+        f"{forge.segment(forge.our_header(services, alg=alg))}.{forge.segment(forge.good_claims(services))}."
+    )
     assert_unauthorized(bearer(token))
 
 
@@ -47,7 +51,9 @@ def test_02_a_real_token_with_its_signature_removed_is_rejected(tokens: dict[str
     "shape",
     ["one", "one.two", "a.b.c.d", "a.b.c.d.e", "", "a.b.c!", "ey$.ey%.sig", "a..b", "..", "a.b.c "],
 )
-def test_03_wrong_segment_counts_empty_and_non_base64url_tokens_are_rejected(services: Services, shape: str) -> None:
+def test_03_wrong_segment_counts_empty_and_non_base64url_tokens_are_rejected(
+    services: Services, shape: str
+) -> None:
     assert_unauthorized(bearer(shape))
 
 
@@ -81,7 +87,8 @@ def test_05_embedded_jwk_or_remote_key_urls_are_rejected_without_any_connection(
 
 
 @pytest.mark.parametrize(
-    "kid", ["unknown-kid", "", "../../../../dev/null", "/dev/null", "|sleep 5", "x' UNION SELECT '1';--", 7, None]
+    "kid",
+    ["unknown-kid", "", "../../../../dev/null", "/dev/null", "|sleep 5", "x' UNION SELECT '1';--", 7, None],
 )
 def test_06_hostile_kid_values_are_rejected_with_no_aws_call(
     services: Services, aws_calls: list[str], kid: object
@@ -101,7 +108,9 @@ def test_07_all_zero_rs256_signature_is_rejected(services: Services, tokens: dic
 
 
 @pytest.mark.parametrize("aws_env", ["ES256"], indirect=True)
-def test_07_all_zero_es256_signature_is_rejected_psychic_signatures(services: Services, accounts: Accounts) -> None:
+def test_07_all_zero_es256_signature_is_rejected_psychic_signatures(
+    services: Services, accounts: Accounts
+) -> None:
     tokens = login_ok("admin@dealership.example", accounts.password, "admin")
     assert jwt.get_unverified_header(tokens["access_token"])["alg"] == "ES256"
     assert is_authorized(tokens["access_token"])
@@ -113,7 +122,9 @@ def test_08_tokens_signed_by_an_attacker_with_algorithms_outside_the_allow_list_
     services: Services,
 ) -> None:
     claims = forge.good_claims(services)
-    assert_unauthorized(bearer(forge.hs(forge.our_header(services, alg="HS512"), claims, b"k" * 64, hashlib.sha512)))
+    assert_unauthorized(
+        bearer(forge.hs(forge.our_header(services, alg="HS512"), claims, b"k" * 64, hashlib.sha512))
+    )
     assert_unauthorized(bearer(forge.es256(forge.our_header(services, alg="ES256"), claims, ATTACKER_EC)))
     assert_unauthorized(bearer(forge.rs256(forge.our_header(services), claims, ATTACKER_RSA)))
 
@@ -126,7 +137,9 @@ def test_08_rs256_token_is_rejected_when_es256_is_configured(services: Services)
 
 
 def test_09_unknown_critical_header_is_rejected_even_when_signed_by_us(services: Services) -> None:
-    token = forge.signed_by_us(services, forge.our_header(services, crit=["x-unknown"]), forge.good_claims(services))
+    token = forge.signed_by_us(
+        services, forge.our_header(services, crit=["x-unknown"]), forge.good_claims(services)
+    )
     assert_unauthorized(bearer(token))
 
 
@@ -163,7 +176,9 @@ def test_10_an_access_token_presented_to_refresh_is_rejected(tokens: dict[str, s
 def test_11_wrong_missing_or_mistyped_audience_and_issuer_are_rejected(
     services: Services, claim: str, value: object
 ) -> None:
-    token = forge.signed_by_us(services, forge.our_header(services), forge.good_claims(services, **{claim: value}))
+    token = forge.signed_by_us(
+        services, forge.our_header(services), forge.good_claims(services, **{claim: value})
+    )
     assert_unauthorized(bearer(token))
 
 
@@ -199,7 +214,9 @@ def test_12_expired_missing_string_or_future_time_claims_are_rejected(
 def test_13_identity_claims_of_the_wrong_json_type_or_missing_are_rejected(
     services: Services, claim: str, value: object
 ) -> None:
-    token = forge.signed_by_us(services, forge.our_header(services), forge.good_claims(services, **{claim: value}))
+    token = forge.signed_by_us(
+        services, forge.our_header(services), forge.good_claims(services, **{claim: value})
+    )
     assert_unauthorized(bearer(token))
 
 
@@ -251,7 +268,9 @@ def test_14_invalid_utf8_and_huge_tokens_are_rejected_fast(services: Services, a
         "Token {token}",
     ],
 )
-def test_15_malformed_authorization_headers_are_rejected(tokens: dict[str, str], authorization: str | None) -> None:
+def test_15_malformed_authorization_headers_are_rejected(
+    tokens: dict[str, str], authorization: str | None
+) -> None:
     value = authorization.replace("{token}", tokens["access_token"]) if authorization is not None else None
     assert_unauthorized(value)
 
@@ -305,7 +324,10 @@ def test_17_tokens_issued_before_logout_all_password_change_or_disable_are_rejec
     assert_unauthorized(bearer(first["access_token"]))
 
     second = login_ok("staff@dealership.example", accounts.password, "staff")
-    assert change_password(second["access_token"], accounts.password, "saffron lantern 77 quietly")["statusCode"] == 200
+    assert (
+        change_password(second["access_token"], accounts.password, "saffron lantern 77 quietly")["statusCode"]
+        == 200
+    )
     assert_unauthorized(bearer(second["access_token"]))
 
     admin = login_ok("admin@dealership.example", accounts.password, "admin")
@@ -333,7 +355,9 @@ def test_19_a_cached_policy_allows_exactly_the_routes_the_caller_may_use(
 
     tokens = login_ok(f"{who}@dealership.example", accounts.password, who)
     policy = authorize(tokens["access_token"], "GET", "/auth/me")
-    resources = [r for s in policy["policyDocument"]["Statement"] if s["Effect"] == "Allow" for r in s["Resource"]]
+    resources = [
+        r for s in policy["policyDocument"]["Statement"] if s["Effect"] == "Allow" for r in s["Resource"]
+    ]
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     for route in services.routes.routes:
         concrete = route.path.replace("{id}", "abc123")
@@ -349,7 +373,9 @@ def test_33_claims_that_would_make_invalid_dynamodb_keys_are_rejected_before_any
     services: Services, aws_calls: list[str], claim: str, value: str
 ) -> None:
     services.keys  # noqa: B018
-    token = forge.signed_by_us(services, forge.our_header(services), forge.good_claims(services, **{claim: value}))
+    token = forge.signed_by_us(
+        services, forge.our_header(services), forge.good_claims(services, **{claim: value})
+    )
     aws_calls.clear()
     assert_unauthorized(bearer(token))
     assert not any(call.startswith("dynamodb.") for call in aws_calls)
@@ -357,6 +383,8 @@ def test_33_claims_that_would_make_invalid_dynamodb_keys_are_rejected_before_any
 
 def test_33_jti_equal_to_sid_does_not_make_a_duplicate_key_batch(services: Services) -> None:
     token = forge.signed_by_us(
-        services, forge.our_header(services), forge.good_claims(services, jti="same-id", sid="same-id", sub="same-id")
+        services,
+        forge.our_header(services),
+        forge.good_claims(services, jti="same-id", sid="same-id", sub="same-id"),
     )
     assert is_authorized(token)

@@ -65,7 +65,9 @@ def test_20_parent_replayed_after_the_grace_window_revokes_the_family(
     assert not is_authorized(child["access_token"])
 
 
-def test_grace_window_retry_of_the_parent_returns_the_very_same_child(accounts: Accounts, clock: Clock) -> None:
+def test_grace_window_retry_of_the_parent_returns_the_very_same_child(
+    accounts: Accounts, clock: Clock
+) -> None:
     parent = login_ok("staff@dealership.example", accounts.password, "staff")
     child = _rotate(parent["refresh_token"])
     clock.advance(5)
@@ -152,7 +154,9 @@ def test_23_refresh_after_logout_all_and_after_password_change_is_rejected(accou
     assert refresh(other["refresh_token"])["statusCode"] == 401
     mine = login_ok("staff@dealership.example", accounts.password, "staff")
     elsewhere = login_ok("staff@dealership.example", accounts.password, "staff")
-    assert change_password(mine["access_token"], accounts.password, "amber hollow 31 tides")["statusCode"] == 200
+    assert (
+        change_password(mine["access_token"], accounts.password, "amber hollow 31 tides")["statusCode"] == 200
+    )
     assert refresh(elsewhere["refresh_token"])["statusCode"] == 401
 
 
