@@ -153,3 +153,66 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def audit_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     """The audit records among the log records captured so far."""
     return [record.audit for record in caplog.records if hasattr(record, "audit")]
+
+
+class Faults:
+    """Make chosen AWS operations fail at the HTTP layer, below botocore's retry loop (every
+    attempt counts), while every other call reaches moto.
+
+    `fail("dynamodb.TransactWriteItems", "ThrottlingException", times=3)` answers the next three
+    attempts with that AWS error; an exception (ReadTimeoutError, ...) is raised as the network
+    would raise it.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[tuple[str | Exception, int, dict[str, Any]]]] = {}
+
+    def fail(
+        self,
+        operation: str,
+        error: str | Exception,
+        times: int = 1,
+        status: int = 400,
+        **fields: Any,
+    ) -> None:
+        for _ in range(times):
+            self.pending.setdefault(operation, []).append((error, status, fields))
+
+    def answer(self, operation: str) -> Any:
+        import json
+
+        from botocore.awsrequest import AWSResponse
+
+        queue = self.pending.get(operation)
+        if not queue:
+            return None
+        error, status, fields = queue.pop(0)
+        if isinstance(error, Exception):
+            raise error
+        body = json.dumps({"__type": error, "message": "injected fault", **fields}).encode()
+        return AWSResponse("https://injected", status, {"x-amzn-RequestId": "injected"}, _RawBody(body))
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+@pytest.fixture
+def faults(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Faults:
+    """Consulted before moto's own before-send handler, so a failed write is never applied."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    injected = Faults()
+    moto_answer = BotocoreStubber.__call__
+
+    def answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        _, service_id, operation = event_name.split(".")
+        response = injected.answer(f"{service_id.replace('-', '')}.{operation}")
+        return response if response is not None else moto_answer(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", answer)
+    return injected
