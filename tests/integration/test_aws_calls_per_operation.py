@@ -1,0 +1,75 @@
+"""Upper bounds on AWS calls per operation (the authorizer runs in front of every request)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from shared.services import Services
+from tests.fixtures import Accounts
+from tests.flows import authorize, login, login_ok, logout, refresh
+
+STAFF = "staff@dealership.example"
+
+
+def _by_service(calls: list[str]) -> Counter[str]:
+    return Counter(call.split(".")[0] for call in calls)
+
+
+def test_warm_authorizer_makes_one_dynamodb_request_and_no_kms_call(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    authorize(tokens["access_token"])  # warm: keys loaded
+    aws_calls.clear()
+    authorize(tokens["access_token"], "GET", "/cars")
+    assert aws_calls == ["dynamodb.BatchGetItem"]
+
+
+def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    services.refresh_key  # noqa: B018 - warm container: the derivation key is read once
+    aws_calls.clear()
+    assert refresh(tokens["refresh_token"])["statusCode"] == 200
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+
+
+def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    refresh(tokens["refresh_token"])
+    aws_calls.clear()
+    assert refresh(tokens["refresh_token"])["statusCode"] == 200
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+
+
+def test_login_success_makes_two_dynamodb_requests_and_one_kms_sign(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    services.keys  # noqa: B018 - warm container
+    aws_calls.clear()
+    login_ok(STAFF, accounts.password, "staff")
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+
+
+def test_login_failure_makes_one_read_and_one_counter_write_and_no_kms_call(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    services.keys  # noqa: B018
+    aws_calls.clear()
+    assert login(STAFF, "not the password", "staff")["statusCode"] == 401
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem"]
+
+
+def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    authorize(tokens["access_token"])
+    aws_calls.clear()
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    # the authorizer's one read, then the logout function's read and one transaction
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.GetItem", "dynamodb.TransactWriteItems"]
+    assert _by_service(aws_calls)["kms"] == 0
