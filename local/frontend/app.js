@@ -225,8 +225,8 @@
 
   function when(value) {
     if (!value) return "";
-    const millis = value > 1e12 ? value : value * 1000;
-    return new Date(millis).toLocaleString();
+    const date = typeof value === "number" ? new Date(value > 1e12 ? value : value * 1000) : new Date(value);
+    return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
   }
 
   async function loadSessions() {

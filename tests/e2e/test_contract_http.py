@@ -329,3 +329,15 @@ def test_the_demo_password_is_printed_once_and_no_handler_log_line_contains_it(l
     assert any("DEBUG" in line or '"level"' in line for line in output), "handler logs were not captured"
     assert sum(line.count(local_api.password) for line in output) == 1
     assert os.environ.get("DEMO_PASSWORD") != local_api.password
+
+
+def test_sessions_list_the_callers_devices_with_the_gateway_source_ip_and_user_agent(
+    local_api: LocalApi,
+) -> None:
+    tokens = login(local_api, "admin", headers={"User-Agent": "e2e-agent/1.0"})
+    reply = call("GET", f"{local_api.base_url}/auth/sessions", token=tokens["access_token"])
+    assert reply.status == 200
+    (current,) = [s for s in reply.json()["sessions"] if s["current"]]
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert current["id"] == claims["sid"]
+    assert (current["user_agent"], current["source_ip"]) == ("e2e-agent/1.0", "127.0.0.1")

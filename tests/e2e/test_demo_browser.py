@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import jwt
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.e2e.conftest import login
 from tests.e2e.local_api import LocalApi, call
 
 pytestmark = pytest.mark.browser
@@ -141,3 +143,38 @@ def test_admin_deletes_a_car_from_the_page(page: Page, local_api: LocalApi) -> N
         row.locator("button.delete-car").click()
     assert deleted.value.status == 204
     expect(row).to_have_count(0)
+
+
+def test_the_page_lists_sessions_revokes_another_one_and_logs_out_everywhere(
+    page: Page, local_api: LocalApi
+) -> None:
+    sign_in(page, local_api, "staff")
+    other = login(local_api, "staff")  # a second device: this test's HTTP client
+    other_sid = jwt.decode(other["access_token"], options={"verify_signature": False})["sid"]
+    page.click("#reload-sessions")
+    current = page.locator("#sessions tbody tr.current")
+    expect(current).to_have_count(1)
+    expect(current).to_contain_text("this browser")
+    expect(current).to_contain_text("127.0.0.1")
+    other_row = page.locator(f'#sessions tbody tr[data-id="{other_sid}"]')
+    expect(other_row).to_have_count(1)
+
+    with page.expect_response(lambda r: r.request.method == "DELETE") as revoked:
+        other_row.locator("button.revoke-session").click()
+    assert revoked.value.status == 200
+    expect(other_row).to_have_count(0)
+    assert call("GET", f"{local_api.base_url}/auth/me", token=other["access_token"]).status == 401
+    expect(page.locator("#app")).to_be_visible()
+
+    third = login(local_api, "staff")
+    with page.expect_response(lambda r: r.url.endswith("/auth/logout-all")) as everywhere:
+        page.click("#logout-all")
+    assert everywhere.value.status == 200
+    expect(page.locator("#login")).to_be_visible()
+    assert call("GET", f"{local_api.base_url}/auth/me", token=third["access_token"]).status == 401
+    assert (
+        call(
+            "POST", f"{local_api.base_url}/auth/refresh", body={"refresh_token": third["refresh_token"]}
+        ).status
+        == 401
+    )
