@@ -47,8 +47,7 @@ class EmbeddedMoto:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._server.host}:{self._server.server_port}"
 
     def start(self) -> None:
         self._thread.start()
