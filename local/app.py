@@ -17,6 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from local.server import ApiHandler, FrontendHandler, PortInUse, Server, bind, warn
+from shared.errors import ConfigurationError  # imports nothing: safe before the environment is set
 
 if TYPE_CHECKING:
     from local.runtime import Functions
@@ -199,12 +200,7 @@ def _serve(api: Server, frontend: Server) -> None:
 def main() -> int:
     try:
         return run()
-    except (StartupError, PortInUse) as error:
-        warn(f"error: {error}")
-        return 1
-    except RuntimeError as error:  # ConfigurationError: a setting the functions refuse
-        if type(error).__name__ != "ConfigurationError":
-            raise
+    except (StartupError, PortInUse, ConfigurationError) as error:
         warn(f"error: {error}")
         return 1
     except KeyboardInterrupt:

@@ -146,9 +146,7 @@ class Gateway:
             return self._openapi(origin, request_id)
         found = self.routes.find(request.method, path)
         if found is None:
-            return self.gateway_response(
-                403, "Missing Authentication Token", "MissingAuthenticationTokenException", origin, request_id
-            )
+            return self._missing_authentication_token(origin, request_id)
         route, parameters = found
         base = _event_base(request, route, path, query, parameters, request_id)
         authorization = _Authorization()
@@ -177,7 +175,6 @@ class Gateway:
         error_type: str,
         origin: str,
         request_id: str,
-        label: str = "-",
     ) -> HttpResponse:
         headers = [
             *self._headers(origin, request_id),
@@ -187,12 +184,16 @@ class Gateway:
         body = json.dumps({"message": message}).encode()
         return HttpResponse(status, headers, body, request_id)
 
+    def _missing_authentication_token(self, origin: str, request_id: str) -> HttpResponse:
+        """API Gateway's answer to a route it does not have (any path or method not declared)."""
+        return self.gateway_response(
+            403, "Missing Authentication Token", "MissingAuthenticationTokenException", origin, request_id
+        )
+
     def _preflight(self, path: str, origin: str, request_id: str) -> HttpResponse:
         known = any(route.match(route.method, path) is not None for route in self.routes.routes)
         if not known:
-            return self.gateway_response(
-                403, "Missing Authentication Token", "MissingAuthenticationTokenException", origin, request_id
-            )
+            return self._missing_authentication_token(origin, request_id)
         headers = self._headers(origin, request_id)
         if origin in self.settings.allowed_origins:
             headers += [
