@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from infra.definitions import KMS_KEY_SPEC, TABLES, create_table_arguments
+from infra.definitions import CARS, KMS_KEY_SPEC, TABLES, Table, create_table_arguments
 from shared.passwords import hash_password
 from shared.store import User, UserStore
 
@@ -27,8 +27,10 @@ def provision(
     issuer: str = "http://127.0.0.1:3000",
     audience: str = "jwt-auth-local",
     allowed_origins: str = "",
+    demo: bool = False,
     overrides: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """`demo=True` also creates the table behind the demo /cars routes (local API only)."""
     dynamodb = boto3.client("dynamodb")
     env: dict[str, str] = {
         "ISSUER": issuer,
@@ -36,13 +38,8 @@ def provision(
         "SIGNING_ALGORITHM": algorithm,
         "ALLOWED_ORIGINS": allowed_origins,
     }
-    for table in TABLES:
-        name = f"{prefix}-{table.logical_name.lower()}"
-        dynamodb.create_table(**create_table_arguments(table, name))
-        dynamodb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
-        )
-        env[table.setting] = name
+    for table in (*TABLES, CARS) if demo else TABLES:
+        env[table.setting] = create_table(dynamodb, table, f"{prefix}-{table.logical_name.lower()}")
 
     secretsmanager = boto3.client("secretsmanager")
     env["REFRESH_KEY_SECRET_ARN"] = secretsmanager.create_secret(
@@ -56,6 +53,14 @@ def provision(
         env["SIGNING_KEY_IDS"] = create_signing_key(algorithm)
     env.update(overrides or {})
     return env
+
+
+def create_table(dynamodb: Any, table: Table, name: str) -> str:
+    dynamodb.create_table(**create_table_arguments(table, name))
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+    )
+    return name
 
 
 def create_signing_key(algorithm: str) -> str:

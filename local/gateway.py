@@ -1,0 +1,391 @@
+"""A local stand-in for API Gateway (REST API, Lambda proxy integration, REQUEST authorizer).
+
+Routes come from the single route declaration. For each request it does what API Gateway does:
+CORS preflight for the allowed origins; unknown routes -> 403 "Missing Authentication Token";
+on protected routes a missing or empty Authorization header -> 401 without calling the
+authorizer, else the authorizer first (its answer cached per Authorization header for the
+configured TTL), its IAM policy evaluated against the methodArn (deny -> 403), its context passed
+to the function in requestContext.authorizer; then the function with a real-shaped proxy event,
+its proxy result turned into the HTTP response. Gateway responses carry the same CORS and
+security headers as the functions' responses, as the stack's gateway responses do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
+from local.policy import PolicyError, is_allowed, statements
+from local.runtime import AUTHORIZER, Functions
+from shared.http import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers
+from shared.routes import Route, RouteTable
+from shared.settings import Settings
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+MAX_CACHE_TTL = 3600
+PREFLIGHT_MAX_AGE = "600"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    target: str  # path and query string, as received
+    headers: list[tuple[str, str]]  # in order, names as sent
+    body: bytes
+    source_ip: str
+
+    def header(self, name: str) -> str:
+        """The last value of a header (API Gateway's `headers` keeps the last one)."""
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else ""
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_id: str
+    authorizer: str = "-"  # how the authorizer took part, for the request log line
+    function: str = "-"  # the function that answered, for the request log line
+
+
+@dataclass
+class _Authorization:
+    """Outcome of the authorizer step: the context to pass on, or the gateway's refusal."""
+
+    context: dict[str, str] | None = None
+    refusal: HttpResponse | None = None
+    label: str = "-"
+
+
+@dataclass
+class _CacheEntry:
+    answer: dict[str, Any]
+    expires: float
+
+
+@dataclass
+class AuthorizerCache:
+    """API Gateway's authorizer result cache: key = the identity source (Authorization header)."""
+
+    ttl: float
+    clock: Callable[[], float] = time.monotonic
+    _entries: dict[str, _CacheEntry] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.expires <= self.clock():
+                del self._entries[key]
+                return None
+            return entry.answer
+
+    def put(self, key: str, answer: dict[str, Any]) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            self._entries = {k: e for k, e in self._entries.items() if e.expires > now}
+            self._entries[key] = _CacheEntry(answer, now + self.ttl)
+
+
+def method_arn(method: str, path: str) -> str:
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
+
+
+class Gateway:
+    def __init__(
+        self,
+        routes: RouteTable,
+        functions: Functions,
+        settings: Settings,
+        *,
+        cache_ttl: float = 0,
+        openapi_file: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.routes = routes
+        self.functions = functions
+        self.settings = settings
+        self.cache = AuthorizerCache(cache_ttl, clock)
+        self.openapi_file = openapi_file
+
+    # -- entry point -------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        raw_path, _, query = request.target.partition("?")
+        path = unquote(raw_path) or "/"
+        origin = request.header("origin")
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return self.payload_too_large(origin)
+        if request.method == "OPTIONS":
+            return self._preflight(path, origin, request_id)
+        if (
+            request.method == "GET"
+            and path == "/openapi.json"
+            and self.openapi_file
+            and self.openapi_file.is_file()
+        ):
+            return self._openapi(origin, request_id)
+        found = self.routes.find(request.method, path)
+        if found is None:
+            return self._missing_authentication_token(origin, request_id)
+        route, parameters = found
+        base = _event_base(request, route, path, query, parameters, request_id)
+        authorization = _Authorization()
+        if not route.public:
+            authorization = self._authorize(request, base, origin, request_id)
+            if authorization.refusal is not None:
+                authorization.refusal.authorizer = authorization.label
+                return authorization.refusal
+        response = self._integrate(route, request, base, authorization.context, origin, request_id)
+        response.authorizer, response.function = authorization.label, route.function
+        return response
+
+    # -- gateway responses ---------------------------------------------------------------------
+
+    def payload_too_large(self, origin: str) -> HttpResponse:
+        return self.gateway_response(413, "Request Too Long", "RequestTooLarge", origin, str(uuid.uuid4()))
+
+    def _headers(self, origin: str, request_id: str) -> list[tuple[str, str]]:
+        merged = {**SECURITY_HEADERS, **cors_headers(origin, self.settings)}
+        return [*merged.items(), ("x-amzn-RequestId", request_id)]
+
+    def gateway_response(
+        self,
+        status: int,
+        message: str | None,
+        error_type: str,
+        origin: str,
+        request_id: str,
+    ) -> HttpResponse:
+        headers = [
+            *self._headers(origin, request_id),
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", error_type),
+        ]
+        body = json.dumps({"message": message}).encode()
+        return HttpResponse(status, headers, body, request_id)
+
+    def _missing_authentication_token(self, origin: str, request_id: str) -> HttpResponse:
+        """API Gateway's answer to a route it does not have (any path or method not declared)."""
+        return self.gateway_response(
+            403, "Missing Authentication Token", "MissingAuthenticationTokenException", origin, request_id
+        )
+
+    def _preflight(self, path: str, origin: str, request_id: str) -> HttpResponse:
+        known = any(route.match(route.method, path) is not None for route in self.routes.routes)
+        if not known:
+            return self._missing_authentication_token(origin, request_id)
+        headers = self._headers(origin, request_id)
+        if origin in self.settings.allowed_origins:
+            headers += [
+                ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
+                ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
+                ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
+            ]
+        return HttpResponse(204, headers, b"", request_id)
+
+    def _openapi(self, origin: str, request_id: str) -> HttpResponse:
+        assert self.openapi_file is not None
+        headers = [*self._headers(origin, request_id), ("Content-Type", "application/json")]
+        return HttpResponse(200, headers, self.openapi_file.read_bytes(), request_id)
+
+    # -- the REQUEST authorizer ----------------------------------------------------------------
+
+    def _authorize(
+        self, request: HttpRequest, base: dict[str, Any], origin: str, request_id: str
+    ) -> _Authorization:
+        authorization = request.header("authorization")
+        if not authorization.strip():
+            refusal = self.gateway_response(401, "Unauthorized", "UnauthorizedException", origin, request_id)
+            return _Authorization(refusal=refusal, label="none")
+        arn = method_arn(request.method, base["path"])
+        answer = self.cache.get(authorization)
+        cached = answer is not None
+        if answer is None:
+            event = {"type": "REQUEST", "methodArn": arn, **base}
+            try:
+                answer = validated_answer(self.functions.invoke(AUTHORIZER, event))
+            except Exception as error:
+                if str(error) == "Unauthorized":
+                    refusal = self.gateway_response(
+                        401, "Unauthorized", "UnauthorizedException", origin, request_id
+                    )
+                    return _Authorization(refusal=refusal, label="unauthorized")
+                traceback.print_exc()
+                refusal = self.gateway_response(
+                    500, None, "AuthorizerConfigurationException", origin, request_id
+                )
+                return _Authorization(refusal=refusal, label="error")
+            self.cache.put(authorization, answer)
+        prefix = "cached-" if cached else ""
+        if not is_allowed(answer["policyDocument"], arn):
+            refusal = self.gateway_response(
+                403,
+                "User is not authorized to access this resource",
+                "AccessDeniedException",
+                origin,
+                request_id,
+            )
+            return _Authorization(refusal=refusal, label=prefix + "deny")
+        context = {key: _context_string(value) for key, value in (answer.get("context") or {}).items()}
+        context["principalId"] = answer["principalId"]
+        return _Authorization(context=context, label=prefix + "allow")
+
+    # -- the Lambda proxy integration ------------------------------------------------------------
+
+    def _integrate(
+        self,
+        route: Route,
+        request: HttpRequest,
+        base: dict[str, Any],
+        authorizer: dict[str, str] | None,
+        origin: str,
+        request_id: str,
+    ) -> HttpResponse:
+        event = proxy_event(base, request, authorizer)
+        try:
+            result = self.functions.invoke(route.function, event)
+            return proxy_response(result, request_id)
+        except Exception:
+            traceback.print_exc()
+            return self.gateway_response(
+                502, "Internal server error", "InternalServerErrorException", origin, request_id
+            )
+
+
+def _context_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def validated_answer(answer: object) -> dict[str, Any]:
+    """The authorizer's answer if API Gateway could use it, else PolicyError (-> 500)."""
+    if not isinstance(answer, dict):
+        raise PolicyError("the authorizer must return an object")
+    principal = answer.get("principalId")
+    if not isinstance(principal, str) or not principal:
+        raise PolicyError("principalId must be a non-empty string")
+    statements(answer.get("policyDocument"))
+    context = answer.get("context")
+    if context is not None and (
+        not isinstance(context, dict)
+        or not all(isinstance(value, str | int | float | bool) for value in context.values())
+    ):
+        raise PolicyError("context values must be strings, numbers or booleans")
+    return answer
+
+
+def _event_base(
+    request: HttpRequest, route: Route, path: str, query: str, parameters: dict[str, str], request_id: str
+) -> dict[str, Any]:
+    """The parts the authorizer's REQUEST event and the proxy event share."""
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    query_pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query_pairs:
+        multi_query.setdefault(name, []).append(value)
+    now = time.time()
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": dict(query_pairs) or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.path).hex[:6],
+            "resourcePath": route.path,
+            "httpMethod": request.method,
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": path,
+            "accountId": ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainPrefix": API_ID,
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": request.header("user-agent") or None,
+                "user": None,
+            },
+            "domainName": request.header("host") or "127.0.0.1",
+            "apiId": API_ID,
+        },
+    }
+
+
+def proxy_event(
+    base: dict[str, Any], request: HttpRequest, authorizer: dict[str, str] | None
+) -> dict[str, Any]:
+    body: str | None = None
+    encoded = False
+    if request.body:
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(request.body).decode("ascii"), True
+    context = dict(base["requestContext"])
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    return {**base, "requestContext": context, "body": body, "isBase64Encoded": encoded}
+
+
+def proxy_response(result: object, request_id: str) -> HttpResponse:
+    """A Lambda proxy result as HTTP; anything malformed raises (-> 502, as API Gateway answers)."""
+    if not isinstance(result, dict):
+        raise TypeError("the function returned no proxy result object")
+    status = int(result["statusCode"])
+    if not 100 <= status <= 599:
+        raise ValueError(f"statusCode {status} is out of range")
+    headers: list[tuple[str, str]] = []
+    multi = result.get("multiValueHeaders") or {}
+    for name, values in multi.items():
+        headers += [(str(name), str(value)) for value in values]
+    seen = {name.lower() for name in multi}
+    headers += [
+        (str(k), str(v)) for k, v in (result.get("headers") or {}).items() if str(k).lower() not in seen
+    ]
+    headers.append(("x-amzn-RequestId", request_id))
+    raw = result.get("body") or ""
+    if not isinstance(raw, str):
+        raise TypeError("body must be a string")
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    return HttpResponse(status, headers, body, request_id)
