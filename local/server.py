@@ -94,6 +94,13 @@ class ApiHandler(_Handler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, CONNECT, made-up ones) reaches the gateway too, which answers
+        403 Missing Authentication Token as API Gateway does, instead of http.server's HTML 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
 
 STATIC_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
