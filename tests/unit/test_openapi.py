@@ -1,0 +1,106 @@
+"""docs/openapi.json describes exactly the routes of shared/routes.json, so the two cannot drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from shared.routes import load_route_table
+
+REPO = Path(__file__).resolve().parents[2]
+DOCUMENT = REPO / "docs" / "openapi.json"
+ROUTES = REPO / "shared" / "routes.json"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    return loaded
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def test_the_document_is_valid_openapi_3_0(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.0."), "API Gateway imports OpenAPI 3.0.x"
+    validate(document)
+
+
+def test_the_document_has_exactly_the_declared_routes(document: dict[str, Any]) -> None:
+    declared = {(route.method, route.path) for route in load_route_table(str(ROUTES)).routes}
+    assert set(operations(document)) == declared
+
+
+def test_public_routes_need_no_token_and_every_other_route_needs_the_bearer_token(
+    document: dict[str, Any],
+) -> None:
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    found = operations(document)
+    for route in load_route_table(str(ROUTES)).routes:
+        security = found[(route.method, route.path)].get("security", document.get("security"))
+        expected = [] if route.public else [{"bearerAuth": []}]
+        assert security == expected, f"{route.method} {route.path}"
+
+
+def test_request_bodies_use_the_model_the_route_declares(document: dict[str, Any]) -> None:
+    """A route with a body model has a JSON request body that is exactly that named schema; a route
+    without one has no required body (an optional one is what the function tolerates, e.g. logout)."""
+    schemas = document["components"]["schemas"]
+    found = operations(document)
+    for route in load_route_table(str(ROUTES)).routes:
+        request_body = found[(route.method, route.path)].get("requestBody")
+        where = f"{route.method} {route.path}"
+        if route.body is None:
+            assert request_body is None or request_body.get("required") is False, where
+            continue
+        assert request_body is not None, where
+        schema = request_body["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{route.body}"}, where
+        assert route.body in schemas, where
+
+
+def test_protected_routes_declare_the_gateways_401_and_403_and_every_route_a_503(
+    document: dict[str, Any],
+) -> None:
+    for (method, path), operation in operations(document).items():
+        statuses = set(operation["responses"])
+        assert "503" in statuses, f"{method} {path}"
+        assert "403" in statuses, f"{method} {path}: the gateway's Missing Authentication Token"
+        if operation["security"]:
+            assert "401" in statuses, f"{method} {path}"
+        assert not any(status.startswith("5") and status != "503" for status in statuses)
+
+
+def test_login_model_bounds_match_the_handler() -> None:
+    from shared.login import USER_TYPES
+    from shared.passwords import MAX_PASSWORD_BYTES
+
+    schemas = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
+    login = schemas["LoginRequest"]
+    assert login["required"] == ["email", "password", "userType"]
+    assert login["properties"]["email"]["maxLength"] == 254
+    assert login["properties"]["password"]["maxLength"] == MAX_PASSWORD_BYTES
+    assert login["properties"]["userType"]["enum"] == list(USER_TYPES)
+    refresh = schemas["RefreshRequest"]
+    assert "required" not in refresh, "the refresh token may come from the cookie instead"
+    assert refresh["properties"]["refresh_token"]["type"] == "string"
+
+
+def test_password_model_bounds_match_the_policy() -> None:
+    from shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+    schema = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
+    new = schema["PasswordChangeRequest"]["properties"]["new_password"]
+    assert (new["minLength"], new["maxLength"]) == (MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
