@@ -14,13 +14,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from shared import passwords
-from shared.errors import InvalidCredentials, TooManyAttempts
+from shared.errors import BadRequest, InvalidCredentials, TooManyAttempts
 from shared.observability import audit
 from shared.services import Services
 from shared.sessions import Client, TokenGrant, start_session
 from shared.settings import Settings
 from shared.store import LoginFailures, now_ms
-from shared.tokens import ClaimsTooLarge, Identity, check_identity
+from shared.tokens import MAX_EMAIL_LENGTH, ClaimsTooLarge, Identity, check_identity
 
 USER_TYPES = ("admin", "staff")
 
@@ -52,6 +52,8 @@ def lockout_remaining(failures: LoginFailures, at_ms: int, settings: Settings) -
 def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant:
     settings = services.settings
     email = normalise_email(request.email)
+    if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
+        raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
     passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
     user, failures = services.users.login_state(request.user_type, email)
     at = now_ms()
