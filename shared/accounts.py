@@ -9,6 +9,7 @@ session created earlier); `*` does the same for every user.
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from shared.tokens import AccessClaims, ClaimsTooLarge, Identity, check_identity
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # 16 random bytes, base64url (shared.sessions)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def list_sessions(services: Services, caller: AccessClaims) -> list[SessionView]
 
 def end_session(services: Services, caller: AccessClaims, session_id: str, client: Client) -> None:
     """End one of the caller's own sessions; anybody else's id is simply not found."""
-    session = services.sessions.get(session_id) if session_id else None
+    well_formed = SESSION_ID.fullmatch(session_id) is not None
+    session = services.sessions.get(session_id) if well_formed else None  # never an oversized key
     if session is None or session.user_id != caller.sub or not session.is_live(now_ms()):
         raise NotFound()
     revoke_session(services, session, "revoked_by_user", client)

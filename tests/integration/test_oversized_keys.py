@@ -8,7 +8,7 @@ import unicodedata
 from shared.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
-from tests.flows import login, login_ok
+from tests.flows import login, login_ok, session_delete
 
 # U+FDFA is one character that NFKC expands to 18: 254 of them pass the handler's 254-character
 # limit but normalise to an email of 4,572 characters, far past DynamoDB's 2048-byte key limit.
@@ -27,3 +27,15 @@ def test_27_an_email_that_nfkc_expands_past_254_characters_is_400_not_503(
     assert body_of(response) == {"message": "email is too long (at most 254 characters)", "field": "email"}
     # the real account is untouched and still logs in
     login_ok(accounts.staff.email, accounts.password, "staff")
+
+
+def test_33_a_malformed_session_id_in_the_path_is_404_without_any_dynamodb_lookup(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(accounts.staff.email, accounts.password, "staff")
+    for hostile in ("A" * 3000, "x" * 21, "../../etc", "SESSION#x", "a" * 22 + "=", " " * 22):
+        aws_calls.clear()
+        response = session_delete(tokens["access_token"], hostile)
+        assert response["statusCode"] == 404, hostile
+        lookups = [call for call in aws_calls if call == "dynamodb.GetItem"]
+        assert lookups == [], f"{hostile[:30]!r} reached DynamoDB as a key"
