@@ -106,8 +106,9 @@ def run() -> int:
     frontend.api_base = api_base
 
     _local_aws_environment()
-    from local.aws_backend import EmbeddedMoto
+    from local.aws_backend import EmbeddedMoto, relax_read_timeout
 
+    relax_read_timeout()
     moto = EmbeddedMoto()
     moto.start()
     os.environ["AWS_ENDPOINT_URL"] = moto.url

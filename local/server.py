@@ -20,6 +20,7 @@ class PortInUse(RuntimeError):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True  # a kept-alive browser connection never blocks Ctrl-C
+    request_queue_size = 128  # listen backlog: http.server's 5 resets a burst of browser connections
     gateway: Gateway | None = None
     api_base: str = ""
 
