@@ -64,7 +64,7 @@ def back_up_each_table_once_per_transaction() -> None:
         try:
             original(self, transact_items)
         finally:
-            models.copy = copy  # type: ignore[assignment]
+            models.copy = copy
 
     transact_write_items.backs_up_once = True  # type: ignore[attr-defined]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
