@@ -6,6 +6,7 @@ and keys never reach a log line: callers pass identifiers only.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,12 @@ SERVICE = "jwt-auth"
 NAMESPACE = "JwtAuth"
 
 logger = Logger(service=SERVICE)
+
+# At DEBUG, botocore logs whole request parameters and response bodies: Secrets Manager values (the
+# signing secret, the refresh-derivation key) and password hashes. A root logger set to DEBUG (Lambda's
+# log-level control, a debugging session) must not turn that on, so the AWS SDK loggers stay at INFO.
+for _name in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 AUDIT_FIELDS = (
