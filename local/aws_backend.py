@@ -108,4 +108,3 @@ def relax_read_timeout() -> None:
 
     aws.CLIENT_CONFIG = aws.CLIENT_CONFIG.merge(Config(read_timeout=LOCAL_READ_TIMEOUT_SECONDS))
     aws.reset_clients()
-
