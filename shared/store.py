@@ -681,4 +681,4 @@ def transact_write(dynamodb: Any, operations: list[dict[str, Any]]) -> None:
 
 
 def _jitter() -> float:
-    return random.random()  # noqa: S311 - backoff jitter, not a secret
+    return random.random()  # noqa: S311  # nosec B311  # backoff jitter, not a secret

@@ -30,7 +30,7 @@ def login_endpoint(request: Request, services: Services) -> dict[str, Any]:
     identity = grant.identity
     body = {
         "access_token": grant.access_token,
-        "token_type": "Bearer",
+        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
         "type": identity.user_type,
         "user": {
