@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint typecheck synth bench smoke lock clean
+.PHONY: help install run test test-fast test-proof lint audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test       set everything up and run the whole test suite"
 	@echo "make test-fast  unit and integration tests only"
+	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
+	@echo "make audit      bandit over the code, pip-audit over both lock files (needs PyPI)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
 	@echo "make bench      benchmark the hot paths and write docs/benchmarks.md"
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
@@ -37,10 +39,21 @@ test: $(STAMP) node_modules/.installed
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/integration
 
+test-proof: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Exceptions and their reasons: docs/security-checks.md. pip-audit reads the vulnerability database
+# on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev
+# lock holds per-Python-version pins, so pip resolves it for this interpreter.
+audit: $(STAMP)
+	$(BIN)/bandit -q -r shared functions local infra -x tests
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
+	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
 synth: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
