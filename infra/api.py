@@ -178,6 +178,9 @@ class Api(Construct):
         self.config = config
         self.access_logs = self._access_log_group()
         self.rest_api = self._rest_api()
+        self.rest_api.node.try_remove_child(
+            "Endpoint"
+        )  # the stack's ApiUrl output replaces CDK's generated one
         self.authorizer = request_authorizer(
             self, "Authorizer", authorizer_function, config.authorizer_cache_ttl
         )

@@ -24,6 +24,7 @@ from constructs import Construct
 from infra.api import request_authorizer, wire_routes
 from infra.bundling import function_code, handler_path, newest_python_runtime
 from infra.lambdas import AUTHORIZER, SharedLayer
+from infra.nag import acknowledge_xray
 from infra.permissions import access_for
 from shared.routes import RouteTable, parse_route_table
 
@@ -84,6 +85,7 @@ class RouteAuthorizer(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
         )
         self.authorizer = request_authorizer(self, "Authorizer", self.function, service.cache_ttl_seconds)
+        acknowledge_xray(self.role)
 
     def _role(self) -> iam.Role:
         """Denylist BatchGetItem and the verification keys: nothing else (see infra/permissions.py)."""
