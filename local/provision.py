@@ -67,7 +67,14 @@ def create_signing_key(algorithm: str) -> str:
 
 
 def create_user(
-    store: UserStore, email: str, password: str, *, name: str, role: str, user_type: str, disabled: bool = False
+    store: UserStore,
+    email: str,
+    password: str,
+    *,
+    name: str,
+    role: str,
+    user_type: str,
+    disabled: bool = False,
 ) -> User:
     from shared.store import now_ms
 

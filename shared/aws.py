@@ -1,8 +1,9 @@
 """boto3 clients, created once per container and reused.
 
-Timeouts sit well under the Lambda timeouts (authorizer 5 s, others 10 s); retries are bounded
-and use botocore's standard mode (exponential backoff with full jitter). AWS_ENDPOINT_URL, which
-botocore honours itself, points them at the local moto server when running locally.
+A call gives up after at most 3 attempts of 1 s connect + 1 s read plus backoff (under 10 s),
+half of the functions' 20 s timeout; retries use botocore's standard mode (exponential backoff
+with full jitter). AWS_ENDPOINT_URL, which botocore honours itself, points the clients at the
+local moto server when running locally.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from botocore.config import Config
 
 CLIENT_CONFIG = Config(
     connect_timeout=1,
-    read_timeout=2,
-    retries={"max_attempts": 3, "mode": "standard"},
+    read_timeout=1,
+    retries={"total_max_attempts": 3, "mode": "standard"},
     tcp_keepalive=True,
 )
 

@@ -72,7 +72,9 @@ def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[st
             return result
         except TooManyAttempts as error:
             headers = {"Retry-After": str(error.retry_after)}
-            return error_response(429, "Too many attempts, try again later", request, settings, headers=headers)
+            return error_response(
+                429, "Too many attempts, try again later", request, settings, headers=headers
+            )
         except NotFound:
             return error_response(404, "Not found", request, settings)
         except PermissionError:
@@ -80,7 +82,11 @@ def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[st
         except ServiceUnavailable as error:
             logger.warning("dependency unavailable", extra={"dependency": error.dependency})
             return error_response(
-                503, "Service temporarily unavailable, try again", request, settings, headers={"Retry-After": "1"}
+                503,
+                "Service temporarily unavailable, try again",
+                request,
+                settings,
+                headers={"Retry-After": "1"},
             )
 
     return handler
@@ -94,5 +100,7 @@ def token_response(
     if request.wants_cookie:
         from shared.http import refresh_cookie
 
-        return response(200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)])
+        return response(
+            200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)]
+        )
     return response(200, {**body, "refresh_token": refresh_token}, request, settings)

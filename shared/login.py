@@ -52,7 +52,7 @@ def lockout_remaining(failures: LoginFailures, at_ms: int, settings: Settings) -
 def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant:
     settings = services.settings
     email = normalise_email(request.email)
-    passwords.dummy_verify("")  # the dummy hash exists before any request can be timed
+    passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
     user, failures = services.users.login_state(request.user_type, email)
     at = now_ms()
 
@@ -78,12 +78,14 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
             reason = "claims_too_large"
 
     if reason or user is None or identity is None:
-        services.users.record_failure(request.user_type, email, at, settings.lockout_window_seconds)
+        services.users.record_failure(request.user_type, email, failures, at, settings.lockout_window_seconds)
         _audit("login", "failure", client, user.user_id if user else "", reason)
         raise InvalidCredentials(reason)
 
     if passwords.needs_rehash(user.password_hash):
-        services.users.update_password_hash(user, user.password_hash, passwords.hash_password(request.password))
+        services.users.update_password_hash(
+            user, user.password_hash, passwords.hash_password(request.password)
+        )
     reset = services.users.reset_failures_operation(request.user_type, email)
     grant = start_session(services, identity, client, extra=[reset])
     audit(

@@ -35,11 +35,11 @@ def needs_rehash(stored_hash: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def prepare_dummy_hash() -> str:
     # Created on first use, not at import: a snapshot-restored container must not share it.
     return hasher.hash(secrets.token_urlsafe(16))
 
 
 def dummy_verify(password: str) -> None:
     """Spend the same work as a real verification, for unknown users."""
-    verify_password(_dummy_hash(), password)
+    verify_password(prepare_dummy_hash(), password)

@@ -166,7 +166,11 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
 
 
 def revoke_session(
-    services: Services, session: Session, reason: str, client: Client, extra: list[dict[str, Any]] | None = None
+    services: Services,
+    session: Session,
+    reason: str,
+    client: Client,
+    extra: list[dict[str, Any]] | None = None,
 ) -> None:
     try:
         services.sessions.revoke(session.sid, session.abs_expires, reason, now_ms(), extra or [])
@@ -190,9 +194,7 @@ def _audit(client: Client, session: Session, event: str, outcome: str, reason: s
     )
 
 
-def logout(
-    services: Services, caller: AccessClaims, refresh_token: str | None, client: Client
-) -> None:
+def logout(services: Services, caller: AccessClaims, refresh_token: str | None, client: Client) -> None:
     """Deny the caller's access token until it expires and revoke its session.
 
     A refresh token in the body names the session to revoke instead, but only one of the caller's

@@ -38,7 +38,7 @@ class Settings:
     lockout_threshold: int = 5
     lockout_base_seconds: int = 30
     lockout_max_seconds: int = 900
-    lockout_window_seconds: int = 900
+    lockout_window_seconds: int = 3600
     allowed_origins: tuple[str, ...] = ()
     refresh_cookie_name: str = "refresh_token"
     refresh_cookie_path: str = "/auth"
@@ -99,15 +99,20 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     else:
         key_ids = _listing(env, "SIGNING_KEY_IDS")
         if not key_ids:
-            raise ConfigurationError(
-                "SIGNING_KEY_IDS is required: the KMS key ids, active signing key first"
-            )
+            raise ConfigurationError("SIGNING_KEY_IDS is required: the KMS key ids, active signing key first")
 
     access_ttl = _integer(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 60, 3600)
     idle_ttl = _integer(env, "REFRESH_IDLE_TTL_SECONDS", 7 * 24 * 3600, 300, 90 * 24 * 3600)
     max_ttl = _integer(env, "SESSION_MAX_TTL_SECONDS", 30 * 24 * 3600, 300, 365 * 24 * 3600)
     if idle_ttl > max_ttl:
         raise ConfigurationError("REFRESH_IDLE_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS")
+    if _integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600) <= _integer(
+        env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600
+    ):
+        raise ConfigurationError(
+            "LOCKOUT_WINDOW_SECONDS must exceed LOCKOUT_MAX_SECONDS: failures are forgotten that long "
+            "after the last one, so a shorter window would reset the exponential lockout"
+        )
     same_site = env.get("COOKIE_SAME_SITE", "Strict").strip() or "Strict"
     if same_site not in ("Strict", "Lax", "None"):
         raise ConfigurationError("COOKIE_SAME_SITE must be Strict, Lax or None")
@@ -130,7 +135,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         lockout_threshold=_integer(env, "LOCKOUT_THRESHOLD", 5, 1, 100),
         lockout_base_seconds=_integer(env, "LOCKOUT_BASE_SECONDS", 30, 1, 3600),
         lockout_max_seconds=_integer(env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600),
-        lockout_window_seconds=_integer(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 24 * 3600),
+        lockout_window_seconds=_integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600),
         allowed_origins=_origins(env),
         refresh_cookie_name=env.get("REFRESH_COOKIE_NAME", "refresh_token").strip() or "refresh_token",
         cookie_same_site=same_site,

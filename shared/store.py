@@ -15,6 +15,9 @@ items late and moto never does, so readers compare expiry themselves.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -142,33 +145,35 @@ class UserStore:
                 failures = LoginFailures(_int(item, "failures"), _int(item, "last_failure"))
         return user, failures or LoginFailures(0, 0)
 
-    def record_failure(self, user_type: str, email: str, at_ms: int, window_seconds: int) -> None:
-        """Count one failure; a counter idle for longer than the window starts again at one."""
-        pk = lock_key(user_type, email)
-        expires = at_ms // 1000 + 2 * window_seconds
+    def record_failure(
+        self, user_type: str, email: str, seen: LoginFailures, at_ms: int, window_seconds: int
+    ) -> None:
+        """Count one failure in one write. `seen` is the counter as read at the start of the request:
+        absent or idle for longer than the window, it starts again at one (only if nobody wrote it
+        meanwhile); otherwise it is incremented atomically."""
+        stale = seen.failures == 0 or at_ms - seen.last_failure_ms > window_seconds * 1000
+        values = {":now": _n(at_ms), ":ttl": _n(at_ms // 1000 + 2 * window_seconds), ":one": _n(1)}
 
-        def update(fresh: bool) -> None:
-            expression = (
-                "SET last_failure = :now, #ttl = :ttl, failures = :one"
-                if fresh
-                else "SET last_failure = :now, #ttl = :ttl ADD failures :one"
-            )
+        def update(restart: bool) -> None:
             arguments: dict[str, Any] = {
                 "TableName": self.table,
-                "Key": _key(pk),
-                "UpdateExpression": expression,
+                "Key": _key(lock_key(user_type, email)),
+                "UpdateExpression": "SET last_failure = :now, #ttl = :ttl ADD failures :one",
                 "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ExpressionAttributeValues": {":now": _n(at_ms), ":ttl": _n(expires), ":one": _n(1)},
+                "ExpressionAttributeValues": dict(values),
             }
-            if not fresh:
-                arguments["ConditionExpression"] = "last_failure > :cutoff"
-                arguments["ExpressionAttributeValues"][":cutoff"] = _n(at_ms - window_seconds * 1000)
+            if restart:
+                arguments["UpdateExpression"] = "SET last_failure = :now, #ttl = :ttl, failures = :one"
+                arguments["ConditionExpression"] = (
+                    "attribute_not_exists(last_failure) OR last_failure = :seen"
+                )
+                arguments["ExpressionAttributeValues"][":seen"] = _n(seen.last_failure_ms)
             self.dynamodb.update_item(**arguments)
 
         try:
-            dynamodb_call(lambda: update(fresh=False))
-        except ClientError:
-            dynamodb_call(lambda: update(fresh=True))
+            dynamodb_call(lambda: update(restart=stale))
+        except ClientError:  # another failure was counted meanwhile: count this one on top
+            dynamodb_call(lambda: update(restart=False))
 
     def get(self, user_type: str, email: str) -> User | None:
         response = dynamodb_call(
@@ -204,7 +209,7 @@ class UserStore:
 
     def update_password_hash(self, user: User, old_hash: str, new_hash: str) -> None:
         """Replace the hash only if nobody changed it meanwhile (a lost race keeps the newer one)."""
-        try:
+        with contextlib.suppress(ClientError):
             dynamodb_call(
                 lambda: self.dynamodb.update_item(
                     TableName=self.table,
@@ -214,8 +219,39 @@ class UserStore:
                     ExpressionAttributeValues={":new": _s(new_hash), ":old": _s(old_hash)},
                 )
             )
-        except ClientError:
-            pass
+
+    def update(self, user: User, **changes: str | bool) -> None:
+        """Set attributes (role, name, disabled, password_hash) of an existing account."""
+        names = {f"#{name}": name for name in changes}
+        values = {f":{name}": ({"BOOL": v} if isinstance(v, bool) else _s(v)) for name, v in changes.items()}
+        dynamodb_call(
+            lambda: self.dynamodb.update_item(
+                TableName=self.table,
+                Key=_key(user_key(user.user_type, user.email)),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in changes),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        )
+
+    def delete(self, user: User) -> None:
+        dynamodb_call(
+            lambda: self.dynamodb.delete_item(
+                TableName=self.table, Key=_key(user_key(user.user_type, user.email))
+            )
+        )
+
+    def all(self) -> list[User]:
+        paginator = self.dynamodb.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self.table,
+            FilterExpression="begins_with(pk, :prefix)",
+            ExpressionAttributeValues={":prefix": _s("USER#")},
+        )
+        return [
+            _user_from_item(item) for page in dynamodb_call(lambda: list(pages)) for item in page["Items"]
+        ]
 
     def reset_failures_operation(self, user_type: str, email: str) -> dict[str, Any]:
         return {"Delete": {"TableName": self.table, "Key": _key(lock_key(user_type, email))}}
@@ -247,7 +283,9 @@ class Session:
     user_agent: str
     source_ip: str
 
-    def is_live(self, at_ms: int) -> bool:
+    def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
+        if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
+            return False
         return self.status == "active" and self.abs_expires * 1000 > at_ms
 
 
@@ -359,8 +397,20 @@ class SessionStore:
             token_hash, session.sid, session.created_at, idle_expires, session.abs_expires
         )
         operations = [
-            {"Put": {"TableName": self.table, "Item": session_item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table, "Item": refresh_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": session_item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": refresh_item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
             *extra,
         ]
         transact_write(self.dynamodb, operations)
@@ -380,7 +430,7 @@ class SessionStore:
 
     def _session_still_valid(self, session: Session, at_ms: int) -> list[dict[str, Any]]:
         """Condition checks: the session is active and no user/global not-before has passed it."""
-        not_before = "attribute_not_exists(pk) OR sessions_nbf < :created"
+        not_before = "attribute_not_exists(sessions_nbf) OR sessions_nbf < :created"
         return [
             {
                 "Update": {
@@ -444,7 +494,9 @@ class SessionStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": self._refresh_item(child_hash, session.sid, at_ms, idle_expires, session.abs_expires),
+                    "Item": self._refresh_item(
+                        child_hash, session.sid, at_ms, idle_expires, session.abs_expires
+                    ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -494,7 +546,9 @@ class SessionStore:
 
     def get(self, sid: str) -> Session | None:
         response = dynamodb_call(
-            lambda: self.dynamodb.get_item(TableName=self.table, Key=_key(session_key(sid)), ConsistentRead=True)
+            lambda: self.dynamodb.get_item(
+                TableName=self.table, Key=_key(session_key(sid)), ConsistentRead=True
+            )
         )
         item = response.get("Item")
         return _session_from_item(item) if item else None
@@ -507,6 +561,19 @@ class SessionStore:
         )
         item = response.get("Item")
         return _refresh_from_item(item) if item else None
+
+    def set_role(self, sid: str, role: str) -> None:
+        """Refresh issues tokens from the session's snapshot of the user: keep its role current."""
+        dynamodb_call(
+            lambda: self.dynamodb.update_item(
+                TableName=self.table,
+                Key=_key(session_key(sid)),
+                UpdateExpression="SET #role = :role",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#role": "role"},
+                ExpressionAttributeValues={":role": _s(role)},
+            )
+        )
 
     def sessions_of(self, user_id: str) -> Iterator[Session]:
         paginator = self.dynamodb.get_paginator("query")
@@ -577,12 +644,14 @@ class DenylistStore:
 # ---------------------------------------------------------------------------------- primitives
 
 
-def batch_get(dynamodb: Any, keys_by_table: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+def batch_get(
+    dynamodb: Any, keys_by_table: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
     """BatchGetItem, strongly consistent; unprocessed keys are retried once, then it fails."""
     request = {table: {"Keys": keys, "ConsistentRead": True} for table, keys in keys_by_table.items()}
     found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys_by_table}
     for attempt in range(2):
-        response = dynamodb_call(lambda: dynamodb.batch_get_item(RequestItems=request))
+        response = dynamodb_call(functools.partial(dynamodb.batch_get_item, RequestItems=request))
         for table, items in response.get("Responses", {}).items():
             found.setdefault(table, []).extend(items)
         request = response.get("UnprocessedKeys") or {}
@@ -612,6 +681,4 @@ def transact_write(dynamodb: Any, operations: list[dict[str, Any]]) -> None:
 
 
 def _jitter() -> float:
-    import random
-
     return random.random()  # noqa: S311 - backoff jitter, not a secret

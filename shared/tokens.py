@@ -22,7 +22,7 @@ from shared.errors import InvalidAccessToken
 from shared.settings import Settings
 from shared.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
 
-TOKEN_TYPE = "at+jwt"
+TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 MAX_TOKEN_LENGTH = 8192
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -144,12 +144,12 @@ def _is_number(value: object) -> bool:
 
 
 def _check_claim_types(payload: dict[str, Any]) -> None:
-    for name in ("sub", "jti", "sid"):
-        if not isinstance(payload.get(name), str) or not IDENTIFIER.fullmatch(payload[name]):
-            raise InvalidAccessToken(f"claim {name} malformed")
-    for name in ("role", "type"):
-        if not isinstance(payload.get(name), str) or not NAME_TOKEN.fullmatch(payload[name]):
-            raise InvalidAccessToken(f"claim {name} malformed")
+    for claim in ("sub", "jti", "sid"):
+        if not isinstance(payload.get(claim), str) or not IDENTIFIER.fullmatch(payload[claim]):
+            raise InvalidAccessToken(f"claim {claim} malformed")
+    for claim in ("role", "type"):
+        if not isinstance(payload.get(claim), str) or not NAME_TOKEN.fullmatch(payload[claim]):
+            raise InvalidAccessToken(f"claim {claim} malformed")
     email, name = payload.get("email"), payload.get("name")
     if not isinstance(email, str) or not 0 < len(email) <= MAX_EMAIL_LENGTH:
         raise InvalidAccessToken("claim email malformed")
@@ -163,7 +163,9 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         raise InvalidAccessToken("claim exp or nbf malformed")
 
 
-def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float | None = None) -> AccessClaims:
+def verify_access_token(
+    token: str, settings: Settings, keys: KeySet, now: float | None = None
+) -> AccessClaims:
     """Verify everything or raise InvalidAccessToken (with a reason for the log, never the client)."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
         raise InvalidAccessToken("not a compact JWS")

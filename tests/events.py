@@ -73,7 +73,9 @@ def api_event(
     }
 
 
-def authorizer_event(authorization: str | None, method: str = "GET", path: str = "/auth/me") -> dict[str, Any]:
+def authorizer_event(
+    authorization: str | None, method: str = "GET", path: str = "/auth/me"
+) -> dict[str, Any]:
     headers = {"Authorization": authorization} if authorization is not None else {}
     request_id = str(uuid.uuid4())
     return {

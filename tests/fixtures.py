@@ -16,7 +16,7 @@ from shared import services as services_module
 from shared.services import Services, get_services
 from shared.store import User
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "plum orbit caravan 42"
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     algorithm = getattr(request, "param", "RS256")
     with mock_aws():
         services_module.reset()
-        env = provision(algorithm=algorithm, issuer="https://auth.test.example", audience="jwt-auth-tests",
-                        allowed_origins="https://app.example.com")
+        env = provision(
+            algorithm=algorithm,
+            issuer="https://auth.test.example",
+            audience="jwt-auth-tests",
+            allowed_origins="https://app.example.com",
+        )
         _install(monkeypatch, env)
         yield env
     services_module.reset()
@@ -51,10 +55,22 @@ def services(aws_env: dict[str, str]) -> Services:
 
 @pytest.fixture
 def accounts(services: Services) -> Accounts:
-    admin = create_user(services.users, "admin@dealership.example", PASSWORD, name="Avery Admin",
-                        role="admin", user_type="admin")
-    staff = create_user(services.users, "staff@dealership.example", PASSWORD, name="Sam Staff",
-                        role="sales", user_type="staff")
+    admin = create_user(
+        services.users,
+        "admin@dealership.example",
+        PASSWORD,
+        name="Avery Admin",
+        role="admin",
+        user_type="admin",
+    )
+    staff = create_user(
+        services.users,
+        "staff@dealership.example",
+        PASSWORD,
+        name="Sam Staff",
+        role="sales",
+        user_type="staff",
+    )
     return Accounts(admin=admin, staff=staff)
 
 
@@ -74,3 +90,129 @@ def serialised_moto() -> Iterator[None]:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[list[str]]:
+    """Every AWS API call made while the test runs, as 'service.Operation'."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}.{operation}")
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fail (and record) any attempt to open a network connection."""
+    import socket
+
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network access attempted in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+@dataclass
+class Clock:
+    """Moves the service's clock (milliseconds) forward without sleeping."""
+
+    offset_ms: int = 0
+
+    def advance(self, seconds: float) -> None:
+        self.offset_ms += int(seconds * 1000)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from shared import accounts, login, sessions, store
+
+    state = Clock()
+    real = store.now_ms
+
+    def shifted() -> int:
+        return real() + state.offset_ms
+
+    for module in (store, sessions, login, accounts):
+        monkeypatch.setattr(module, "now_ms", shifted)
+    return state
+
+
+def audit_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The audit records among the log records captured so far."""
+    return [record.audit for record in caplog.records if hasattr(record, "audit")]
+
+
+class Faults:
+    """Make chosen AWS operations fail at the HTTP layer, below botocore's retry loop (every
+    attempt counts), while every other call reaches moto.
+
+    `fail("dynamodb.TransactWriteItems", "ThrottlingException", times=3)` answers the next three
+    attempts with that AWS error; an exception (ReadTimeoutError, ...) is raised as the network
+    would raise it.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[tuple[str | Exception, int, dict[str, Any]]]] = {}
+
+    def fail(
+        self,
+        operation: str,
+        error: str | Exception,
+        times: int = 1,
+        status: int = 400,
+        **fields: Any,
+    ) -> None:
+        for _ in range(times):
+            self.pending.setdefault(operation, []).append((error, status, fields))
+
+    def answer(self, operation: str) -> Any:
+        import json
+
+        from botocore.awsrequest import AWSResponse
+
+        queue = self.pending.get(operation)
+        if not queue:
+            return None
+        error, status, fields = queue.pop(0)
+        if isinstance(error, Exception):
+            raise error
+        body = json.dumps({"__type": error, "message": "injected fault", **fields}).encode()
+        return AWSResponse("https://injected", status, {"x-amzn-RequestId": "injected"}, _RawBody(body))
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+@pytest.fixture
+def faults(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Faults:
+    """Consulted before moto's own before-send handler, so a failed write is never applied."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    injected = Faults()
+    moto_answer = BotocoreStubber.__call__
+
+    def answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        _, service_id, operation = event_name.split(".")
+        response = injected.answer(f"{service_id.replace('-', '')}.{operation}")
+        return response if response is not None else moto_answer(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", answer)
+    return injected

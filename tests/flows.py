@@ -17,8 +17,9 @@ CONTEXT = LambdaContext()
 
 
 def login(email: str, password: str, user_type: str, **kwargs: Any) -> dict[str, Any]:
-    event = api_event("POST", "/auth/login", body={"email": email, "password": password, "userType": user_type},
-                      **kwargs)
+    event = api_event(
+        "POST", "/auth/login", body={"email": email, "password": password, "userType": user_type}, **kwargs
+    )
     return login_handler(event, CONTEXT)
 
 
@@ -30,8 +31,9 @@ def login_ok(email: str, password: str, user_type: str, **kwargs: Any) -> dict[s
 
 
 def refresh(refresh_token: str, **kwargs: Any) -> dict[str, Any]:
-    return refresh_handler(api_event("POST", "/auth/refresh", body={"refresh_token": refresh_token}, **kwargs),
-                           CONTEXT)
+    return refresh_handler(
+        api_event("POST", "/auth/refresh", body={"refresh_token": refresh_token}, **kwargs), CONTEXT
+    )
 
 
 def authorize(access_token: str, method: str = "GET", path: str = "/auth/me") -> dict[str, Any]:
@@ -49,7 +51,7 @@ def is_authorized(access_token: str, method: str = "GET", path: str = "/auth/me"
 
 
 def assert_unauthorized(authorization: str | None, method: str = "GET", path: str = "/auth/me") -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer_handler(authorizer_event(authorization, method, path), CONTEXT)
 
 
@@ -68,3 +70,35 @@ def logout(access_token: str, refresh_token: str | None = None) -> dict[str, Any
 
 def me(access_token: str) -> dict[str, Any]:
     return protected_call(me_handler, access_token, "GET", "/auth/me")
+
+
+def sessions_list(access_token: str) -> dict[str, Any]:
+    from functions.sessions.handler import handler
+
+    return protected_call(handler, access_token, "GET", "/auth/sessions")
+
+
+def session_delete(access_token: str, session_id: str) -> dict[str, Any]:
+    from functions.sessions.handler import handler
+
+    return protected_call(
+        handler, access_token, "DELETE", f"/auth/sessions/{session_id}", path_parameters={"id": session_id}
+    )
+
+
+def logout_all(access_token: str) -> dict[str, Any]:
+    from functions.sessions.handler import handler
+
+    return protected_call(handler, access_token, "POST", "/auth/logout-all")
+
+
+def change_password(access_token: str, current: str, new: str) -> dict[str, Any]:
+    from functions.password.handler import handler
+
+    return protected_call(
+        handler,
+        access_token,
+        "POST",
+        "/auth/password",
+        body={"current_password": current, "new_password": new},
+    )

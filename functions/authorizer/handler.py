@@ -4,27 +4,35 @@
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
+
 from shared.authorizer import authorize
 from shared.errors import ConfigurationError, InvalidAccessToken, ServiceUnavailable
-from shared.observability import audit, logger
+from shared.observability import audit, logger, metrics
 from shared.services import get_services
 from shared.settings import get_settings
 
 get_settings()
 
 
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = event.get("headers") or {}
     authorization = next((str(v) for k, v in headers.items() if str(k).lower() == "authorization"), "")
     request_context = event.get("requestContext") or {}
     try:
-        claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
+        _claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
     except InvalidAccessToken as error:
         _deny(error.reason, request_context)
-        raise Exception("Unauthorized") from None  # noqa: TRY002 - the exact text API Gateway expects
-    except (ServiceUnavailable, ConfigurationError, ValueError, KeyError, TypeError) as error:
+        raise Exception("Unauthorized") from None
+    except (ServiceUnavailable, ConfigurationError) as error:
         _deny(f"undecidable: {type(error).__name__}", request_context)
-        raise Exception("Unauthorized") from None  # noqa: TRY002
+        raise Exception("Unauthorized") from None
+    except Exception as error:  # fail closed on anything unforeseen, too
+        logger.exception("authorizer error")
+        _deny(f"error: {type(error).__name__}", request_context)
+        raise Exception("Unauthorized") from None
     return policy
 
 

@@ -12,7 +12,11 @@ get_settings()
 
 def jwks_endpoint(request: Request, services: Services) -> dict[str, Any]:
     return response(
-        200, services.keys.jwks(), request, services.settings, headers={"Cache-Control": "public, max-age=300"}
+        200,
+        services.keys.jwks(),
+        request,
+        services.settings,
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 

@@ -35,8 +35,13 @@ def test_access_token_verifies_with_the_published_jwks_and_carries_every_claim(a
     header = jwt.get_unverified_header(body["access_token"])
     assert header["typ"] == "at+jwt" and header["alg"] == "RS256"
     (key,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
-    claims = jwt.decode(body["access_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
-                        audience="jwt-auth-tests", issuer="https://auth.test.example")
+    claims = jwt.decode(
+        body["access_token"],
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience="jwt-auth-tests",
+        issuer="https://auth.test.example",
+    )
     assert claims["sub"] == accounts.staff.user_id
     assert claims["exp"] - int(claims["iat"]) == 900
     assert {"jti", "sid", "email", "name", "role", "type"} <= claims.keys()
@@ -49,7 +54,9 @@ def test_me_returns_the_callers_identity_and_session(accounts: Accounts) -> None
     assert response["statusCode"] == 200
     identity = body_of(response)
     assert identity["id"] == accounts.admin.user_id
-    assert identity["session_id"] == jwt.decode(body["access_token"], options={"verify_signature": False})["sid"]
+    assert (
+        identity["session_id"] == jwt.decode(body["access_token"], options={"verify_signature": False})["sid"]
+    )
 
 
 def test_refresh_rotates_the_refresh_token_and_issues_a_working_access_token(accounts: Accounts) -> None:

@@ -1,0 +1,53 @@
+"""GET /auth/sessions, DELETE /auth/sessions/{id}, POST /auth/logout-all (behind the authorizer)."""
+
+from typing import Any
+
+from shared.accounts import end_session, list_sessions, logout_all
+from shared.devices import describe_device
+from shared.endpoint import caller_of, client_of, http_endpoint
+from shared.errors import NotFound
+from shared.http import Request, clear_refresh_cookie, response
+from shared.services import Services
+from shared.settings import get_settings
+
+get_settings()
+
+
+def _iso(ms: int) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).isoformat(timespec="seconds")
+
+
+def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    caller, client = caller_of(request), client_of(request)
+    if request.method == "GET":
+        listed = []
+        for view in list_sessions(services, caller):
+            session, device = view.session, describe_device(view.session.user_agent)
+            listed.append(
+                {
+                    "id": session.sid,
+                    "user_agent": session.user_agent,
+                    "browser": device.browser,
+                    "os": device.os,
+                    "device": device.device,
+                    "source_ip": session.source_ip,
+                    "created_at": _iso(session.created_at),
+                    "last_used_at": _iso(session.last_used),
+                    "current": view.current,
+                }
+            )
+        return response(200, {"sessions": listed}, request, services.settings)
+    if request.method == "DELETE":
+        end_session(services, caller, request.path_parameters.get("id", ""), client)
+        return response(200, {"message": "Session revoked"}, request, services.settings)
+    if request.method == "POST" and request.path.endswith("/logout-all"):
+        ended = logout_all(services, caller, client)
+        cookies = [clear_refresh_cookie(services.settings)] if request.wants_cookie else None
+        body = {"message": "Logged out of every session", "sessions_revoked": ended}
+        return response(200, body, request, services.settings, cookies=cookies)
+    raise NotFound()
+
+
+handler = http_endpoint(sessions_endpoint)
