@@ -64,7 +64,7 @@ class DeployConfig:
     lockout_threshold: int = 5
     lockout_base_seconds: int = 30
     lockout_max_seconds: int = 900
-    lockout_window_seconds: int = 900
+    lockout_window_seconds: int = 3600
     refresh_cookie_name: str = "refresh_token"
     cookie_same_site: str = "Strict"
     throttle_rate: int = 50
@@ -191,6 +191,14 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     lockout_max = _integer("lockout_max_seconds", value("lockout_max_seconds", 900), 1, 24 * 3600)
     if lockout_base > lockout_max:
         raise ContextError("context 'lockout_base_seconds' must not exceed 'lockout_max_seconds'")
+    lockout_window = _integer(
+        "lockout_window_seconds", value("lockout_window_seconds", 3600), 60, 7 * 24 * 3600
+    )
+    if lockout_window <= lockout_max:
+        raise ContextError(
+            "context 'lockout_window_seconds' must exceed 'lockout_max_seconds': failures are forgotten "
+            "that long after the last one, so a shorter window would reset the exponential lockout"
+        )
     throttle_rate = _integer("throttle_rate", value("throttle_rate", 50), 1, 10000)
     throttle_burst = _integer("throttle_burst", value("throttle_burst", 100), 1, 5000)
     retention = _integer(
@@ -238,9 +246,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         lockout_threshold=_integer("lockout_threshold", value("lockout_threshold", 5), 1, 100),
         lockout_base_seconds=lockout_base,
         lockout_max_seconds=lockout_max,
-        lockout_window_seconds=_integer(
-            "lockout_window_seconds", value("lockout_window_seconds", 900), 60, 86400
-        ),
+        lockout_window_seconds=lockout_window,
         refresh_cookie_name=cookie_name,
         cookie_same_site=_choice(
             "cookie_same_site", value("cookie_same_site", "Strict"), ("Strict", "Lax", "None")

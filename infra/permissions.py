@@ -62,8 +62,9 @@ PERMISSIONS: dict[str, Access] = {
             "Denylist": ("dynamodb:PutItem",),
         },
     ),
-    # Sessions: list the caller's sessions (Query on by_owner), read and revoke one (GetItem,
-    # UpdateItem + denylist Put), logout-all (denylist not-before UpdateItem).
+    # Sessions (shared/accounts.py): list the caller's sessions (Query on by_owner), read and
+    # revoke one (GetItem; Update session + Put denylist), logout-all (not-before UpdateItem on the
+    # denylist, then every live session revoked).
     "sessions": Access(
         tables={
             "Sessions": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
@@ -71,12 +72,14 @@ PERMISSIONS: dict[str, Access] = {
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
     ),
-    # Password change: read the account and replace its hash, then end every session of the user
-    # (not-before on the denylist; the current session's revoke).
+    # Password change (shared/accounts.py): the account and its failure counter in one consistent
+    # read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
+    # the user's access tokens denied (not-before UpdateItem on the denylist), every other live
+    # session found (Query on by_owner) and revoked (Update session + Put denylist).
     "password": Access(
         tables={
-            "Users": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
-            "Sessions": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+            "Users": ("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "Sessions": ("dynamodb:UpdateItem",),
             "Denylist": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},

@@ -62,6 +62,7 @@ def test_authorizer_cache_ttl_equal_to_the_access_token_lifetime_is_accepted() -
         ({"issuer": "http://insecure.example.com"}, "https URL"),
         ({"signing_keys": "a,a"}, "twice"),
         ({"access_token_ttl": "abc"}, "whole number"),
+        ({"lockout_window_seconds": "900"}, "must exceed 'lockout_max_seconds'"),
     ],
 )
 def test_unsafe_context_values_stop_synthesis_naming_the_setting(
