@@ -23,7 +23,8 @@ class Access:
     read_public_keys: bool = False  # kms:GetPublicKey on the signing keys
     read_refresh_key: bool = False  # the secret that derives grace-window refresh tokens
     memory_mb: int = 256
-    timeout_seconds: int = 10
+    # At least twice an AWS call's worst case (shared/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
+    timeout_seconds: int = 20
 
 
 # Reading the HS256 secret replaces read_public_keys (and sign) in HS256 mode: whoever loads the key
@@ -98,7 +99,7 @@ PERMISSIONS: dict[str, Access] = {
         tables={"Denylist": ("dynamodb:BatchGetItem",)},
         read_public_keys=True,
         memory_mb=512,  # faster cold starts and RSA verification on the hot path
-        timeout_seconds=5,
+        timeout_seconds=15,
     ),
 }
 

@@ -54,7 +54,8 @@ def test_memory_is_sized_for_the_work(dev: Synth) -> None:
     by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in _functions(dev).values()}
     assert by_handler["functions.login.handler.handler"]["MemorySize"] >= 1024  # argon2id
     assert by_handler["functions.me.handler.handler"]["MemorySize"] <= 256
-    assert by_handler["functions.authorizer.handler.handler"]["Timeout"] <= 5
+    assert by_handler["functions.authorizer.handler.handler"]["Timeout"] <= 15
+    assert all(f["Timeout"] <= 29 for f in by_handler.values()), "API Gateway's integration limit"
 
 
 def test_every_function_gets_the_same_environment_and_it_passes_the_settings_validation(dev: Synth) -> None:
