@@ -79,6 +79,9 @@ class DeployConfig:
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
     server_error_alarm_threshold: int = 5
+    stuffing_threshold: int = 10
+    stuffing_window_seconds: int = 300
+    new_device_alarm_threshold: int = 20
 
     @property
     def deletion_protection(self) -> bool:
@@ -268,5 +271,12 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         ),
         server_error_alarm_threshold=_integer(
             "server_error_alarm_threshold", value("server_error_alarm_threshold", 5), 1, 1_000_000
+        ),
+        stuffing_threshold=_integer("stuffing_threshold", value("stuffing_threshold", 10), 2, 10_000),
+        stuffing_window_seconds=_integer(
+            "stuffing_window_seconds", value("stuffing_window_seconds", 300), 60, 24 * 3600
+        ),
+        new_device_alarm_threshold=_integer(
+            "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000
         ),
     )

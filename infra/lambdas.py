@@ -63,6 +63,8 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
         "LOCKOUT_BASE_SECONDS": str(config.lockout_base_seconds),
         "LOCKOUT_MAX_SECONDS": str(config.lockout_max_seconds),
         "LOCKOUT_WINDOW_SECONDS": str(config.lockout_window_seconds),
+        "STUFFING_THRESHOLD": str(config.stuffing_threshold),
+        "STUFFING_WINDOW_SECONDS": str(config.stuffing_window_seconds),
         "ALLOWED_ORIGINS": ",".join(config.allowed_origins),
         "REFRESH_COOKIE_NAME": config.refresh_cookie_name,
         "COOKIE_SAME_SITE": config.cookie_same_site,

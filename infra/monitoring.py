@@ -121,6 +121,18 @@ class Monitoring(Construct):
             LOCKOUT_ALARM_THRESHOLD,
             "Logins blocked by the per-account lockout in 5 minutes.",
         )
+        self._alarm(
+            "CredentialStuffingAlarm",
+            self._event_metric("CredentialStuffingSuspected"),
+            1,
+            "Failed logins for many accounts from one IP within the stuffing window.",
+        )
+        self._alarm(
+            "NewDeviceLoginAlarm",
+            self._event_metric("LoginNewDeviceFlagged"),
+            self.config.new_device_alarm_threshold,
+            "Many logins from a device and IP never seen for their user in 5 minutes.",
+        )
 
     def _authorizer_alarms(self, authorizer: lambda_.IFunction, authorizer_logs: logs.ILogGroup) -> None:
         logs.MetricFilter(

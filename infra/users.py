@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
     revoke.add_argument("session_id")
-    command("revoke-all-tokens", "EMERGENCY: invalidate every token and session of every user, now", user=False)
+    command(
+        "revoke-all-tokens", "EMERGENCY: invalidate every token and session of every user, now", user=False
+    )
     return parser
 
 
@@ -137,14 +139,20 @@ def run(arguments: argparse.Namespace) -> Any:
     services = _services(_tables(arguments))
     command = arguments.command
     if command == "list":
-        return [_describe(user) for user in sorted(services.users.all(), key=lambda u: (u.user_type, u.email))]
+        return [
+            _describe(user) for user in sorted(services.users.all(), key=lambda u: (u.user_type, u.email))
+        ]
     if command == "revoke-all-tokens":
         accounts.revoke_all_tokens_of_everyone(services)
         return {"revoked": "every access token and session issued before now"}
     if command == "create":
         password, generated = _new_password(arguments.generate_password)
         user = accounts.create_account(
-            services, arguments.email, password, name=arguments.name, role=arguments.role,
+            services,
+            arguments.email,
+            password,
+            name=arguments.name,
+            role=arguments.role,
             user_type=arguments.user_type,
         )
         return {**_describe(user), **({"password (shown once)": password} if generated else {})}
@@ -165,12 +173,20 @@ def run(arguments: argparse.Namespace) -> Any:
     if command == "reset-password":
         password, generated = _new_password(arguments.generate_password)
         ended = accounts.reset_password(services, user, password)
-        return {"email": user.email, "sessions_revoked": ended,
-                **({"password (shown once)": password} if generated else {})}
+        return {
+            "email": user.email,
+            "sessions_revoked": ended,
+            **({"password (shown once)": password} if generated else {}),
+        }
     if command == "sessions":
         return [
-            {"id": s.sid, "user_agent": s.user_agent, "source_ip": s.source_ip, "created_at": s.created_at,
-             "last_used": s.last_used}
+            {
+                "id": s.sid,
+                "user_agent": s.user_agent,
+                "source_ip": s.source_ip,
+                "created_at": s.created_at,
+                "last_used": s.last_used,
+            }
             for s in accounts.live_sessions(services, user.user_id)
         ]
     if command == "revoke-session":

@@ -16,9 +16,12 @@ from tests.flows import is_authorized, login, login_ok, refresh
 @pytest.fixture
 def cli(services: Services, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     tables = [
-        "--users-table", services.settings.users_table,
-        "--sessions-table", services.settings.sessions_table,
-        "--denylist-table", services.settings.denylist_table,
+        "--users-table",
+        services.settings.users_table,
+        "--sessions-table",
+        services.settings.sessions_table,
+        "--denylist-table",
+        services.settings.denylist_table,
     ]
 
     def run(*arguments: str, stdin: str | None = None) -> tuple[int, object, str]:
@@ -36,8 +39,17 @@ def cli(services: Services, capsys: pytest.CaptureFixture[str]):  # type: ignore
 
 
 def test_create_with_a_generated_password_shows_it_once_and_it_logs_in(cli) -> None:  # type: ignore[no-untyped-def]
-    status, output, _ = cli("create", "New.Person@Dealership.example", "--type", "staff", "--name", "New Person",
-                            "--role", "sales", "--generate-password")
+    status, output, _ = cli(
+        "create",
+        "New.Person@Dealership.example",
+        "--type",
+        "staff",
+        "--name",
+        "New Person",
+        "--role",
+        "sales",
+        "--generate-password",
+    )
     assert status == 0
     password = output["password (shown once)"]
     assert output["email"] == "new.person@dealership.example"
@@ -47,11 +59,29 @@ def test_create_with_a_generated_password_shows_it_once_and_it_logs_in(cli) -> N
 
 
 def test_create_refuses_a_duplicate_email_and_a_weak_password_clearly(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    status, _, error = cli("create", "staff@dealership.example", "--type", "staff", "--name", "X", "--role",
-                           "sales", "--generate-password")
+    status, _, error = cli(
+        "create",
+        "staff@dealership.example",
+        "--type",
+        "staff",
+        "--name",
+        "X",
+        "--role",
+        "sales",
+        "--generate-password",
+    )
     assert status == 1 and "already exists" in error
-    status, _, error = cli("create", "weak@dealership.example", "--type", "staff", "--name", "X", "--role",
-                           "sales", stdin="password1234\n")
+    status, _, error = cli(
+        "create",
+        "weak@dealership.example",
+        "--type",
+        "staff",
+        "--name",
+        "X",
+        "--role",
+        "sales",
+        stdin="password1234\n",
+    )
     assert status == 1 and "too common" in error
 
 
@@ -88,8 +118,9 @@ def test_disable_enable_and_delete(cli, accounts: Accounts) -> None:  # type: ig
 
 def test_reset_password_from_stdin_revokes_every_session(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
     tokens = login_ok("admin@dealership.example", accounts.password, "admin")
-    status, _, _ = cli("reset-password", "admin@dealership.example", "--type", "admin",
-                       stdin="granite meadow 88 echoes\n")
+    status, _, _ = cli(
+        "reset-password", "admin@dealership.example", "--type", "admin", stdin="granite meadow 88 echoes\n"
+    )
     assert status == 0
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
     assert login("admin@dealership.example", "granite meadow 88 echoes", "admin")["statusCode"] == 200
@@ -152,6 +183,17 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for command in ("create", "list", "show", "set-role", "disable", "enable", "delete", "reset-password",
-                    "sessions", "revoke-session", "revoke-all-tokens"):
+    for command in (
+        "create",
+        "list",
+        "show",
+        "set-role",
+        "disable",
+        "enable",
+        "delete",
+        "reset-password",
+        "sessions",
+        "revoke-session",
+        "revoke-all-tokens",
+    ):
         assert command in text

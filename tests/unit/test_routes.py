@@ -31,7 +31,10 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         ("DELETE", "/cars/{id}"),
     } == declared
     assert {route.path for route in table.routes if route.public} == {
-        "/auth/login", "/auth/refresh", "/.well-known/jwks.json"}
+        "/auth/login",
+        "/auth/refresh",
+        "/.well-known/jwks.json",
+    }
 
 
 def test_staff_may_use_cars_but_not_delete_them_and_admins_may() -> None:
@@ -48,7 +51,12 @@ def test_a_wildcard_that_would_grant_a_differently_ruled_route_is_refused() -> N
     with pytest.raises(ConfigurationError, match="would also grant"):
         _table(
             {"method": "GET", "path": "/cars/{id}", "function": "cars", "allow": {}},
-            {"method": "GET", "path": "/cars/{id}/invoice", "function": "cars", "allow": {"roles": ["admin"]}},
+            {
+                "method": "GET",
+                "path": "/cars/{id}/invoice",
+                "function": "cars",
+                "allow": {"roles": ["admin"]},
+            },
         )
 
 

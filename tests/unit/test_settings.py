@@ -80,7 +80,7 @@ def test_30_hs256_secret_shorter_than_32_bytes_refuses_to_start(secret: str) -> 
             else manager.create_secret(Name="hs", SecretBinary=b"\x00")["ARN"]
         )
         settings = settings_from_env({**BASE, "SIGNING_ALGORITHM": "HS256", "HS256_SECRET_ARN": arn})
-        with pytest.raises(ConfigurationError, match="HS256_SECRET_ARN|no string value"):
+        with pytest.raises(ConfigurationError, match=r"HS256_SECRET_ARN|no string value"):
             signing.key_set(settings)
     aws.reset_clients()
     signing.forget_keys()
