@@ -82,6 +82,8 @@ class DeployConfig:
     stuffing_threshold: int = 10
     stuffing_window_seconds: int = 300
     new_device_alarm_threshold: int = 20
+    snap_start: bool = False
+    provisioned_concurrency: int = 0
 
     @property
     def deletion_protection(self) -> bool:
@@ -278,5 +280,9 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         ),
         new_device_alarm_threshold=_integer(
             "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000
+        ),
+        snap_start=_boolean("snap_start", value("snap_start", False)),
+        provisioned_concurrency=_integer(
+            "provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000
         ),
     )

@@ -135,8 +135,12 @@ class Functions(Construct):
         self.keys = keys
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.by_name: dict[str, lambda_.Function] = {}
+        # What API Gateway invokes: the function, or its `live` alias on a published version when
+        # SnapStart or provisioned concurrency (the authorizer's) is on.
+        self.targets: dict[str, lambda_.IFunction] = {}
         for name, role in roles.by_name.items():
             self.by_name[name] = self._function(name, role)
+            self.targets[name] = self._target(name, self.by_name[name])
 
     def _function(self, name: str, role: iam.Role) -> lambda_.Function:
         access = access_for(name)
@@ -157,10 +161,23 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.config.snap_start else None,
         )
         self._grant_logs(role, log_group)
         self._grant(role, access)
         return function
+
+    def _target(self, name: str, function: lambda_.Function) -> lambda_.IFunction:
+        provisioned = self.config.provisioned_concurrency if name == AUTHORIZER else 0
+        if not (self.config.snap_start or provisioned):
+            return function
+        return lambda_.Alias(
+            self,
+            f"{name.capitalize()}Live",
+            alias_name="live",
+            version=function.current_version,
+            provisioned_concurrent_executions=provisioned or None,
+        )
 
     def _log_group(self, name: str) -> logs.LogGroup:
         log_group = logs.LogGroup(

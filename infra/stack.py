@@ -87,8 +87,8 @@ class JwtAuthStack(cdk.Stack):
             "Api",
             config=config,
             routes=self.routes,
-            handlers={name: fn for name, fn in self.functions.by_name.items() if name != AUTHORIZER},
-            authorizer_function=self.authorizer_function,
+            handlers={name: fn for name, fn in self.functions.targets.items() if name != AUTHORIZER},
+            authorizer_function=self.functions.targets[AUTHORIZER],
         )
         self.issuer = self._issuer()
         for function in self.functions.by_name.values():
