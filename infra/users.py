@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-CONNECTION_FILE = Path(__file__).resolve().parents[1] / ".local-data" / "local-api.json"
+DEFAULT_CONNECTION_FILE = Path(__file__).resolve().parents[1] / ".local-data" / "local-api.json"
 TABLE_OUTPUTS = {"users": "UsersTable", "sessions": "SessionsTable", "denylist": "DenylistTable"}
 
 
@@ -67,9 +67,10 @@ def _parser() -> argparse.ArgumentParser:
 def _tables(arguments: argparse.Namespace) -> dict[str, str]:
     names = {table: getattr(arguments, f"{table}_table") for table in TABLE_OUTPUTS}
     if arguments.local:
-        if not CONNECTION_FILE.exists():
+        connection_file = Path(os.environ.get("LOCAL_CONNECTION_FILE") or DEFAULT_CONNECTION_FILE)
+        if not connection_file.exists():
             raise CliError("the local API is not running: start it with `make run`")
-        connection = json.loads(CONNECTION_FILE.read_text(encoding="utf-8"))
+        connection = json.loads(connection_file.read_text(encoding="utf-8"))
         os.environ["AWS_ENDPOINT_URL"] = connection["AWS_ENDPOINT_URL"]
         for variable, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(variable, value)

@@ -27,7 +27,8 @@ DEFAULT_FRONTEND_PORT = 3001
 DEFAULT_DEMO_PASSWORD = "dealership-demo-password"  # noqa: S105 - documented local demo default, printed
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI_FILE = REPO / "docs" / "openapi.json"
-CONNECTION_FILE = REPO / ".local-data" / "local-api.json"
+# Where the user-admin CLI finds a running local API's store (LOCAL_CONNECTION_FILE overrides).
+CONNECTION_FILE = Path(os.environ.get("LOCAL_CONNECTION_FILE") or REPO / ".local-data" / "local-api.json")
 DEMO_CARS = (
     {"make": "Volvo", "model": "XC40 Recharge", "year": 2023, "price": 48900},
     {"make": "Toyota", "model": "Corolla Hybrid", "year": 2022, "price": 21500},
@@ -137,7 +138,7 @@ def _publish_connection(moto_url: str) -> None:
 
     names = ("USERS_TABLE", "SESSIONS_TABLE", "DENYLIST_TABLE")
     connection = {"AWS_ENDPOINT_URL": moto_url, **{name: os.environ[name] for name in names}}
-    CONNECTION_FILE.parent.mkdir(exist_ok=True)
+    CONNECTION_FILE.parent.mkdir(parents=True, exist_ok=True)
     CONNECTION_FILE.write_text(json.dumps(connection, indent=2), encoding="utf-8")
 
 
