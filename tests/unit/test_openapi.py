@@ -104,3 +104,30 @@ def test_password_model_bounds_match_the_policy() -> None:
     schema = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     new = schema["PasswordChangeRequest"]["properties"]["new_password"]
     assert (new["minLength"], new["maxLength"]) == (MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)
+
+
+def test_the_gateway_models_never_reject_a_body_the_document_accepts(document: dict[str, Any]) -> None:
+    """infra/models.py (API Gateway request validation) checks structure only and may be looser than
+    the document, never stricter: same fields, same required set, same types, wider bounds."""
+    import time
+
+    from infra.models import REQUEST_MODELS
+
+    schemas = document["components"]["schemas"]
+    next_year = time.gmtime().tm_year + 1
+    for name, gateway in REQUEST_MODELS.items():
+        documented = schemas[name]
+        assert set(gateway.get("required", [])) == set(documented.get("required", [])), name
+        assert set(gateway["properties"]) == set(documented["properties"]), name
+        for field, rule in gateway["properties"].items():
+            doc, where = documented["properties"][field], f"{name}.{field}"
+            assert rule["type"] == doc["type"], where
+            assert rule.get("minLength", 0) <= doc.get("minLength", 0), where
+            if "maxLength" in rule:
+                assert rule["maxLength"] >= doc.get("maxLength", float("inf")), where
+            if "enum" in rule:
+                assert set(doc["enum"]) <= set(rule["enum"]), where
+            if "minimum" in rule:
+                assert rule["minimum"] <= doc.get("minimum", float("-inf")), where
+            if "maximum" in rule:
+                assert rule["maximum"] >= doc.get("maximum", next_year), where
