@@ -26,6 +26,9 @@ def _cli(
     connection: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *arguments: str
 ) -> object:
     monkeypatch.setenv("LOCAL_CONNECTION_FILE", str(connection))
+    # `--local` points this process at the private API's moto through AWS_ENDPOINT_URL: recorded here
+    # so it is removed afterwards, or every later test would talk to a stopped moto server.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
     capsys.readouterr()
     assert users_cli(["--local", *arguments]) == 0
     return json.loads(capsys.readouterr().out)
