@@ -13,12 +13,13 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
-from tests.e2e.local_api import LocalApi, call
+from tests.e2e.local_api import LocalApi, Reply, call
 from tests.proof.support import Tables, dedicated_local_api, me_status, refresh, token_hash
 
 CLIENTS = 20
@@ -108,11 +109,11 @@ def _client_session(api: LocalApi, client: Client, start: threading.Barrier, dea
             client.problems.append(f"logout {reply.status}")
 
 
-def _concurrently(action, copies: int) -> list:  # type: ignore[no-untyped-def]
+def _concurrently(action: Callable[[], Reply], copies: int) -> list[Reply]:
     if copies == 1:
         return [action()]
     barrier = threading.Barrier(copies)
-    results: list = [None] * copies
+    results: list[Any] = [None] * copies
 
     def run(index: int) -> None:
         barrier.wait(timeout=10)
