@@ -25,9 +25,8 @@ from shared.http import (
     refresh_cookie,
     response,
 )
-from shared.observability import logger, metrics
+from shared.observability import Client, logger, metrics
 from shared.services import Services, get_services
-from shared.sessions import Client
 from shared.tokens import AccessClaims
 
 Endpoint = Callable[[Request, Services], dict[str, Any]]

@@ -7,6 +7,7 @@ and keys never reach a log line: callers pass identifiers only.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,26 +32,36 @@ AUDIT_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from (for sessions and the audit trail)."""
+
+    source_ip: str = ""
+    user_agent: str = ""
+    request_id: str = ""
+
+
+OPERATOR = Client(source_ip="operator", user_agent="user-admin-cli")
+
+
 def audit(
     event: str,
     outcome: str,
+    client: Client,
     *,
     user_id: str = "",
     session_id: str = "",
-    source_ip: str = "",
-    user_agent: str = "",
-    request_id: str = "",
     reason: str = "",
 ) -> dict[str, Any]:
-    """Write one security event and count it as a metric named after the event."""
+    """Write one security event and count it as a metric named after the event and outcome."""
     record = {
         "event": event,
         "outcome": outcome,
         "user_id": user_id,
         "session_id": session_id,
-        "source_ip": source_ip,
-        "user_agent": user_agent[:256],
-        "request_id": request_id,
+        "source_ip": client.source_ip,
+        "user_agent": client.user_agent[:256],
+        "request_id": client.request_id,
         "reason": reason,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
