@@ -13,6 +13,7 @@ help:
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
+	@echo "make smoke      smoke-test a running API: BASE_URL=... SMOKE_EMAIL=... SMOKE_PASSWORD=..."
 	@echo "make bench      benchmark the hot paths and write docs/benchmarks.md"
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
 
@@ -49,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 smoke: $(STAMP)
-	$(BIN)/python -m local.smoke $${BASE_URL:-http://127.0.0.1:3000}
+	$(BIN)/python -m infra.smoke $${BASE_URL:-http://127.0.0.1:3000}
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/layer.in -o requirements/layer.txt

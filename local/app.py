@@ -27,6 +27,7 @@ DEFAULT_FRONTEND_PORT = 3001
 DEFAULT_DEMO_PASSWORD = "dealership-demo-password"  # noqa: S105 - documented local demo default, printed
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI_FILE = REPO / "docs" / "openapi.json"
+CONNECTION_FILE = REPO / ".local-data" / "local-api.json"
 DEMO_CARS = (
     {"make": "Volvo", "model": "XC40 Recharge", "year": 2023, "price": 48900},
     {"make": "Toyota", "model": "Corolla Hybrid", "year": 2022, "price": 21500},
@@ -121,11 +122,23 @@ def run() -> int:
             services.routes, functions, services.settings, cache_ttl=cache_ttl, openapi_file=OPENAPI_FILE
         )
         _banner(api_base, frontend_origin, moto.url, password, cache_ttl, functions.missing, started)
+        _publish_connection(moto.url)
         _serve(api, frontend)
     finally:
+        CONNECTION_FILE.unlink(missing_ok=True)
         moto.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _publish_connection(moto_url: str) -> None:
+    """Where the user-admin CLI (`python -m infra.users --local`) finds this run's store."""
+    import json
+
+    names = ("USERS_TABLE", "SESSIONS_TABLE", "DENYLIST_TABLE")
+    connection = {"AWS_ENDPOINT_URL": moto_url, **{name: os.environ[name] for name in names}}
+    CONNECTION_FILE.parent.mkdir(exist_ok=True)
+    CONNECTION_FILE.write_text(json.dumps(connection, indent=2), encoding="utf-8")
 
 
 def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:

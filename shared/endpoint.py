@@ -15,7 +15,14 @@ from shared.errors import (
     ServiceUnavailable,
     TooManyAttempts,
 )
-from shared.http import Request, clear_refresh_cookie, error_response, parse_event, response
+from shared.http import (
+    Request,
+    clear_refresh_cookie,
+    error_response,
+    parse_event,
+    refresh_cookie,
+    response,
+)
 from shared.observability import log_invocation, logger, metrics
 from shared.services import Services, get_services
 from shared.sessions import Client
@@ -96,8 +103,6 @@ def token_response(
     """A token response: in cookie mode the refresh token travels only in an HttpOnly cookie."""
     settings = services.settings
     if request.wants_cookie:
-        from shared.http import refresh_cookie
-
         return response(
             200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)]
         )

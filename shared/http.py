@@ -130,6 +130,7 @@ def cors_headers(origin: str, settings: Settings) -> dict[str, str]:
         return {
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Expose-Headers": "Retry-After",
             "Vary": "Origin",
         }
     return {"Vary": "Origin"}

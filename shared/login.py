@@ -9,6 +9,7 @@ checked.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -19,10 +20,11 @@ from shared.observability import audit
 from shared.services import Services
 from shared.sessions import Client, TokenGrant, start_session
 from shared.settings import Settings
-from shared.store import LoginFailures, now_ms
+from shared.store import LoginFailures, User, now_ms
 from shared.tokens import ClaimsTooLarge, Identity, check_identity
 
 USER_TYPES = ("admin", "staff")
+KNOWN_DEVICES = 20
 
 
 @dataclass(frozen=True)
@@ -80,31 +82,64 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if reason or user is None or identity is None:
         services.users.record_failure(request.user_type, email, failures, at, settings.lockout_window_seconds)
         _audit("login", "failure", client, user.user_id if user else "", reason)
+        _watch_for_credential_stuffing(services, request.user_type, email, client, at)
         raise InvalidCredentials(reason)
 
     if passwords.needs_rehash(user.password_hash):
         services.users.update_password_hash(
             user, user.password_hash, passwords.hash_password(request.password)
         )
+    new_device, agents, ips = _device_history(user, client)
+    remember = services.users.remember_device_operation(user, agents, ips)
     reset = services.users.reset_failures_operation(request.user_type, email)
-    grant = start_session(services, identity, client, extra=[reset])
-    audit(
-        "login",
-        "success",
-        user_id=user.user_id,
-        session_id=grant.claims.sid,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-    )
+    grant = start_session(services, identity, client, extra=[reset, remember], new_device=new_device)
+    sid = grant.claims.sid
+    _audit("login", "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
+    if new_device:
+        _audit("login_new_device", "flagged", client, user.user_id, "device and IP never seen", sid)
     return grant
 
 
-def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str) -> None:
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _device_history(user: User, client: Client) -> tuple[bool, list[str], list[str]]:
+    """Whether this login comes from a device and an IP never seen for the user (a first login
+    has no history, so it is not flagged), and the remembered lists with this one first."""
+    agent = _digest(client.user_agent)
+    ip = client.source_ip[:64]
+    known = bool(user.known_agents or user.known_ips)
+    new_device = known and agent not in user.known_agents and ip not in user.known_ips
+    agents = [agent, *(a for a in user.known_agents if a != agent)][:KNOWN_DEVICES]
+    ips = [ip, *(i for i in user.known_ips if i != ip)][:KNOWN_DEVICES]
+    return new_device, agents, ips
+
+
+def _watch_for_credential_stuffing(
+    services: Services, user_type: str, email: str, client: Client, at: int
+) -> None:
+    """Failed logins for many accounts from one IP within a window: flagged once per window."""
+    settings = services.settings
+    if not client.source_ip:
+        return
+    accounts = services.users.record_ip_failure(
+        client.source_ip,
+        _digest(f"{user_type}#{email}"),
+        at,
+        settings.stuffing_window_seconds,
+        cap=settings.stuffing_threshold,
+    )
+    if accounts == settings.stuffing_threshold:
+        _audit("credential_stuffing", "suspected", client, "", f"{accounts} accounts failed from one IP")
+
+
+def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str, session_id: str = "") -> None:
     audit(
         event,
         outcome,
         user_id=user_id,
+        session_id=session_id,
         source_ip=client.source_ip,
         user_agent=client.user_agent,
         request_id=client.request_id,

@@ -84,7 +84,12 @@ def _idle_expiry(services: Services, at_ms: int, abs_expires: int) -> int:
 
 
 def start_session(
-    services: Services, identity: Identity, client: Client, extra: list[dict[str, Any]]
+    services: Services,
+    identity: Identity,
+    client: Client,
+    extra: list[dict[str, Any]],
+    *,
+    new_device: bool = False,
 ) -> TokenGrant:
     """Create a session and its first refresh token (committed before any token is signed)."""
     at = now_ms()
@@ -103,6 +108,7 @@ def start_session(
         abs_expires=at // 1000 + services.settings.session_max_ttl,
         user_agent=client.user_agent,
         source_ip=client.source_ip,
+        new_device=new_device,
     )
     idle_expires = _idle_expiry(services, at, session.abs_expires)
     try:

@@ -39,6 +39,8 @@ class Settings:
     lockout_base_seconds: int = 30
     lockout_max_seconds: int = 900
     lockout_window_seconds: int = 3600
+    stuffing_threshold: int = 10
+    stuffing_window_seconds: int = 300
     allowed_origins: tuple[str, ...] = ()
     refresh_cookie_name: str = "refresh_token"
     refresh_cookie_path: str = "/auth"
@@ -136,6 +138,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         lockout_base_seconds=_integer(env, "LOCKOUT_BASE_SECONDS", 30, 1, 3600),
         lockout_max_seconds=_integer(env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600),
         lockout_window_seconds=_integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600),
+        stuffing_threshold=_integer(env, "STUFFING_THRESHOLD", 10, 2, 10_000),
+        stuffing_window_seconds=_integer(env, "STUFFING_WINDOW_SECONDS", 300, 60, 24 * 3600),
         allowed_origins=_origins(env),
         refresh_cookie_name=env.get("REFRESH_COOKIE_NAME", "refresh_token").strip() or "refresh_token",
         cookie_same_site=same_site,

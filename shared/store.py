@@ -59,6 +59,11 @@ def _int(item: dict[str, Any], name: str, default: int = 0) -> int:
     return int(value["N"]) if value and "N" in value else default
 
 
+def _strings(item: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = item.get(name)
+    return tuple(entry["S"] for entry in value["L"] if "S" in entry) if value and "L" in value else ()
+
+
 def _bool(item: dict[str, Any], name: str) -> bool:
     value = item.get(name)
     return bool(value and value.get("BOOL"))
@@ -107,6 +112,8 @@ class User:
     password_hash: str
     disabled: bool
     created_at: int
+    known_agents: tuple[str, ...] = ()  # digests of the user agents that logged in before
+    known_ips: tuple[str, ...] = ()  # source IPs that logged in before
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,8 @@ def _user_from_item(item: dict[str, Any]) -> User:
         password_hash=_str(item, "password_hash"),
         disabled=_bool(item, "disabled"),
         created_at=_int(item, "created_at"),
+        known_agents=_strings(item, "known_agents"),
+        known_ips=_strings(item, "known_ips"),
     )
 
 
@@ -253,6 +262,47 @@ class UserStore:
             _user_from_item(item) for page in dynamodb_call(lambda: list(pages)) for item in page["Items"]
         ]
 
+    def record_ip_failure(
+        self, source_ip: str, account: str, at_ms: int, window_seconds: int, cap: int
+    ) -> int:
+        """Add `account` (a digest) to the accounts that failed to log in from `source_ip` in the
+        current window; returns how many distinct accounts that is, or `cap + 1` once the set
+        is full (it stops growing at `cap`)."""
+        bucket = at_ms // (window_seconds * 1000)
+        try:
+            response = dynamodb_call(
+                lambda: self.dynamodb.update_item(
+                    TableName=self.table,
+                    Key=_key(f"IPFAIL#{source_ip[:64]}#{bucket}"),
+                    UpdateExpression="ADD accounts :account SET #ttl = :ttl",
+                    ConditionExpression="attribute_not_exists(accounts) OR size(accounts) < :cap",
+                    ExpressionAttributeNames={"#ttl": "ttl"},
+                    ExpressionAttributeValues={
+                        ":account": {"SS": [account]},
+                        ":ttl": _n((bucket + 2) * window_seconds),
+                        ":cap": _n(cap),
+                    },
+                    ReturnValues="UPDATED_NEW",
+                )
+            )
+        except ClientError:
+            return cap + 1
+        return len(response.get("Attributes", {}).get("accounts", {}).get("SS", []))
+
+    def remember_device_operation(self, user: User, agents: list[str], ips: list[str]) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(user_key(user.user_type, user.email)),
+                "UpdateExpression": "SET known_agents = :agents, known_ips = :ips",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {
+                    ":agents": {"L": [_s(agent) for agent in agents]},
+                    ":ips": {"L": [_s(ip) for ip in ips]},
+                },
+            }
+        }
+
     def reset_failures_operation(self, user_type: str, email: str) -> dict[str, Any]:
         return {"Delete": {"TableName": self.table, "Key": _key(lock_key(user_type, email))}}
 
@@ -282,6 +332,7 @@ class Session:
     abs_expires: int
     user_agent: str
     source_ip: str
+    new_device: bool = False
 
     def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
         if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
@@ -320,6 +371,7 @@ def _session_from_item(item: dict[str, Any]) -> Session:
         abs_expires=_int(item, "abs_expires"),
         user_agent=_str(item, "user_agent"),
         source_ip=_str(item, "source_ip"),
+        new_device=_bool(item, "new_device"),
     )
 
 
@@ -392,6 +444,7 @@ class SessionStore:
             "ttl": _n(session.abs_expires),
             "user_agent": _s(session.user_agent[:512]),
             "source_ip": _s(session.source_ip[:64]),
+            "new_device": {"BOOL": session.new_device},
         }
         refresh_item = self._refresh_item(
             token_hash, session.sid, session.created_at, idle_expires, session.abs_expires

@@ -36,6 +36,7 @@ def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
                     "created_at": _iso(session.created_at),
                     "last_used_at": _iso(session.last_used),
                     "current": view.current,
+                    "new_device": session.new_device,
                 }
             )
         return response(200, {"sessions": listed}, request, services.settings)

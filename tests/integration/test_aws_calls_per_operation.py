@@ -54,13 +54,14 @@ def test_login_success_makes_two_dynamodb_requests_and_one_kms_sign(
     assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
 
 
-def test_login_failure_makes_one_read_and_one_counter_write_and_no_kms_call(
+def test_login_failure_makes_one_read_two_counter_writes_and_no_kms_call(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
+    """The account's lockout counter, then the source IP's distinct-accounts counter."""
     services.keys  # noqa: B018
     aws_calls.clear()
     assert login(STAFF, "not the password", "staff")["statusCode"] == 401
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem"]
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
 
 
 def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call(

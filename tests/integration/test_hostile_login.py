@@ -60,7 +60,7 @@ def test_24_unknown_user_wrong_password_and_wrong_user_type_are_indistinguishabl
     assert observed[0][0] == 401
     assert json.loads(str(observed[0][1])) == {"message": "Invalid credentials"}
     assert observed[0] == observed[1] == observed[2]
-    assert observed[0][3] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem"]
+    assert observed[0][3] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
     assert observed[0][4] == ["verify"]
 
 

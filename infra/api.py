@@ -1,0 +1,326 @@
+"""The REST API: every route of the route declaration wired to its function, the REQUEST authorizer
+in front of every non-public route, validation, logging, throttling, CORS, gateway responses, and
+the optional WAF web ACL and custom domain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.config import DeployConfig
+from infra.lambdas import retention
+from infra.models import add_model
+from infra.tables import removal_policy
+
+# Request headers a browser may send cross-origin (X-Token-Transport opts in to the refresh cookie).
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "X-Token-Transport"]
+CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+GATEWAY_RESPONSE_TYPES = {
+    "Default4xx": apigw.ResponseType.DEFAULT_4_XX,
+    "Default5xx": apigw.ResponseType.DEFAULT_5_XX,
+    "Unauthorized": apigw.ResponseType.UNAUTHORIZED,
+    "AccessDenied": apigw.ResponseType.ACCESS_DENIED,
+    "Throttled": apigw.ResponseType.THROTTLED,
+    "AuthorizerFailure": apigw.ResponseType.AUTHORIZER_FAILURE,
+    "AuthorizerConfigurationError": apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+}
+ACCESS_LOG_FIELDS = {
+    "requestId": apigw.AccessLogField.context_request_id(),
+    "extendedRequestId": apigw.AccessLogField.context_extended_request_id(),
+    "requestTime": apigw.AccessLogField.context_request_time(),
+    "ip": apigw.AccessLogField.context_identity_source_ip(),
+    "userAgent": apigw.AccessLogField.context_identity_user_agent(),
+    "httpMethod": apigw.AccessLogField.context_http_method(),
+    "resourcePath": apigw.AccessLogField.context_resource_path(),
+    "path": apigw.AccessLogField.context_path(),
+    "status": apigw.AccessLogField.context_status(),
+    "protocol": apigw.AccessLogField.context_protocol(),
+    "responseLength": apigw.AccessLogField.context_response_length(),
+    "responseLatency": apigw.AccessLogField.context_response_latency(),
+    "integrationLatency": apigw.AccessLogField.context_integration_latency(),
+    "principalId": apigw.AccessLogField.context_authorizer_principal_id(),
+    "authorizerStatus": apigw.AccessLogField.context_authorizer_integration_status(),
+    "authorizerLatency": apigw.AccessLogField.context_authorizer_integration_latency(),
+    "authorizerError": apigw.AccessLogField.context_authorizer_error(),
+    "errorType": apigw.AccessLogField.context_error_response_type(),
+    "errorMessage": apigw.AccessLogField.context_error_message(),
+    "wafStatus": apigw.AccessLogField.context_waf_response_code(),
+    "xrayTraceId": apigw.AccessLogField.context_xray_trace_id(),
+}
+MESSAGE_TEMPLATE = '{"message": $context.error.messageString}'
+
+
+def quoted(value: str) -> str:
+    """A static header value in API Gateway's mapping syntax."""
+    return "'" + value + "'"
+
+
+def gateway_response_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """CORS and security headers for API Gateway's own responses.
+
+    Gateway responses take static values only (no allow-list check, no conditional echo), so they
+    name one origin: the first allowed origin. With several origins, a browser on another origin
+    sees gateway-made errors (401 at the authorizer, 403, 429, 5xx) as CORS failures; responses
+    from the functions echo any allowed origin. docs/deploy.md explains the options.
+    """
+    headers = {name: quoted(value) for name, value in SECURITY_HEADERS.items()}
+    if allowed_origins:
+        headers["Access-Control-Allow-Origin"] = quoted(allowed_origins[0])
+        headers["Access-Control-Allow-Credentials"] = quoted("true")
+        headers["Vary"] = quoted("Origin")
+    return headers
+
+
+class Validators:
+    """The request validators of one API: body and parameters, or parameters only."""
+
+    def __init__(self, api: apigw.RestApi) -> None:
+        self.api = api
+        self._body: apigw.RequestValidator | None = None
+        self._params: apigw.RequestValidator | None = None
+
+    def body_and_parameters(self) -> apigw.RequestValidator:
+        if self._body is None:
+            self._body = self.api.add_request_validator(
+                "BodyAndParametersValidator", validate_request_body=True, validate_request_parameters=True
+            )
+        return self._body
+
+    def parameters(self) -> apigw.RequestValidator:
+        if self._params is None:
+            self._params = self.api.add_request_validator(
+                "ParametersValidator", validate_request_body=False, validate_request_parameters=True
+            )
+        return self._params
+
+
+def wire_routes(
+    api: apigw.RestApi,
+    routes: Any,
+    handlers: Mapping[str, lambda_.IFunction],
+    authorizer: apigw.IAuthorizer,
+    validators: Validators | None = None,
+) -> dict[str, apigw.Method]:
+    """Add every route of `routes` to `api`: its function behind it, the authorizer in front of every
+    non-public route, body models and path parameters validated. Returns methods by `METHOD path`."""
+    validators = validators or Validators(api)
+    integrations: dict[str, apigw.LambdaIntegration] = {}
+    methods: dict[str, apigw.Method] = {}
+    for route in routes.routes:
+        handler = handlers.get(route.function)
+        if handler is None:
+            raise KeyError(
+                f"route {route.method} {route.path} names function {route.function!r}, which is not built"
+            )
+        integration = integrations.setdefault(
+            route.function, apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        )
+        options: dict[str, Any] = {}
+        if route.body:
+            options["request_models"] = {"application/json": add_model(api, route.body)}
+            options["request_validator"] = validators.body_and_parameters()
+        if route.parameters:
+            options["request_parameters"] = {f"method.request.path.{name}": True for name in route.parameters}
+            options.setdefault("request_validator", validators.parameters())
+        if route.public:
+            options["authorization_type"] = apigw.AuthorizationType.NONE
+        else:
+            options["authorization_type"] = apigw.AuthorizationType.CUSTOM
+            options["authorizer"] = authorizer
+        resource = api.root.resource_for_path(route.path)
+        methods[f"{route.method} {route.path}"] = resource.add_method(route.method, integration, **options)
+    return methods
+
+
+def request_authorizer(
+    scope: Construct, construct_id: str, handler: lambda_.IFunction, cache_ttl: int
+) -> apigw.RequestAuthorizer:
+    """The REQUEST authorizer: identity source the Authorization header (a request without it is a
+    401 that never reaches the function), results cached for `cache_ttl` seconds (0: never)."""
+    return apigw.RequestAuthorizer(
+        scope,
+        construct_id,
+        handler=handler,
+        identity_sources=[apigw.IdentitySource.header("Authorization")],
+        results_cache_ttl=Duration.seconds(cache_ttl),
+    )
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        routes: Any,
+        handlers: Mapping[str, lambda_.IFunction],
+        authorizer_function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.access_logs = self._access_log_group()
+        self.rest_api = self._rest_api()
+        self.rest_api.node.try_remove_child(
+            "Endpoint"
+        )  # the stack's ApiUrl output replaces CDK's generated one
+        self.authorizer = request_authorizer(
+            self, "Authorizer", authorizer_function, config.authorizer_cache_ttl
+        )
+        self.methods = wire_routes(self.rest_api, routes, handlers, self.authorizer)
+        self._gateway_responses()
+        self.domain = self._custom_domain() if config.domain_name else None
+        self.web_acl = self._web_acl() if config.waf else None
+
+    @property
+    def stage(self) -> apigw.Stage:
+        return self.rest_api.deployment_stage
+
+    def _access_log_group(self) -> logs.LogGroup:
+        return logs.LogGroup(
+            self, "AccessLogs", retention=retention(self.config), removal_policy=removal_policy(self.config)
+        )
+
+    def _cors(self) -> apigw.CorsOptions | None:
+        if not self.config.allowed_origins:
+            return None
+        return apigw.CorsOptions(
+            allow_origins=list(self.config.allowed_origins),
+            allow_credentials=True,
+            allow_headers=CORS_ALLOW_HEADERS,
+            allow_methods=CORS_ALLOW_METHODS,
+            max_age=Duration.hours(1),
+        )
+
+    def _rest_api(self) -> apigw.RestApi:
+        return apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"jwt-auth-{self.config.stage}",
+            description="JWT auth: login, refresh, logout, JWKS and the routes behind the authorizer",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,  # execution logging needs the account-level CloudWatch role
+            disable_execute_api_endpoint=bool(self.config.domain_name),
+            default_cors_preflight_options=self._cors(),
+            deploy_options=apigw.StageOptions(
+                stage_name=self.config.stage,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(
+                    json.dumps({name: str(field) for name, field in ACCESS_LOG_FIELDS.items()})
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies hold passwords and tokens
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=self.config.throttle_rate,
+                throttling_burst_limit=self.config.throttle_burst,
+            ),
+        )
+
+    def _gateway_responses(self) -> None:
+        headers = gateway_response_headers(self.config.allowed_origins)
+        for construct_id, response_type in GATEWAY_RESPONSE_TYPES.items():
+            extra = {"WWW-Authenticate": quoted("Bearer")} if construct_id == "Unauthorized" else {}
+            self.rest_api.add_gateway_response(
+                construct_id,
+                type=response_type,
+                response_headers={**headers, **extra},
+                templates={"application/json": MESSAGE_TEMPLATE},
+            )
+
+    def _custom_domain(self) -> apigw.DomainName:
+        """The API at the root of its own domain, so cookie paths like /auth hold."""
+        domain = apigw.DomainName(
+            self,
+            "Domain",
+            domain_name=self.config.domain_name,
+            certificate=acm.Certificate.from_certificate_arn(
+                self, "Certificate", self.config.certificate_arn
+            ),
+            endpoint_type=apigw.EndpointType.REGIONAL,
+            security_policy=apigw.SecurityPolicy.TLS_1_2,
+        )
+        domain.add_base_path_mapping(self.rest_api, stage=self.stage)
+        return domain
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("jwt-auth-web-acl"),
+            rules=[
+                self._managed_rule("AWSManagedRulesCommonRuleSet", 0),
+                self._managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
+                self._auth_rate_rule(2),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
+        return acl
+
+    @staticmethod
+    def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+        return wafv2.CfnWebACL.RuleProperty(
+            name=name,
+            priority=priority,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name=name
+                )
+            ),
+            visibility_config=_visibility(name),
+        )
+
+    def _auth_rate_rule(self, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+        """Per source IP, at most `waf_rate_limit` requests to /auth/ paths per 5 minutes."""
+        return wafv2.CfnWebACL.RuleProperty(
+            name="AuthRoutesRatePerIp",
+            priority=priority,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=self.config.waf_rate_limit,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=300,
+                    scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                            # /auth/... at a domain root, /<stage>/auth/... on the execute-api host
+                            positional_constraint="CONTAINS",
+                            search_string="/auth/",
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                            ],
+                        )
+                    ),
+                )
+            ),
+            visibility_config=_visibility("AuthRoutesRatePerIp"),
+        )
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )

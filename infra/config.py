@@ -1,0 +1,288 @@
+"""Deploy-time settings, read from CDK context (`-c name=value` or cdk.json) and validated at synth.
+
+Every setting has a safe default; an unsafe or inconsistent value stops synthesis with a message
+naming the context key. No CDK import here: the values are plain data, testable on their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+STAGES = ("dev", "staging", "prod")
+SIGNING_ALGORITHMS = ("RS256", "ES256", "HS256")
+REMOVAL_POLICIES = ("destroy", "retain")
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+_KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,31}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+class ContextError(ValueError):
+    """A CDK context value that would deploy an unsafe or broken service."""
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    stage: str = "dev"
+    issuer: str = ""  # empty: the API's own URL
+    audience: str = ""  # empty: jwt-auth-<stage>
+    allowed_origins: tuple[str, ...] = ()
+    access_token_ttl: int = 900
+    refresh_idle_ttl: int = 7 * 24 * 3600
+    session_max_ttl: int = 30 * 24 * 3600
+    refresh_grace_seconds: int = 10
+    clock_leeway: int = 10
+    authorizer_cache_ttl: int = 0
+    signing_algorithm: str = "RS256"
+    signing_keys: tuple[str, ...] = ("primary",)
+    lockout_threshold: int = 5
+    lockout_base_seconds: int = 30
+    lockout_max_seconds: int = 900
+    lockout_window_seconds: int = 3600
+    refresh_cookie_name: str = "refresh_token"
+    cookie_same_site: str = "Strict"
+    throttle_rate: int = 50
+    throttle_burst: int = 100
+    log_retention_days: int = 30
+    removal_policy: str = "destroy"
+    domain_name: str = ""
+    certificate_arn: str = ""
+    waf: bool = False
+    waf_rate_limit: int = 300
+    demo: bool = True
+    alarm_email: str = ""
+    login_failure_alarm_threshold: int = 50
+    server_error_alarm_threshold: int = 5
+    stuffing_threshold: int = 10
+    stuffing_window_seconds: int = 300
+    new_device_alarm_threshold: int = 20
+    snap_start: bool = False
+    provisioned_concurrency: int = 0
+
+    @property
+    def deletion_protection(self) -> bool:
+        return self.stage != "dev"
+
+    @property
+    def audience_value(self) -> str:
+        return self.audience or f"jwt-auth-{self.stage}"
+
+    @property
+    def uses_kms(self) -> bool:
+        return self.signing_algorithm != "HS256"
+
+
+def _defaults(stage: str) -> dict[str, Any]:
+    prod = stage == "prod"
+    return {
+        "removal_policy": "destroy" if stage == "dev" else "retain",
+        "log_retention_days": 365 if prod else 30,
+        "waf": prod,
+        "demo": stage == "dev",
+    }
+
+
+def _integer(name: str, raw: Any, low: int, high: int) -> int:
+    if isinstance(raw, bool):
+        raise ContextError(f"context '{name}' must be a whole number, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ContextError(f"context '{name}' must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ContextError(f"context '{name}' must be between {low} and {high}, got {value}")
+    return value
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ContextError(f"context '{name}' must be true or false, got {raw!r}")
+
+
+def _listing(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
+    value = str(raw).strip()
+    if value not in choices:
+        raise ContextError(f"context '{name}' must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _origins(raw: Any) -> tuple[str, ...]:
+    origins = _listing(raw)
+    for origin in origins:
+        if origin == "*" or "*" in origin:
+            raise ContextError(
+                "context 'allowed_origins' must list exact origins: "
+                "credentials are on, so '*' is never allowed"
+            )
+        if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?", origin):
+            raise ContextError(
+                f"context 'allowed_origins' entry {origin!r} must be https://host[:port] "
+                "(http only for localhost), with no path or trailing '/'"
+            )
+    return origins
+
+
+def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
+    """Build and validate the deploy config; `get(name)` returns the context value or None."""
+    stage = _choice("stage", get("stage") or "dev", STAGES)
+    defaults = _defaults(stage)
+
+    def value(name: str, default: Any) -> Any:
+        raw = get(name)
+        return default if raw is None or raw == "" else raw
+
+    algorithm = _choice("signing_algorithm", value("signing_algorithm", "RS256"), SIGNING_ALGORITHMS)
+    access_ttl = _integer("access_token_ttl", value("access_token_ttl", 900), 60, 3600)
+    idle_ttl = _integer("refresh_idle_ttl", value("refresh_idle_ttl", 7 * 24 * 3600), 300, 90 * 24 * 3600)
+    max_ttl = _integer("session_max_ttl", value("session_max_ttl", 30 * 24 * 3600), 300, 365 * 24 * 3600)
+    if idle_ttl > max_ttl:
+        raise ContextError("context 'refresh_idle_ttl' must not exceed 'session_max_ttl'")
+    cache_ttl = _integer("authorizer_cache_ttl", value("authorizer_cache_ttl", 0), 0, 3600)
+    if cache_ttl > access_ttl:
+        raise ContextError(
+            f"context 'authorizer_cache_ttl' ({cache_ttl} s) is longer than the access-token lifetime "
+            f"'access_token_ttl' ({access_ttl} s): a cached Allow would outlive the token and hide "
+            "logout and revocation for longer than any token lives. Use at most the access-token lifetime "
+            "(0, the default, makes revocation immediate)."
+        )
+    signing_keys = _listing(value("signing_keys", "primary"))
+    if not signing_keys:
+        raise ContextError("context 'signing_keys' must name at least one key (the active one first)")
+    for name in signing_keys:
+        if not _KEY_NAME.fullmatch(name):
+            raise ContextError(
+                f"context 'signing_keys' entry {name!r} must be alphanumeric, at most 32 characters"
+            )
+    if len(set(signing_keys)) != len(signing_keys):
+        raise ContextError("context 'signing_keys' names a key twice")
+    lockout_base = _integer("lockout_base_seconds", value("lockout_base_seconds", 30), 1, 3600)
+    lockout_max = _integer("lockout_max_seconds", value("lockout_max_seconds", 900), 1, 24 * 3600)
+    if lockout_base > lockout_max:
+        raise ContextError("context 'lockout_base_seconds' must not exceed 'lockout_max_seconds'")
+    lockout_window = _integer(
+        "lockout_window_seconds", value("lockout_window_seconds", 3600), 60, 7 * 24 * 3600
+    )
+    if lockout_window <= lockout_max:
+        raise ContextError(
+            "context 'lockout_window_seconds' must exceed 'lockout_max_seconds': failures are forgotten "
+            "that long after the last one, so a shorter window would reset the exponential lockout"
+        )
+    throttle_rate = _integer("throttle_rate", value("throttle_rate", 50), 1, 10000)
+    throttle_burst = _integer("throttle_burst", value("throttle_burst", 100), 1, 5000)
+    retention = _integer(
+        "log_retention_days", value("log_retention_days", defaults["log_retention_days"]), 1, 3653
+    )
+    if retention not in LOG_RETENTION_DAYS:
+        raise ContextError(
+            f"context 'log_retention_days' must be one of CloudWatch's values {LOG_RETENTION_DAYS}, "
+            f"got {retention}"
+        )
+    domain_name = str(value("domain_name", "")).strip().lower()
+    certificate_arn = str(value("certificate_arn", "")).strip()
+    if domain_name and not _DOMAIN.fullmatch(domain_name):
+        raise ContextError(f"context 'domain_name' {domain_name!r} is not a DNS name")
+    if bool(domain_name) != bool(certificate_arn):
+        raise ContextError("context 'domain_name' and 'certificate_arn' go together: give both or neither")
+    if certificate_arn and not _CERTIFICATE_ARN.fullmatch(certificate_arn):
+        raise ContextError(f"context 'certificate_arn' {certificate_arn!r} is not an ACM certificate ARN")
+    issuer = str(value("issuer", "")).strip()
+    if issuer and not re.fullmatch(r"https://[^\s/]+(/[^\s]*)?", issuer):
+        raise ContextError(f"context 'issuer' {issuer!r} must be an https URL")
+    audience = str(value("audience", "")).strip()
+    if audience and not re.fullmatch(r"[A-Za-z0-9:/._-]{1,200}", audience):
+        raise ContextError(f"context 'audience' {audience!r} must be a plain identifier or URL")
+    alarm_email = str(value("alarm_email", "")).strip()
+    if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
+        raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
+    cookie_name = str(value("refresh_cookie_name", "refresh_token")).strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cookie_name):
+        raise ContextError("context 'refresh_cookie_name' must be letters, digits, '_' or '-'")
+
+    return DeployConfig(
+        stage=stage,
+        issuer=issuer,
+        audience=audience,
+        allowed_origins=_origins(value("allowed_origins", "")),
+        access_token_ttl=access_ttl,
+        refresh_idle_ttl=idle_ttl,
+        session_max_ttl=max_ttl,
+        refresh_grace_seconds=_integer("refresh_grace_seconds", value("refresh_grace_seconds", 10), 0, 60),
+        clock_leeway=_integer("clock_leeway", value("clock_leeway", 10), 0, 60),
+        authorizer_cache_ttl=cache_ttl,
+        signing_algorithm=algorithm,
+        signing_keys=signing_keys if algorithm != "HS256" else (),
+        lockout_threshold=_integer("lockout_threshold", value("lockout_threshold", 5), 1, 100),
+        lockout_base_seconds=lockout_base,
+        lockout_max_seconds=lockout_max,
+        lockout_window_seconds=lockout_window,
+        refresh_cookie_name=cookie_name,
+        cookie_same_site=_choice(
+            "cookie_same_site", value("cookie_same_site", "Strict"), ("Strict", "Lax", "None")
+        ),
+        throttle_rate=throttle_rate,
+        throttle_burst=throttle_burst,
+        log_retention_days=retention,
+        removal_policy=_choice(
+            "removal_policy", value("removal_policy", defaults["removal_policy"]), REMOVAL_POLICIES
+        ),
+        domain_name=domain_name,
+        certificate_arn=certificate_arn,
+        waf=_boolean("waf", value("waf", defaults["waf"])),
+        waf_rate_limit=_integer("waf_rate_limit", value("waf_rate_limit", 300), 10, 2_000_000_000),
+        demo=_boolean("demo", value("demo", defaults["demo"])),
+        alarm_email=alarm_email,
+        login_failure_alarm_threshold=_integer(
+            "login_failure_alarm_threshold", value("login_failure_alarm_threshold", 50), 1, 1_000_000
+        ),
+        server_error_alarm_threshold=_integer(
+            "server_error_alarm_threshold", value("server_error_alarm_threshold", 5), 1, 1_000_000
+        ),
+        stuffing_threshold=_integer("stuffing_threshold", value("stuffing_threshold", 10), 2, 10_000),
+        stuffing_window_seconds=_integer(
+            "stuffing_window_seconds", value("stuffing_window_seconds", 300), 60, 24 * 3600
+        ),
+        new_device_alarm_threshold=_integer(
+            "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000
+        ),
+        snap_start=_boolean("snap_start", value("snap_start", False)),
+        provisioned_concurrency=_integer(
+            "provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000
+        ),
+    )

@@ -1,0 +1,116 @@
+"""Who may do what: the one readable declaration of every function's permissions.
+
+Derived from the calls each piece of logic makes (shared/store.py, shared/signing.py). DynamoDB
+transactions need the per-item action for each item they touch (Put -> PutItem, Update ->
+UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem); there is no IAM action for
+TransactWriteItems itself. No CDK import here: tests read the same data to assert the template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function's role may do."""
+
+    # table logical name (infra.definitions) -> DynamoDB actions on the table
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # table logical name -> (index name, actions on that index)
+    indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    sign: bool = False  # kms:Sign on the signing keys (also enforced by the key policy)
+    read_public_keys: bool = False  # kms:GetPublicKey on the signing keys
+    read_refresh_key: bool = False  # the secret that derives grace-window refresh tokens
+    memory_mb: int = 256
+    # At least twice an AWS call's worst case (shared/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
+    timeout_seconds: int = 20
+
+
+# Reading the HS256 secret replaces read_public_keys (and sign) in HS256 mode: whoever loads the key
+# set (it signs and verifies with the same secret) reads it.
+PERMISSIONS: dict[str, Access] = {
+    # Login: one consistent read of the account and its failure counter (BatchGetItem), the failure
+    # counter update and a password-hash upgrade (UpdateItem), the counter reset (Delete in the
+    # session transaction), the session and its first refresh token (Put in that transaction).
+    "login": Access(
+        tables={
+            "Users": ("dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            "Sessions": ("dynamodb:PutItem",),
+        },
+        sign=True,
+        read_public_keys=True,
+        memory_mb=1024,  # argon2id (m=19456 KiB, t=2): CPU scales with memory
+    ),
+    # Refresh: consistent read of parent, child and session (BatchGetItem); rotation transaction
+    # (Update parent, Put child, Update session, ConditionCheck the not-before rows); theft revokes
+    # the session (Update) and denies it (Put on the denylist).
+    "refresh": Access(
+        tables={
+            "Sessions": ("dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
+            "Denylist": ("dynamodb:ConditionCheckItem", "dynamodb:PutItem"),
+        },
+        sign=True,
+        read_public_keys=True,
+        read_refresh_key=True,
+        memory_mb=512,
+    ),
+    # Logout: read the named refresh token and the session (GetItem), revoke it (Update) and deny
+    # the access token (Put on the denylist, alone or in the revoke transaction).
+    "logout": Access(
+        tables={
+            "Sessions": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+            "Denylist": ("dynamodb:PutItem",),
+        },
+    ),
+    # Sessions (shared/accounts.py): list the caller's sessions (Query on by_owner), read and
+    # revoke one (GetItem; Update session + Put denylist), logout-all (not-before UpdateItem on the
+    # denylist, then every live session revoked).
+    "sessions": Access(
+        tables={
+            "Sessions": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+            "Denylist": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+        },
+        indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
+    ),
+    # Password change (shared/accounts.py): the account and its failure counter in one consistent
+    # read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
+    # the user's access tokens denied (not-before UpdateItem on the denylist), every other live
+    # session found (Query on by_owner) and revoked (Update session + Put denylist).
+    "password": Access(
+        tables={
+            "Users": ("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "Sessions": ("dynamodb:UpdateItem",),
+            "Denylist": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+        },
+        indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
+        memory_mb=1024,  # argon2id verify + hash
+    ),
+    # The demo car dealership.
+    "cars": Access(
+        tables={"Cars": ("dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")},
+    ),
+    # JWKS: the public keys only.
+    "jwks": Access(read_public_keys=True),
+    # Me: echoes what the authorizer verified; no AWS access at all.
+    "me": Access(),
+    # Authorizer: the revocation rows in one consistent BatchGetItem and the verification keys.
+    "authorizer": Access(
+        tables={"Denylist": ("dynamodb:BatchGetItem",)},
+        read_public_keys=True,
+        memory_mb=512,  # faster cold starts and RSA verification on the hot path
+        timeout_seconds=15,
+    ),
+}
+
+# The only roles the signing keys' policy lets call kms:Sign.
+SIGNERS = tuple(name for name, access in PERMISSIONS.items() if access.sign)
+
+
+def access_for(function: str) -> Access:
+    try:
+        return PERMISSIONS[function]
+    except KeyError:
+        raise KeyError(
+            f"function {function!r} has no entry in infra/permissions.py PERMISSIONS: declare what it may do"
+        ) from None

@@ -1,0 +1,170 @@
+"""The service's stack: one construct per concern, wired from the route declaration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from infra.api import Api
+from infra.bundling import REPO_ROOT, newest_python_runtime
+from infra.config import ContextError, DeployConfig
+from infra.keys import SigningKeys
+from infra.lambdas import (
+    AUTHORIZER,
+    FunctionRoles,
+    Functions,
+    SharedLayer,
+    check_function_folders,
+    function_names,
+    retention,
+    settings_environment,
+)
+from infra.monitoring import Monitoring
+from infra.nag import add_suppressions
+from infra.protect import AuthServiceReference
+from infra.tables import Tables
+from shared.errors import ConfigurationError
+from shared.routes import parse_route_table
+from shared.settings import settings_from_env
+
+ROUTES_FILE = REPO_ROOT / "shared" / "routes.json"
+ISSUER_PLACEHOLDER = "https://issuer.placeholder.invalid"
+
+
+def load_routes_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(ROUTES_FILE.read_text(encoding="utf-8"))
+    return document
+
+
+def effective_document(document: dict[str, Any], demo: bool) -> dict[str, Any]:
+    """The declaration this deployment serves: demo routes only when the `demo` flag asks."""
+    if demo:
+        return document
+    return {**document, "routes": [route for route in document["routes"] if not route.get("demo")]}
+
+
+class JwtAuthStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        routes_document: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.routes_document = effective_document(routes_document or load_routes_document(), config.demo)
+        self.routes = parse_route_table(self.routes_document)
+        names = function_names(self.routes)
+        check_function_folders(names)
+        self.runtime = newest_python_runtime()
+
+        self.tables = Tables(self, "Tables", config=config)
+        self.roles = FunctionRoles(self, "Roles", names=names)
+        self.keys = SigningKeys(self, "Keys", config=config, signers=self.roles.signers())
+        self.layer = SharedLayer(self, "Layer", runtime=self.runtime)
+        self.function_environment = self._environment()
+        self.functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            roles=self.roles,
+            layer=self.layer.layer,
+            runtime=self.runtime,
+            environment=self.function_environment,
+            routes_document=self.routes_document,
+            tables=self.tables.by_name,
+            keys=self.keys,
+        )
+        self.authorizer_function = self.functions.by_name[AUTHORIZER]
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            routes=self.routes,
+            handlers={name: fn for name, fn in self.functions.targets.items() if name != AUTHORIZER},
+            authorizer_function=self.functions.targets[AUTHORIZER],
+        )
+        self.issuer = self._issuer()
+        for function in self.functions.by_name.values():
+            function.add_environment("ISSUER", self.issuer)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            stage=self.api.stage,
+            authorizer=self.authorizer_function,
+            authorizer_logs=self.functions.log_groups[AUTHORIZER],
+        )
+        self._outputs()
+        add_suppressions(self)
+
+    def _environment(self) -> dict[str, str]:
+        """The one environment every function gets; validated like the functions will at start-up."""
+        env = {
+            **settings_environment(self.config, issuer=self.config.issuer or ISSUER_PLACEHOLDER),
+            **self.tables.environment(),
+            **self.keys.environment(),
+        }
+        try:
+            settings_from_env(env)
+        except ConfigurationError as error:
+            raise ContextError(f"the functions' settings would not start: {error}") from None
+        if not self.config.issuer:
+            del env["ISSUER"]  # set once the API exists (the default issuer is its URL)
+        return env
+
+    def _issuer(self) -> str:
+        if self.config.issuer:
+            return self.config.issuer
+        if self.config.domain_name:
+            return f"https://{self.config.domain_name}"
+        # Built from the API id (not api.url, which depends on the deployment and so on the functions).
+        return f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{self.config.stage}"
+
+    @property
+    def base_url(self) -> str:
+        if self.config.domain_name:
+            return f"https://{self.config.domain_name}/"
+        return self.api.rest_api.url
+
+    def _outputs(self) -> None:
+        outputs = {
+            "ApiUrl": (self.base_url, "Base URL of the API (routes under it, e.g. auth/login)"),
+            "JwksUrl": (f"{self.base_url}.well-known/jwks.json", "The public keys that verify access tokens"),
+            "Issuer": (self.issuer, "The `iss` of every access token"),
+            "Audience": (self.config.audience_value, "The `aud` of every access token"),
+            "AuthorizerFunctionArn": (self.authorizer_function.function_arn, "The REQUEST authorizer"),
+            "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Alarms are sent here: subscribe to it"),
+        }
+        for name, table in self.tables.by_name.items():
+            outputs[f"{name}TableName"] = (table.table_name, f"The {name.lower()} table")
+        if self.config.uses_kms:
+            outputs["SigningKeyArns"] = (
+                ",".join(key.key_arn for key in self.keys.keys),
+                "The KMS signing keys, active first",
+            )
+        if self.api.domain is not None:
+            outputs["CustomDomainTarget"] = (
+                self.api.domain.domain_name_alias_domain_name,
+                "Point the custom domain's DNS (CNAME or alias) here",
+            )
+        for name, (value, description) in outputs.items():
+            cdk.CfnOutput(self, name, value=value, description=description)
+
+    def service_reference(self) -> AuthServiceReference:
+        """What another stack's RouteAuthorizer needs to verify this service's tokens."""
+        environment = {**self.function_environment, "ISSUER": self.issuer}
+        return AuthServiceReference(
+            environment=environment,
+            denylist_table_arn=self.tables.by_name["Denylist"].table_arn,
+            signing_key_arns=tuple(key.key_arn for key in self.keys.keys),
+            hs256_secret_arn=self.keys.hs256_secret.secret_arn if self.keys.hs256_secret else "",
+            cache_ttl_seconds=self.config.authorizer_cache_ttl,
+            log_retention=retention(self.config),
+        )

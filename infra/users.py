@@ -1,0 +1,244 @@
+"""User administration for operators: `python -m infra.users --help`.
+
+Works against the local API's store (`--local`, while `make run` is running) or a deployed stack
+(`--stack NAME [--region R]` reads the table names from the stack's outputs, or name the tables
+with --users-table/--sessions-table/--denylist-table). Uses the caller's AWS credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+CONNECTION_FILE = Path(__file__).resolve().parents[1] / ".local-data" / "local-api.json"
+TABLE_OUTPUTS = {"users": "UsersTable", "sessions": "SessionsTable", "denylist": "DenylistTable"}
+
+
+class CliError(Exception):
+    """A problem the operator can fix: printed as one line, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra.users", description=__doc__.split("\n")[0])
+    where = parser.add_argument_group("which store")
+    where.add_argument("--local", action="store_true", help="the running local API (make run)")
+    where.add_argument("--stack", help="a deployed stack: table names from its outputs")
+    where.add_argument("--region", help="AWS region (default: from your AWS configuration)")
+    for table in TABLE_OUTPUTS:
+        where.add_argument(f"--{table}-table", help=f"the {table} table name")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, *, user: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if user:
+            sub.add_argument("email")
+            sub.add_argument("--type", dest="user_type", choices=("admin", "staff"), required=True)
+        return sub
+
+    create = command("create", "create a user (password prompted, or generated and shown once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True)
+    create.add_argument("--generate-password", action="store_true")
+    command("list", "list every user", user=False)
+    command("show", "show one user")
+    role = command("set-role", "change a user's role (their older access tokens are denied)")
+    role.add_argument("role")
+    command("disable", "disable a user: every session and token revoked")
+    command("enable", "enable a disabled user")
+    command("delete", "delete a user: every session and token revoked")
+    reset = command("reset-password", "set a new password (prompted or generated); every session revoked")
+    reset.add_argument("--generate-password", action="store_true")
+    command("sessions", "list a user's live sessions")
+    revoke = command("revoke-session", "revoke one session of a user")
+    revoke.add_argument("session_id")
+    command(
+        "revoke-all-tokens", "EMERGENCY: invalidate every token and session of every user, now", user=False
+    )
+    return parser
+
+
+def _tables(arguments: argparse.Namespace) -> dict[str, str]:
+    names = {table: getattr(arguments, f"{table}_table") for table in TABLE_OUTPUTS}
+    if arguments.local:
+        if not CONNECTION_FILE.exists():
+            raise CliError("the local API is not running: start it with `make run`")
+        connection = json.loads(CONNECTION_FILE.read_text(encoding="utf-8"))
+        os.environ["AWS_ENDPOINT_URL"] = connection["AWS_ENDPOINT_URL"]
+        for variable, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+            os.environ.setdefault(variable, value)
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        return {table: connection[f"{table.upper()}_TABLE"] for table in TABLE_OUTPUTS}
+    if arguments.stack:
+        import boto3
+
+        stack = boto3.client("cloudformation").describe_stacks(StackName=arguments.stack)["Stacks"][0]
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        for table, key in TABLE_OUTPUTS.items():
+            found = [value for name, value in outputs.items() if key.lower() in name.lower()]
+            if not names[table] and len(found) == 1:
+                names[table] = found[0]
+    missing = [table for table, name in names.items() if not name]
+    if missing:
+        flags = ", ".join(f"--{table}-table" for table in missing)
+        raise CliError(f"no table names: use --local, --stack NAME, or {flags}")
+    return names
+
+
+def _services(tables: dict[str, str]) -> Any:
+    from shared.services import build_services
+    from shared.settings import Settings
+
+    # Operator actions read and write tables only: no key, secret or issuer is involved.
+    settings = Settings(
+        users_table=tables["users"],
+        sessions_table=tables["sessions"],
+        denylist_table=tables["denylist"],
+        issuer="-",
+        audience="-",
+        signing_algorithm="RS256",
+        signing_key_ids=(),
+        hs256_secret_arn="",
+        refresh_key_secret_arn="",
+    )
+    return build_services(settings)
+
+
+def _new_password(generate: bool) -> tuple[str, bool]:
+    if generate:
+        return secrets.token_urlsafe(18), True
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise CliError("the passwords differ")
+    return password, False
+
+
+def _describe(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.user_id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "type": user.user_type,
+        "disabled": user.disabled,
+    }
+
+
+def run(arguments: argparse.Namespace) -> Any:
+    from shared import accounts
+
+    services = _services(_tables(arguments))
+    command = arguments.command
+    if command == "list":
+        return [
+            _describe(user) for user in sorted(services.users.all(), key=lambda u: (u.user_type, u.email))
+        ]
+    if command == "revoke-all-tokens":
+        accounts.revoke_all_tokens_of_everyone(services)
+        return {"revoked": "every access token and session issued before now"}
+    if command == "create":
+        password, generated = _new_password(arguments.generate_password)
+        user = accounts.create_account(
+            services,
+            arguments.email,
+            password,
+            name=arguments.name,
+            role=arguments.role,
+            user_type=arguments.user_type,
+        )
+        return {**_describe(user), **({"password (shown once)": password} if generated else {})}
+
+    user = accounts.find_user(services, arguments.email, arguments.user_type)
+    if command == "show":
+        return _describe(user)
+    if command == "set-role":
+        accounts.change_role(services, user, arguments.role)
+        return {**_describe(user), "role": arguments.role}
+    if command == "disable":
+        return {"disabled": user.email, "sessions_revoked": accounts.disable_user(services, user)}
+    if command == "enable":
+        accounts.enable_user(services, user)
+        return {"enabled": user.email}
+    if command == "delete":
+        return {"deleted": user.email, "sessions_revoked": accounts.delete_user(services, user)}
+    if command == "reset-password":
+        password, generated = _new_password(arguments.generate_password)
+        ended = accounts.reset_password(services, user, password)
+        return {
+            "email": user.email,
+            "sessions_revoked": ended,
+            **({"password (shown once)": password} if generated else {}),
+        }
+    if command == "sessions":
+        return [
+            {
+                "id": s.sid,
+                "user_agent": s.user_agent,
+                "source_ip": s.source_ip,
+                "created_at": s.created_at,
+                "last_used": s.last_used,
+            }
+            for s in accounts.live_sessions(services, user.user_id)
+        ]
+    if command == "revoke-session":
+        session = services.sessions.get(arguments.session_id)
+        if session is None or session.user_id != user.user_id:
+            raise CliError(f"{user.email} has no session {arguments.session_id}")
+        from shared.sessions import revoke_session
+
+        revoke_session(services, session, "revoked_by_operator", accounts.OPERATOR)
+        return {"revoked": session.sid}
+    raise CliError(f"unknown command {command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+    from shared.errors import BadRequest, NotFound, ServiceUnavailable
+
+    arguments = _parser().parse_args(argv)
+    from shared.observability import logger
+
+    previous = logger.registered_handler.setStream(sys.stderr)  # audit to stderr; stdout stays JSON
+    try:
+        print(json.dumps(run(arguments), indent=2, default=str))
+        return 0
+    except CliError as error:
+        message = str(error)
+    except NotFound:
+        message = f"no {getattr(arguments, 'user_type', '')} user {getattr(arguments, 'email', '')}"
+    except BadRequest as error:
+        message = error.message
+    except NoCredentialsError:
+        message = "no AWS credentials: configure a profile (AWS_PROFILE) or use --local"
+    except NoRegionError:
+        message = "no AWS region: pass --region or set AWS_DEFAULT_REGION"
+    except ServiceUnavailable as error:
+        cause = error.__cause__
+        code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else type(cause).__name__
+        if code == "ResourceNotFoundException":
+            message = "a table does not exist: check --stack/--region or the table names"
+        elif isinstance(cause, NoCredentialsError):
+            message = "no AWS credentials: configure a profile (AWS_PROFILE) or use --local"
+        else:
+            message = f"AWS refused the request ({code})"
+    except (ClientError, BotoCoreError) as error:
+        message = f"AWS error: {error}"
+    finally:
+        if previous is not None:
+            logger.registered_handler.setStream(previous)
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

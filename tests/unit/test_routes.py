@@ -1,0 +1,104 @@
+"""The single route declaration: parsed strictly, and refused when IAM's `*` would widen a rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import ConfigurationError
+from shared.routes import load_route_table, parse_route_table
+from shared.settings import DEFAULT_ROUTES_FILE
+
+
+def _table(*routes: dict[str, object]) -> object:
+    return parse_route_table({"api": "test", "routes": list(routes)})
+
+
+def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
+    table = load_route_table(DEFAULT_ROUTES_FILE)
+    declared = {(route.method, route.path) for route in table.routes}
+    assert {
+        ("POST", "/auth/login"),
+        ("POST", "/auth/refresh"),
+        ("GET", "/.well-known/jwks.json"),
+        ("POST", "/auth/logout"),
+        ("POST", "/auth/logout-all"),
+        ("GET", "/auth/me"),
+        ("GET", "/auth/sessions"),
+        ("DELETE", "/auth/sessions/{id}"),
+        ("POST", "/auth/password"),
+        ("GET", "/cars"),
+        ("POST", "/cars"),
+        ("DELETE", "/cars/{id}"),
+    } == declared
+    assert {route.path for route in table.routes if route.public} == {
+        "/auth/login",
+        "/auth/refresh",
+        "/.well-known/jwks.json",
+    }
+
+
+def test_staff_may_use_cars_but_not_delete_them_and_admins_may() -> None:
+    table = load_route_table(DEFAULT_ROUTES_FILE)
+    staff = {(r.method, r.path) for r in table.allowed_for("staff", "sales")}
+    admin = {(r.method, r.path) for r in table.allowed_for("admin", "admin")}
+    assert ("GET", "/cars") in staff and ("POST", "/cars") in staff
+    assert ("DELETE", "/cars/{id}") not in staff
+    assert ("DELETE", "/cars/{id}") in admin
+    assert not any(r.public for r in table.allowed_for("admin", "admin"))
+
+
+def test_a_wildcard_that_would_grant_a_differently_ruled_route_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="would also grant"):
+        _table(
+            {"method": "GET", "path": "/cars/{id}", "function": "cars", "allow": {}},
+            {
+                "method": "GET",
+                "path": "/cars/{id}/invoice",
+                "function": "cars",
+                "allow": {"roles": ["admin"]},
+            },
+        )
+
+
+def test_routes_under_one_wildcard_with_the_same_rule_are_accepted() -> None:
+    table = _table(
+        {"method": "GET", "path": "/cars/{id}", "function": "cars", "allow": {}},
+        {"method": "GET", "path": "/cars/{id}/photos", "function": "cars", "allow": {}},
+    )
+    assert len(table.routes) == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"method": "GET", "path": "/x", "function": "f"},
+        {"method": "GET", "path": "/x", "function": "f", "public": True, "allow": {}},
+        {"method": "FETCH", "path": "/x", "function": "f", "public": True},
+        {"method": "GET", "path": "x", "function": "f", "public": True},
+        {"method": "GET", "path": "/x/*", "function": "f", "public": True},
+        {"method": "GET", "path": "/x", "function": "F!", "public": True},
+        {"method": "GET", "path": "/x", "function": "f", "allow": {"groups": ["a"]}},
+        {"method": "GET", "path": "/x", "function": "f", "allow": {"roles": "admin"}},
+        {"method": "GET", "path": "/x", "function": "f", "public": True, "extra": 1},
+    ],
+)
+def test_malformed_routes_are_refused_with_their_position(route: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError, match=r"routes\[0\]"):
+        _table(route)
+
+
+def test_a_route_declared_twice_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="declared twice"):
+        _table(
+            {"method": "GET", "path": "/cars/{id}", "function": "cars", "allow": {}},
+            {"method": "GET", "path": "/cars/{car}", "function": "cars", "allow": {}},
+        )
+
+
+def test_match_extracts_path_parameters_and_rejects_other_shapes() -> None:
+    table = load_route_table(DEFAULT_ROUTES_FILE)
+    found = table.find("DELETE", "/cars/abc")
+    assert found is not None and found[1] == {"id": "abc"}
+    assert table.find("DELETE", "/cars/abc/def") is None
+    assert table.find("DELETE", "/cars/") is None
+    assert table.find("PUT", "/cars") is None
