@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def _heaviest(root: Path, count: int = 6) -> tuple[tuple[str, int], ...]:
             top = "(package metadata)"
         elif top.endswith(".libs"):  # vendored shared libraries of a wheel
             top = top.removesuffix(".libs").split("-")[0] + " (.libs)"
-        sizes[top.removesuffix(".py")] += path.stat().st_size
+        sizes[top.split(".")[0] if top.endswith((".py", ".so")) else top] += path.stat().st_size
     return tuple(sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:count])
 
 
@@ -90,11 +91,10 @@ def measure(cdk_out: Path = CDK_OUT) -> list[Package] | None:
             if not asset.is_dir():
                 continue
             handler = str(resource.get("Properties", {}).get("Handler", ""))
-            name = (
-                handler.split(".")[1]
-                if kind == "function" and handler.startswith("functions.")
-                else logical_id
-            )
+            if kind == "function" and handler.startswith("functions."):
+                name = handler.split(".")[1]
+            else:
+                name = re.sub(r"[0-9A-F]{8}$", "", logical_id)  # without CDK's hash suffix
             found.setdefault((kind, name), _package(kind, name, asset))
     if not found:
         return None
