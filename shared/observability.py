@@ -6,7 +6,10 @@ and keys never reach a log line: callers pass identifiers only.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,43 @@ NAMESPACE = "JwtAuth"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+_cold_start = True
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def log_invocation(handler: Handler) -> Handler:
+    """What `logger.inject_lambda_context(correlation_id_path=API_GATEWAY_REST, clear_state=True)`
+    does, at a fraction of its cost on the hot path (it builds a new formatter and runs a JMESPath
+    query on every call: about 70 us per authorizer call, measured by `make bench`).
+
+    Every invocation starts from the logger's default keys (nothing an earlier invocation appended
+    survives), then adds the same keys as Powertools: cold_start, the Lambda context's function_*
+    keys and the API Gateway request id as correlation_id.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(event: dict[str, Any], context: Any) -> Any:
+        global _cold_start
+        cold = _cold_start and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+        _cold_start = False
+        formatter = logger.registered_formatter
+        formatter.clear_state()
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        formatter.append_keys(
+            cold_start=cold,
+            function_name=context.function_name,
+            function_memory_size=context.memory_limit_in_mb,
+            function_arn=context.invoked_function_arn,
+            function_request_id=context.aws_request_id,
+            correlation_id=request_context.get("requestId") if isinstance(request_context, dict) else None,
+        )
+        if logger.sampling_rate and not cold:
+            logger.refresh_sample_rate_calculation()
+        return handler(event, context)
+
+    return wrapper
+
 
 AUDIT_FIELDS = (
     "event",
