@@ -20,18 +20,12 @@ from infra.config import DeployConfig
 from infra.lambdas import retention
 from infra.models import add_model
 from infra.tables import removal_policy
+from shared import http
 
 # Request headers a browser may send cross-origin (X-Token-Transport opts in to the refresh cookie).
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "X-Token-Transport"]
-CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
-SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+CORS_ALLOW_HEADERS = http.CORS_ALLOW_HEADERS.split(",")
+CORS_ALLOW_METHODS = http.CORS_ALLOW_METHODS.split(",")
+SECURITY_HEADERS = http.SECURITY_HEADERS
 GATEWAY_RESPONSE_TYPES = {
     "Default4xx": apigw.ResponseType.DEFAULT_4_XX,
     "Default5xx": apigw.ResponseType.DEFAULT_5_XX,

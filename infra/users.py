@@ -75,6 +75,9 @@ def _tables(arguments: argparse.Namespace) -> dict[str, str]:
         for variable, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(variable, value)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        from shared import aws
+
+        aws.reset_clients()  # clients made before pointing at the local endpoint must not be reused
         return {table: connection[f"{table.upper()}_TABLE"] for table in TABLE_OUTPUTS}
     if arguments.stack:
         import boto3

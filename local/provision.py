@@ -5,13 +5,12 @@ environment the functions read their settings from."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any
 
 import boto3
 
 from infra.definitions import CARS, KMS_KEY_SPEC, TABLES, Table, create_table_arguments
-from shared.passwords import hash_password
+from shared.accounts import new_user
 from shared.store import User, UserStore
 
 DEMO_USERS = (
@@ -81,18 +80,8 @@ def create_user(
     user_type: str,
     disabled: bool = False,
 ) -> User:
-    from shared.store import now_ms
-
-    user = User(
-        user_id=str(uuid.uuid4()),
-        email=email,
-        name=name,
-        role=role,
-        user_type=user_type,
-        password_hash=hash_password(password),
-        disabled=disabled,
-        created_at=now_ms(),
-    )
+    """Store a user as given, with no policy check (seeding, and tests of hostile stored data)."""
+    user = new_user(email, password, name=name, role=role, user_type=user_type, disabled=disabled)
     if not store.create(user):
         raise ValueError(f"a {user_type} user with email {email} already exists")
     return user

@@ -17,9 +17,9 @@ from pathlib import Path
 from shared import passwords
 from shared.errors import BadRequest, NotFound, TooManyAttempts
 from shared.login import lockout_remaining, normalise_email
-from shared.observability import audit
+from shared.observability import OPERATOR, Client, audit
 from shared.services import Services
-from shared.sessions import Client, revoke_session
+from shared.sessions import revoke_session
 from shared.store import GLOBAL_SUBJECT, Session, User, now_ms
 from shared.tokens import AccessClaims, ClaimsTooLarge, Identity, check_identity
 
@@ -66,15 +66,7 @@ def revoke_everything(services: Services, user_id: str, client: Client, event: s
     for session in live_sessions(services, user_id):
         revoke_session(services, session, reason, client)
         ended += 1
-    audit(
-        event,
-        "success",
-        user_id=user_id,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-        reason=reason,
-    )
+    audit(event, "success", client, user_id=user_id, reason=reason)
     return ended
 
 
@@ -125,11 +117,9 @@ def change_password(services: Services, caller: AccessClaims, current: str, new:
         audit(
             "password_change",
             "failure",
+            client,
             user_id=user.user_id,
             session_id=caller.sid,
-            source_ip=client.source_ip,
-            user_agent=client.user_agent,
-            request_id=client.request_id,
             reason="wrong_current_password",
         )
         raise BadRequest("current_password", "current_password is incorrect")
@@ -141,20 +131,10 @@ def change_password(services: Services, caller: AccessClaims, current: str, new:
     for session in live_sessions(services, user.user_id):
         if session.sid != caller.sid:
             revoke_session(services, session, "password_changed", client)
-    audit(
-        "password_changed",
-        "success",
-        user_id=user.user_id,
-        session_id=caller.sid,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-    )
+    audit("password_changed", "success", client, user_id=user.user_id, session_id=caller.sid)
 
 
 # ------------------------------------------------------------------------------ operator actions
-
-OPERATOR = Client(source_ip="operator", user_agent="user-admin-cli")
 
 
 def find_user(services: Services, email: str, user_type: str) -> User:
@@ -164,21 +144,28 @@ def find_user(services: Services, email: str, user_type: str) -> User:
     return user
 
 
-def create_account(
-    services: Services, email: str, password: str, *, name: str, role: str, user_type: str
+def new_user(
+    email: str, password: str, *, name: str, role: str, user_type: str, disabled: bool = False
 ) -> User:
-    email = normalise_email(email)
-    check_password_policy(password, "password", email)
-    user = User(
+    """A new account with a fresh id and an argon2id hash (not yet stored, not yet validated)."""
+    return User(
         user_id=str(uuid.uuid4()),
         email=email,
         name=name,
         role=role,
         user_type=user_type,
         password_hash=passwords.hash_password(password),
-        disabled=False,
+        disabled=disabled,
         created_at=now_ms(),
     )
+
+
+def create_account(
+    services: Services, email: str, password: str, *, name: str, role: str, user_type: str
+) -> User:
+    email = normalise_email(email)
+    check_password_policy(password, "password", email)
+    user = new_user(email, password, name=name, role=role, user_type=user_type)
     try:
         check_identity(Identity(user.user_id, email, name, role, user_type))
     except ClaimsTooLarge as error:
@@ -189,13 +176,7 @@ def create_account(
         ) from None
     if not services.users.create(user):
         raise BadRequest("email", f"a {user_type} user with email {email} already exists")
-    audit(
-        "user_created",
-        "success",
-        user_id=user.user_id,
-        source_ip=OPERATOR.source_ip,
-        user_agent=OPERATOR.user_agent,
-    )
+    audit("user_created", "success", OPERATOR, user_id=user.user_id)
     return user
 
 
@@ -209,14 +190,7 @@ def change_role(services: Services, user: User, role: str) -> None:
     for session in live_sessions(services, user.user_id):
         services.sessions.set_role(session.sid, role)
     _not_before(services, user.user_id, sessions=False)
-    audit(
-        "role_changed",
-        "success",
-        user_id=user.user_id,
-        source_ip=OPERATOR.source_ip,
-        user_agent=OPERATOR.user_agent,
-        reason=role,
-    )
+    audit("role_changed", "success", OPERATOR, user_id=user.user_id, reason=role)
 
 
 def disable_user(services: Services, user: User) -> int:
@@ -226,13 +200,7 @@ def disable_user(services: Services, user: User) -> int:
 
 def enable_user(services: Services, user: User) -> None:
     services.users.update(user, disabled=False)
-    audit(
-        "user_enabled",
-        "success",
-        user_id=user.user_id,
-        source_ip=OPERATOR.source_ip,
-        user_agent=OPERATOR.user_agent,
-    )
+    audit("user_enabled", "success", OPERATOR, user_id=user.user_id)
 
 
 def delete_user(services: Services, user: User) -> int:
@@ -250,4 +218,4 @@ def reset_password(services: Services, user: User, password: str) -> int:
 def revoke_all_tokens_of_everyone(services: Services) -> None:
     """The emergency switch: every access token and session of every user, issued before now."""
     _not_before(services, GLOBAL_SUBJECT, sessions=True)
-    audit("global_revocation", "success", source_ip=OPERATOR.source_ip, user_agent=OPERATOR.user_agent)
+    audit("global_revocation", "success", OPERATOR)

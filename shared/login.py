@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from shared import passwords
 from shared.errors import BadRequest, InvalidCredentials, TooManyAttempts
-from shared.observability import audit
+from shared.observability import Client, audit
 from shared.services import Services
-from shared.sessions import Client, TokenGrant, start_session
+from shared.sessions import TokenGrant, start_session
 from shared.settings import Settings
 from shared.store import LoginFailures, User, now_ms
 from shared.tokens import MAX_EMAIL_LENGTH, ClaimsTooLarge, Identity, check_identity
@@ -137,13 +137,4 @@ def _watch_for_credential_stuffing(
 
 
 def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str, session_id: str = "") -> None:
-    audit(
-        event,
-        outcome,
-        user_id=user_id,
-        session_id=session_id,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-        reason=reason,
-    )
+    audit(event, outcome, client, user_id=user_id, session_id=session_id, reason=reason)

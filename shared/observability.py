@@ -6,8 +6,12 @@ and keys never reach a log line: callers pass identifiers only.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -25,6 +29,43 @@ for _name in ("botocore", "boto3", "urllib3", "s3transfer"):
     logging.getLogger(_name).setLevel(logging.INFO)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
+_cold_start = True
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def log_invocation(handler: Handler) -> Handler:
+    """What `logger.inject_lambda_context(correlation_id_path=API_GATEWAY_REST, clear_state=True)`
+    does, at a fraction of its cost on the hot path (it builds a new formatter and runs a JMESPath
+    query on every call: about 70 us per authorizer call, measured by `make bench`).
+
+    Every invocation starts from the logger's default keys (nothing an earlier invocation appended
+    survives), then adds the same keys as Powertools: cold_start, the Lambda context's function_*
+    keys and the API Gateway request id as correlation_id.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(event: dict[str, Any], context: Any) -> Any:
+        global _cold_start
+        cold = _cold_start and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+        _cold_start = False
+        formatter = logger.registered_formatter
+        formatter.clear_state()
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        formatter.append_keys(
+            cold_start=cold,
+            function_name=context.function_name,
+            function_memory_size=context.memory_limit_in_mb,
+            function_arn=context.invoked_function_arn,
+            function_request_id=context.aws_request_id,
+            correlation_id=request_context.get("requestId") if isinstance(request_context, dict) else None,
+        )
+        if logger.sampling_rate and not cold:
+            logger.refresh_sample_rate_calculation()
+        return handler(event, context)
+
+    return wrapper
+
+
 AUDIT_FIELDS = (
     "event",
     "outcome",
@@ -38,26 +79,36 @@ AUDIT_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from (for sessions and the audit trail)."""
+
+    source_ip: str = ""
+    user_agent: str = ""
+    request_id: str = ""
+
+
+OPERATOR = Client(source_ip="operator", user_agent="user-admin-cli")
+
+
 def audit(
     event: str,
     outcome: str,
+    client: Client,
     *,
     user_id: str = "",
     session_id: str = "",
-    source_ip: str = "",
-    user_agent: str = "",
-    request_id: str = "",
     reason: str = "",
 ) -> dict[str, Any]:
-    """Write one security event and count it as a metric named after the event."""
+    """Write one security event and count it as a metric named after the event and outcome."""
     record = {
         "event": event,
         "outcome": outcome,
         "user_id": user_id,
         "session_id": session_id,
-        "source_ip": source_ip,
-        "user_agent": user_agent[:256],
-        "request_id": request_id,
+        "source_ip": client.source_ip,
+        "user_agent": client.user_agent[:256],
+        "request_id": client.request_id,
         "reason": reason,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

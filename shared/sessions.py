@@ -17,22 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import InvalidRefreshToken, ServiceUnavailable
-from shared.observability import audit
+from shared.observability import Client, audit
 from shared.services import Services
 from shared.signing import b64url
 from shared.store import RotationRejected, Session, now_ms
 from shared.tokens import AccessClaims, Identity, issue_access_token
 
 REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}")
-
-
-@dataclass(frozen=True)
-class Client:
-    """Where a request comes from (for sessions and the audit trail)."""
-
-    source_ip: str = ""
-    user_agent: str = ""
-    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,16 +179,7 @@ def revoke_session(
 
 
 def _audit(client: Client, session: Session, event: str, outcome: str, reason: str) -> None:
-    audit(
-        event,
-        outcome,
-        user_id=session.user_id,
-        session_id=session.sid,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-        reason=reason,
-    )
+    audit(event, outcome, client, user_id=session.user_id, session_id=session.sid, reason=reason)
 
 
 def logout(services: Services, caller: AccessClaims, refresh_token: str | None, client: Client) -> None:
@@ -218,12 +200,4 @@ def logout(services: Services, caller: AccessClaims, refresh_token: str | None, 
         services.denylist.deny_token(caller.jti, caller.exp + services.settings.clock_leeway)
     else:
         revoke_session(services, session, "logout", client, extra=[deny])
-    audit(
-        "logout",
-        "success",
-        user_id=caller.sub,
-        session_id=session_id,
-        source_ip=client.source_ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-    )
+    audit("logout", "success", client, user_id=caller.sub, session_id=session_id)

@@ -4,18 +4,16 @@
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-
 from shared.authorizer import authorize
 from shared.errors import ConfigurationError, InvalidAccessToken, ServiceUnavailable
-from shared.observability import audit, logger, metrics
+from shared.observability import Client, audit, log_invocation, logger, metrics
 from shared.services import get_services
 from shared.settings import get_settings
 
 get_settings()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@log_invocation
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = event.get("headers") or {}
@@ -38,11 +36,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _deny(reason: str, request_context: dict[str, Any]) -> None:
     identity = request_context.get("identity") or {}
-    audit(
-        "authorizer_deny",
-        "denied",
+    client = Client(
         source_ip=str(identity.get("sourceIp") or ""),
         user_agent=str(identity.get("userAgent") or ""),
         request_id=str(request_context.get("requestId") or ""),
-        reason=reason,
     )
+    audit("authorizer_deny", "denied", client, reason=reason)

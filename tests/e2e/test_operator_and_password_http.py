@@ -4,12 +4,15 @@ HTTP, on a private instance so the shared one's users stay as they are."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from infra.users import main as users_cli
+from shared import aws
 from tests.e2e.local_api import LocalApi, call, start_local_api
 
 
@@ -30,8 +33,12 @@ def _cli(
     # so it is removed afterwards, or every later test would talk to a stopped moto server.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
     capsys.readouterr()
-    assert users_cli(["--local", *arguments]) == 0
-    return json.loads(capsys.readouterr().out)
+    with mock.patch.dict(os.environ):  # the CLI points this process at the local endpoint
+        status = users_cli(["--local", *arguments])
+    aws.reset_clients()
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return json.loads(captured.out)
 
 
 def _login(api: LocalApi, email: str, password: str) -> tuple[int, dict[str, str]]:

@@ -6,7 +6,7 @@ from collections import Counter
 
 from shared.services import Services
 from tests.fixtures import Accounts
-from tests.flows import authorize, login, login_ok, logout, refresh
+from tests.flows import authorize, login, login_ok, logout, me, refresh
 
 STAFF = "staff@dealership.example"
 
@@ -74,3 +74,25 @@ def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call
     # the authorizer's one read, then the logout function's read and one transaction
     assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.GetItem", "dynamodb.TransactWriteItems"]
     assert _by_service(aws_calls)["kms"] == 0
+
+
+def test_me_makes_no_aws_call_after_the_authorizer(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    authorize(tokens["access_token"])
+    aws_calls.clear()
+    assert me(tokens["access_token"])["statusCode"] == 200
+    # only the authorizer's one read: the function answers from the authorizer's context
+    assert aws_calls == ["dynamodb.BatchGetItem"]
+
+
+def test_warm_jwks_makes_no_aws_call(services: Services, aws_calls: list[str]) -> None:
+    from functions.jwks.handler import handler
+    from tests.events import LambdaContext, api_event
+
+    handler(api_event("GET", "/.well-known/jwks.json"), LambdaContext())  # cold: loads the keys
+    aws_calls.clear()
+    response = handler(api_event("GET", "/.well-known/jwks.json"), LambdaContext())
+    assert response["statusCode"] == 200
+    assert aws_calls == []

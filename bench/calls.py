@@ -1,0 +1,76 @@
+"""AWS calls per operation, recorded below every client (botocore's BaseClient._make_api_call),
+against moto, with the real handlers. The same operations are asserted as exact sequences in
+tests/integration/test_aws_calls_per_operation.py (run by `make test`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import botocore.client
+
+from bench.world import PASSWORD, STAFF, World, login_tokens
+
+
+@contextlib.contextmanager
+def recorded() -> Iterator[list[str]]:
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}.{operation}")
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _count(operation: Callable[[], object]) -> list[str]:
+    with recorded() as calls:
+        operation()
+    return calls
+
+
+def summary(calls: list[str]) -> str:
+    if not calls:
+        return "none"
+    counted = Counter(calls)
+    return ", ".join(f"{count} {name}" for name, count in counted.items())
+
+
+def measure(world: World) -> dict[str, list[str]]:
+    from shared import signing
+    from tests.flows import authorize, login, logout, me, refresh
+
+    services = world.services
+    tokens = login_tokens()
+    found: dict[str, list[str]] = {}
+    signing.forget_keys()  # a fresh container: keys not loaded yet
+    found["authorizer, cold container"] = _count(lambda: authorize(tokens["access_token"]))
+    found["authorizer, warm"] = _count(lambda: authorize(tokens["access_token"], "GET", "/cars"))
+    services.refresh_key  # noqa: B018 - warm again: forget_keys() dropped the derivation key too
+    found["login, success"] = _count(lambda: login(STAFF, PASSWORD, "staff"))
+    found["login, wrong password"] = _count(lambda: login(STAFF, "not the password", "staff"))
+    found["login, unknown user"] = _count(lambda: login("nobody@dealership.example", PASSWORD, "staff"))
+    found["refresh"] = _count(lambda: refresh(tokens["refresh_token"]))
+    authorized = login_tokens()
+    found["GET /auth/me (after the authorizer)"] = _count(lambda: me(authorized["access_token"]))[1:]
+    found["GET /.well-known/jwks.json, warm"] = _count(lambda: _jwks())
+    found["logout (after the authorizer)"] = _count(lambda: logout(authorized["access_token"]))[1:]
+    services.users.dynamodb.delete_item(
+        TableName=services.users.table, Key={"pk": {"S": f"LOCK#staff#{STAFF}"}}
+    )
+    return found
+
+
+def _jwks() -> dict[str, Any]:
+    from functions.jwks.handler import handler
+    from tests.events import LambdaContext, api_event
+
+    result: dict[str, Any] = handler(api_event("GET", "/.well-known/jwks.json"), LambdaContext())
+    return result
