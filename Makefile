@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-proof lint audit typecheck synth bench smoke lock clean
+.PHONY: help install run test test-fast test-proof lint bandit audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
@@ -13,7 +13,8 @@ help:
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
-	@echo "make audit      bandit over the code, pip-audit over both lock files (needs PyPI)"
+	@echo "make bandit     bandit over the code (offline; CI runs it)"
+	@echo "make audit      bandit, then pip-audit over both lock files (needs PyPI's JSON API)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
 	@echo "make smoke      smoke-test a running API: BASE_URL=... SMOKE_EMAIL=... SMOKE_PASSWORD=..."
 	@echo "make bench      benchmark the hot paths and write docs/benchmarks.md"
@@ -51,8 +52,10 @@ lint: $(STAMP)
 # Exceptions and their reasons: docs/security-checks.md. pip-audit reads the vulnerability database
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev
 # lock holds per-Python-version pins, so pip resolves it for this interpreter.
-audit: $(STAMP)
+bandit: $(STAMP)
 	$(BIN)/bandit -q -r shared functions local infra -x tests
+
+audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
