@@ -62,8 +62,8 @@ audit: bandit
 synth: $(STAMP) node_modules/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+bench: synth
+	$(BIN)/python -m tests.bench
 
 smoke: $(STAMP)
 	$(BIN)/python -m infra.smoke $${BASE_URL:-http://127.0.0.1:3000}

@@ -14,8 +14,8 @@ from typing import Any
 import jwt
 from botocore.stub import Stubber
 
-from bench.stats import Sample, paired
-from bench.world import World, login_tokens
+from tests.bench.stats import Sample, paired
+from tests.bench.world import World, login_tokens
 
 STUB_ROUNDS = 3000
 MOTO_ROUNDS = 600

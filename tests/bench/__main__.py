@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench.world import prepare_environment
+from tests.bench.world import prepare_environment
 
 prepare_environment()  # before anything imports a handler
 
-from bench import bundles, calls, cold, logins, throughput, warm  # noqa: E402
-from bench.report import Table, machine, verdict  # noqa: E402
-from bench.stats import ms, ratio  # noqa: E402
-from bench.world import moto_world  # noqa: E402
+from tests.bench import bundles, calls, cold, logins, throughput, warm  # noqa: E402
+from tests.bench.report import Table, machine, verdict  # noqa: E402
+from tests.bench.stats import ms, ratio  # noqa: E402
+from tests.bench.world import moto_world  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOCUMENT = REPO / "docs" / "benchmarks.md"
 WARM_TARGET = 1.30
 COLD_TARGET = 1.25
@@ -238,9 +238,9 @@ def write_document(table: Table, notes: dict[str, list[str]]) -> None:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m bench`); do not edit by hand. Every time is also given as",
+        "Written by `make bench` (`python -m tests.bench`); do not edit by hand. Every time is also given as",
         "a ratio to a floor measured in the same run, interleaved with it, because absolute times on a",
-        "shared machine drift. What each floor is: see the module docstrings under `bench/` and",
+        "shared machine drift. What each floor is: see the module docstrings under `tests/bench/` and",
         "[cost-and-performance.md](cost-and-performance.md).",
         "",
         "## Machine",

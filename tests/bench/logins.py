@@ -16,8 +16,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from bench.stats import Sample, paired, timed
-from bench.world import ADMIN, PASSWORD, STAFF, World, login_tokens
+from tests.bench.stats import Sample, paired, timed
+from tests.bench.world import ADMIN, PASSWORD, STAFF, World, login_tokens
 
 LOGIN_ROUNDS = 25  # fewer leaves the failure spread at the mercy of a noisy neighbour
 REFRESH_ROUNDS = 120

@@ -11,7 +11,7 @@ from typing import Any
 
 import botocore.client
 
-from bench.world import PASSWORD, STAFF, World, login_tokens
+from tests.bench.world import PASSWORD, STAFF, World, login_tokens
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-PASSWORD = "bench orbit caravan 42"  # noqa: S105 - a throwaway password of in-memory users
+PASSWORD = "bench orbit caravan 42"
 STAFF = "staff@dealership.example"
 ADMIN = "admin@dealership.example"
 

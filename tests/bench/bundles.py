@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CDK_OUT = REPO / "cdk.out"
 FUNCTION_LIMIT = 1_000_000  # bytes, zipped
 ALLOWED_IN_FUNCTION = {"functions", "shared", "routes.json"}
