@@ -7,6 +7,7 @@ invalid, revoked or undecidable -> InvalidAccessToken (the handler answers Unaut
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -67,6 +68,13 @@ def authorizer_context(claims: AccessClaims) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=256)
+def _allowed_resources(routes: RouteTable, user_type: str, role: str) -> tuple[str, ...]:
+    """`METHOD/path` (parameters as `*`) of every route this type and role may use."""
+    allowed = routes.allowed_for(user_type, role)
+    return tuple(f"{route.method}/{route.resource[len(route.method) :].lstrip('/')}" for route in allowed)
+
+
 def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> dict[str, Any]:
     """The policy document API Gateway expects (the same shape Powertools' response builder makes),
     built directly: route paths were validated when the declaration was loaded, and this runs in
@@ -76,10 +84,9 @@ def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> d
     if match is None:
         raise InvalidAccessToken("malformed methodArn")
     base = match.group(1)  # same partition, region, account, API and stage as the call
-    allowed = routes.allowed_for(claims.user_type, claims.role)
+    allowed = _allowed_resources(routes, claims.user_type, claims.role)
     if allowed:
-        paths = (route.resource[len(route.method) :].lstrip("/") for route in allowed)
-        resources = [f"{base}/{route.method}/{path}" for route, path in zip(allowed, paths, strict=True)]
+        resources = [f"{base}/{resource}" for resource in allowed]
         statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resources}
     else:
         statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{base}/*/*"]}

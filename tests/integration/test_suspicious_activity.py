@@ -74,3 +74,16 @@ def test_lockouts_and_refresh_reuse_are_counted_as_metrics(
     emitted = capfd.readouterr().out
     assert '"LoginLockoutBlocked":[1.0]' in emitted
     assert '"RefreshReuseDetected":[1.0]' in emitted
+
+
+def test_authorizer_denials_are_counted_and_allows_record_no_metric(
+    accounts: Accounts, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tests.flows import is_authorized
+
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    capfd.readouterr()
+    assert is_authorized(tokens["access_token"])
+    assert "CloudWatchMetrics" not in capfd.readouterr().out
+    assert not is_authorized(tokens["access_token"] + "x")
+    assert '"AuthorizerDenyDenied":[1.0]' in capfd.readouterr().out
