@@ -195,9 +195,10 @@ def logout(services: Services, caller: AccessClaims, refresh_token: str | None, 
         if record is not None and record.sid == named:
             session_id = named
     session = services.sessions.get(session_id)
-    deny = services.sessions.deny_token_operation(caller.jti, caller.exp + services.settings.clock_leeway)
+    denied_until = caller.exp + services.settings.clock_leeway
+    deny = services.denylist.deny_token_operation(caller.jti, denied_until)
     if session is None or session.user_id != caller.sub:
-        services.denylist.deny_token(caller.jti, caller.exp + services.settings.clock_leeway)
+        services.denylist.deny_token(caller.jti, denied_until)
     else:
         revoke_session(services, session, "logout", client, extra=[deny])
     audit("logout", "success", client, user_id=caller.sub, session_id=session_id)

@@ -594,9 +594,6 @@ class SessionStore:
         ]
         transact_write(self.dynamodb, operations)
 
-    def deny_token_operation(self, jti: str, expires: int) -> dict[str, Any]:
-        return {"Put": {"TableName": self.denylist, "Item": {"pk": _s(f"JTI#{jti}"), "ttl": _n(expires)}}}
-
     def get(self, sid: str) -> Session | None:
         response = dynamodb_call(
             lambda: self.dynamodb.get_item(
@@ -673,12 +670,12 @@ class DenylistStore:
             sessions_not_before_ms=max(_int(user_nbf, "sessions_nbf"), _int(global_nbf, "sessions_nbf")),
         )
 
+    def deny_token_operation(self, jti: str, expires: int) -> dict[str, Any]:
+        """A logged-out access token, denied until `expires` (for a transaction)."""
+        return {"Put": {"TableName": self.table, "Item": {"pk": _s(f"JTI#{jti}"), "ttl": _n(expires)}}}
+
     def deny_token(self, jti: str, expires: int) -> None:
-        dynamodb_call(
-            lambda: self.dynamodb.put_item(
-                TableName=self.table, Item={"pk": _s(f"JTI#{jti}"), "ttl": _n(expires)}
-            )
-        )
+        dynamodb_call(lambda: self.dynamodb.put_item(**self.deny_token_operation(jti, expires)["Put"]))
 
     def set_not_before(self, subject: str, at_ms: int, *, sessions: bool, keep_seconds: int) -> None:
         """Deny every access token (and, with `sessions`, every session) of `subject` issued before now."""

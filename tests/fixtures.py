@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,6 +96,13 @@ def serialised_moto() -> Iterator[None]:
 @pytest.fixture
 def aws_calls() -> Iterator[list[str]]:
     """Every AWS API call made while the test runs, as 'service.Operation'."""
+    with record_aws_calls() as calls:
+        yield calls
+
+
+@contextlib.contextmanager
+def record_aws_calls() -> Iterator[list[str]]:
+    """Every AWS API call made inside the block, as 'service.Operation', below every client."""
     calls: list[str] = []
     original = botocore.client.BaseClient._make_api_call
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from tests.bench.world import prepare_environment
 
@@ -27,13 +28,10 @@ FAILURE_SPREAD_TARGET = 1.10  # the three login failures within 10% of each othe
 FUNCTION_TARGET_BYTES = bundles.FUNCTION_LIMIT
 
 
-def _quiet_handler_logs() -> None:
-    """The handlers log at INFO as deployed (the formatting cost stays in the figures), into /dev/null."""
-    import os
-
+def _quiet_handler_logs(sink: TextIO) -> None:
+    """The handlers log at INFO as deployed (the formatting cost stays in the figures), into `sink`."""
     from shared.observability import logger
 
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     for handler in logger.registered_handler, *logger._logger.handlers:
         if hasattr(handler, "setStream"):
             handler.setStream(sink)
@@ -47,10 +45,10 @@ def _size(count: int) -> str:
     return f"{count / 1_000_000:.2f} MB" if count >= 100_000 else f"{count / 1000:.1f} kB"
 
 
-def run() -> tuple[Table, dict[str, list[str]]]:
+def run(sink: TextIO) -> tuple[Table, dict[str, list[str]]]:
     table = Table()
     notes: dict[str, list[str]] = {}
-    _quiet_handler_logs()
+    _quiet_handler_logs(sink)
     started = time.monotonic()
 
     with moto_world() as world:
@@ -259,7 +257,7 @@ def main() -> int:
 
     # The handlers' metrics (EMF lines) and logs go to stdout, as in Lambda: not onto the terminal.
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        table, notes = run()
+        table, notes = run(sink)
     print(table.text())
     for title, items in notes.items():
         print(f"\n{title}: " + "; ".join(items))

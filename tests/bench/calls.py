@@ -4,34 +4,16 @@ tests/integration/test_aws_calls_per_operation.py (run by `make test`)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import botocore.client
-
 from tests.bench.world import PASSWORD, STAFF, World, login_tokens
-
-
-@contextlib.contextmanager
-def recorded() -> Iterator[list[str]]:
-    calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: Any, operation: str, params: Any) -> Any:
-        calls.append(f"{self.meta.service_model.service_name}.{operation}")
-        return original(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+from tests.fixtures import record_aws_calls
 
 
 def _count(operation: Callable[[], object]) -> list[str]:
-    with recorded() as calls:
+    with record_aws_calls() as calls:
         operation()
     return calls
 
