@@ -186,19 +186,27 @@ def logout(services: Services, caller: AccessClaims, refresh_token: str | None, 
     """Deny the caller's access token until it expires and revoke its session.
 
     A refresh token in the body names the session to revoke instead, but only one of the caller's
-    own: anything else is ignored, so nobody can end another user's session with it.
+    own: anything else is ignored (the caller's session ends), so nobody can end another user's
+    session with it.
     """
-    session_id = caller.sid
-    named = session_id_of(refresh_token) if refresh_token else None
-    if named and named != caller.sid:
-        record = services.sessions.get_refresh(token_hash(refresh_token or ""))
-        if record is not None and record.sid == named:
-            session_id = named
-    session = services.sessions.get(session_id)
+    session = _named_own_session(services, caller, refresh_token) or services.sessions.get(caller.sid)
     denied_until = caller.exp + services.settings.clock_leeway
-    deny = services.denylist.deny_token_operation(caller.jti, denied_until)
     if session is None or session.user_id != caller.sub:
         services.denylist.deny_token(caller.jti, denied_until)
     else:
+        deny = services.denylist.deny_token_operation(caller.jti, denied_until)
         revoke_session(services, session, "logout", client, extra=[deny])
+    session_id = session.sid if session is not None else caller.sid
     audit("logout", "success", client, user_id=caller.sub, session_id=session_id)
+
+
+def _named_own_session(services: Services, caller: AccessClaims, refresh_token: str | None) -> Session | None:
+    """The caller's other session that `refresh_token` belongs to, if it really is one."""
+    named = session_id_of(refresh_token) if refresh_token else None
+    if not named or named == caller.sid:
+        return None
+    record = services.sessions.get_refresh(token_hash(refresh_token or ""))
+    if record is None or record.sid != named:
+        return None
+    session = services.sessions.get(named)
+    return session if session is not None and session.user_id == caller.sub else None

@@ -110,3 +110,20 @@ def test_authorizer_policy_lists_exactly_the_routes_the_role_allows(
     assert (wanted in resources) is allowed
     assert all(statement["Effect"] == "Allow" for statement in policy["policyDocument"]["Statement"])
     assert all(isinstance(value, str) for value in policy["context"].values())
+
+
+def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(accounts: Accounts) -> None:
+    staff = login_ok("staff@dealership.example", accounts.password, "staff")
+    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    assert logout(staff["access_token"], admin["refresh_token"])["statusCode"] == 200
+    assert refresh(staff["refresh_token"])["statusCode"] == 401
+    assert is_authorized(admin["access_token"])
+    assert refresh(admin["refresh_token"])["statusCode"] == 200
+
+
+def test_logout_with_another_own_refresh_token_ends_that_session(accounts: Accounts) -> None:
+    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
+    phone = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(laptop["access_token"], phone["refresh_token"])["statusCode"] == 200
+    assert refresh(phone["refresh_token"])["statusCode"] == 401
+    assert not is_authorized(laptop["access_token"])
