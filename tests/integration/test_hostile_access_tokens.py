@@ -72,7 +72,7 @@ def test_04_hs256_signed_with_empty_secret_public_key_or_secret_is_rejected(
     assert is_authorized(tokens["access_token"])
 
 
-@pytest.mark.parametrize("member", ["jwk", "jku", "x5u"])
+@pytest.mark.parametrize("member", ["jwk", "jku", "x5u", "x5c"])
 def test_05_embedded_jwk_or_remote_key_urls_are_rejected_without_any_connection(
     services: Services, no_network: list[object], member: str
 ) -> None:
@@ -388,3 +388,17 @@ def test_33_jti_equal_to_sid_does_not_make_a_duplicate_key_batch(services: Servi
         forge.good_claims(services, jti="same-id", sid="same-id", sub="same-id"),
     )
     assert is_authorized(token)
+
+
+@pytest.mark.parametrize("member", ["jwk", "jku", "x5u", "x5c"])
+def test_05_key_location_headers_are_refused_even_on_a_token_signed_by_our_key(
+    services: Services, member: str
+) -> None:
+    """PyJWT ignores these members; our own check is what refuses them."""
+    header = forge.our_header(services, **{member: "https://attacker.invalid/key"})
+    assert_unauthorized(bearer(forge.signed_by_us(services, header, forge.good_claims(services))))
+
+
+def test_09_unencoded_payload_b64_false_is_rejected_even_when_signed_by_us(services: Services) -> None:
+    header = forge.our_header(services, b64=False)
+    assert_unauthorized(bearer(forge.signed_by_us(services, header, forge.good_claims(services))))

@@ -191,3 +191,17 @@ def test_refresh_issues_an_access_token_for_the_same_session_and_user(accounts: 
     after = jwt.decode(rotated["access_token"], options={"verify_signature": False})
     assert (after["sid"], after["sub"], after["role"]) == (before["sid"], before["sub"], before["role"])
     assert after["jti"] != before["jti"]
+
+
+def test_23_a_grace_retry_after_a_user_not_before_is_rejected_even_if_the_session_row_says_active(
+    services: Services, accounts: Accounts
+) -> None:
+    """The grace path checks the user's not-before in its transaction, not only the session row
+    (which logout-all updates through an eventually consistent index)."""
+    from shared.store import now_ms
+
+    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    child = _rotate(parent["refresh_token"])
+    services.denylist.set_not_before(accounts.staff.user_id, now_ms(), sessions=True, keep_seconds=3600)
+    assert refresh(parent["refresh_token"])["statusCode"] == 401
+    assert refresh(child["refresh_token"])["statusCode"] == 401
