@@ -1,5 +1,6 @@
 """GET /auth/sessions, DELETE /auth/sessions/{id}, POST /auth/logout-all (behind the authorizer)."""
 
+import datetime
 from typing import Any
 
 from shared.accounts import end_session, list_sessions, logout_all
@@ -14,8 +15,6 @@ get_settings()
 
 
 def _iso(ms: int) -> str:
-    import datetime
-
     return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).isoformat(timespec="seconds")
 
 
