@@ -16,8 +16,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import DeployConfig
-from infra.definitions import KMS_KEY_SPEC, KMS_SIGNING_ALGORITHM
 from infra.tables import removal_policy
+from shared.signing import KMS_KEY_SPEC, KMS_SIGNING_ALGORITHM
 
 # Key administration without any cryptographic use and without kms:CreateGrant (a grant could hand
 # out Sign). kms:GetPublicKey is granted separately (the public key is public).

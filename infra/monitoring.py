@@ -3,8 +3,9 @@
 The functions publish Powertools metrics (namespace JwtAuth, dimension service=jwt-auth) named after
 each audit event: refresh_reuse/detected -> RefreshReuseDetected, login/failure -> LoginFailure,
 login_lockout/blocked -> LoginLockoutBlocked. An undecidable authorizer answer (KMS, DynamoDB or
-configuration trouble; it fails closed) is counted from its log line by a metric filter, because
-the authorizer's Lambda `Errors` also count every ordinary `Unauthorized`.
+configuration trouble; it fails closed) is counted from its log line by a metric filter that
+matches the reason code exactly (shared.errors.Reason), because the authorizer's Lambda `Errors`
+also count every ordinary `Unauthorized`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from constructs import Construct
 from infra.config import DeployConfig
 from infra.lambdas import METRICS_NAMESPACE, SERVICE_NAME
 from infra.tables import removal_policy
+from shared.errors import Reason
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10
@@ -144,7 +146,7 @@ class Monitoring(Construct):
             metric_value="1",
             filter_pattern=logs.FilterPattern.all(
                 logs.FilterPattern.string_value("$.audit.event", "=", "authorizer_deny"),
-                logs.FilterPattern.string_value("$.audit.reason", "=", "undecidable*"),
+                logs.FilterPattern.string_value("$.audit.reason", "=", Reason.UNDECIDABLE.value),
             ),
         )
         self._alarm(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class Access:
     """What one function's role may do."""
 
-    # table logical name (infra.definitions) -> DynamoDB actions on the table
+    # table logical name (shared/store/tables.py) -> DynamoDB actions on the table
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # table logical name -> (index name, actions on that index)
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)

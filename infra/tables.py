@@ -1,4 +1,4 @@
-"""The DynamoDB tables, built from the plain-data definitions in infra/definitions.py."""
+"""The DynamoDB tables, built from the plain-data definitions in shared/store/tables.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from infra.config import DeployConfig
-from infra.definitions import ATTRIBUTE_TYPES, CARS, TABLES, Table
+from shared.store.tables import ATTRIBUTE_TYPES, CARS, TABLES, Table
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 

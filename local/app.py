@@ -29,11 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 OPENAPI_FILE = REPO / "docs" / "openapi.json"
 # Where the user-admin CLI finds a running local API's store (LOCAL_CONNECTION_FILE overrides).
 CONNECTION_FILE = Path(os.environ.get("LOCAL_CONNECTION_FILE") or REPO / ".local-data" / "local-api.json")
-DEMO_CARS = (
-    {"make": "Volvo", "model": "XC40 Recharge", "year": 2023, "price": 48900},
-    {"make": "Toyota", "model": "Corolla Hybrid", "year": 2022, "price": 21500},
-    {"make": "Ford", "model": "Mustang Mach-E", "year": 2024, "price": 52990.5},
-)
 
 
 class StartupError(RuntimeError):
@@ -144,7 +139,7 @@ def _publish_connection(moto_url: str) -> None:
 
 
 def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:
-    from local.provision import provision, seed_demo_users
+    from local.provision import provision, seed_demo_cars, seed_demo_users
     from shared import services as services_module
 
     extra_origins = os.environ.get("ALLOWED_ORIGINS", "")
@@ -163,10 +158,7 @@ def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:
     from local.runtime import AUTHORIZER, Functions
 
     functions = Functions([AUTHORIZER, *(route.function for route in services.routes.routes)])
-    from functions.cars.handler import add_car
-
-    for car in DEMO_CARS:
-        add_car(services.settings.cars_table, car, "seed")
+    seed_demo_cars(services.cars)
     return functions
 
 

@@ -1,18 +1,27 @@
 """Create the service's AWS resources in whatever endpoint boto3 points at (moto, in process or as a
-server): the tables from infra/definitions.py, the KMS signing key, the secrets. Returns the
+server): the tables from shared/store/tables.py, the KMS signing key, the secrets. Returns the
 environment the functions read their settings from."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Any
 
 import boto3
 
-from infra.definitions import CARS, KMS_KEY_SPEC, TABLES, Table, create_table_arguments
 from shared.accounts import new_user
-from shared.store import User, UserStore
+from shared.clock import Clock
+from shared.signing import KMS_KEY_SPEC
+from shared.store.cars import Car, CarStore
+from shared.store.tables import CARS, TABLES, Table, create_table_arguments
+from shared.store.users import User, UserStore
 
+DEMO_CARS = (
+    ("Volvo", "XC40 Recharge", 2023, 48900),
+    ("Toyota", "Corolla Hybrid", 2022, 21500),
+    ("Ford", "Mustang Mach-E", 2024, 52990.5),
+)
 DEMO_USERS = (
     ("admin@dealership.example", "Avery Admin", "admin", "admin"),
     ("staff@dealership.example", "Sam Staff", "sales", "staff"),
@@ -81,7 +90,15 @@ def create_user(
     disabled: bool = False,
 ) -> User:
     """Store a user as given, with no policy check (seeding, and tests of hostile stored data)."""
-    user = new_user(email, password, name=name, role=role, user_type=user_type, disabled=disabled)
+    user = new_user(
+        email,
+        password,
+        name=name,
+        role=role,
+        user_type=user_type,
+        created_at=Clock().now_ms(),
+        disabled=disabled,
+    )
     if not store.create(user):
         raise ValueError(f"a {user_type} user with email {email} already exists")
     return user
@@ -92,6 +109,12 @@ def seed_demo_users(store: UserStore, password: str) -> list[User]:
         create_user(store, email, password, name=name, role=role, user_type=user_type)
         for email, name, role, user_type in DEMO_USERS
     ]
+
+
+def seed_demo_cars(store: CarStore) -> None:
+    at = Clock().now_ms()
+    for make, model, year, price in DEMO_CARS:
+        store.add(Car(str(uuid.uuid4()), make, model, year, price, "seed", at))
 
 
 def describe(env: dict[str, str]) -> dict[str, Any]:

@@ -11,10 +11,9 @@ import functools
 import re
 from typing import Any
 
-from shared.errors import InvalidAccessToken, ServiceUnavailable
+from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
 from shared.routes import RouteTable
 from shared.services import Services
-from shared.store import now_ms
 from shared.tokens import AccessClaims, verify_access_token
 
 # Accepted form: exactly "Bearer <jwt>" (scheme case-insensitive, one space, nothing after).
@@ -29,27 +28,30 @@ _METHOD_ARN = re.compile(
 def bearer_token(authorization: str) -> str:
     match = _BEARER.fullmatch(authorization or "")
     if match is None:
-        raise InvalidAccessToken("authorization header is not 'Bearer <token>'")
+        raise InvalidAccessToken(Reason.MALFORMED, "authorization header is not 'Bearer <token>'")
     return match.group(1)
 
 
 def authorize(services: Services, authorization: str, method_arn: str) -> tuple[AccessClaims, dict[str, Any]]:
-    claims = verify_access_token(bearer_token(authorization), services.settings, services.keys)
+    now = services.clock.now()
+    claims = verify_access_token(bearer_token(authorization), services.settings, services.keys, now)
     check_not_revoked(services, claims)
     return claims, allow_policy(claims, method_arn, services.routes)
 
 
 def check_not_revoked(services: Services, claims: AccessClaims) -> None:
     try:
-        revocations = services.denylist.revocations(claims.jti, claims.sid, claims.sub, now_ms())
-    except ServiceUnavailable:
-        raise InvalidAccessToken("revocation state undecidable") from None
+        revocations = services.denylist.revocations(
+            claims.jti, claims.sid, claims.sub, services.clock.now_ms()
+        )
+    except ServiceUnavailable as error:
+        raise InvalidAccessToken(Reason.UNDECIDABLE, error.dependency) from None
     if revocations.jti_denied:
-        raise InvalidAccessToken("token logged out")
+        raise InvalidAccessToken(Reason.LOGGED_OUT)
     if revocations.session_revoked:
-        raise InvalidAccessToken("session revoked")
+        raise InvalidAccessToken(Reason.SESSION_REVOKED)
     if claims.issued_at_ms < revocations.tokens_not_before_ms:
-        raise InvalidAccessToken("issued before the user's not-before")
+        raise InvalidAccessToken(Reason.NOT_BEFORE)
 
 
 def authorizer_context(claims: AccessClaims) -> dict[str, str]:
@@ -80,7 +82,7 @@ def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> d
     quarters of PyJWT's decode, and importing its module about 35 ms of every cold start)."""
     match = _METHOD_ARN.fullmatch(method_arn)
     if match is None:
-        raise InvalidAccessToken("malformed methodArn")
+        raise InvalidAccessToken(Reason.MALFORMED, "methodArn")
     base = match.group(1)  # same partition, region, account, API and stage as the call
     allowed = _allowed_resources(routes, claims.user_type, claims.role)
     if allowed:

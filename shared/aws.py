@@ -9,10 +9,15 @@ local moto server when running locally.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 CLIENT_CONFIG = Config(
     connect_timeout=1,
@@ -23,10 +28,25 @@ CLIENT_CONFIG = Config(
 
 
 @functools.cache
-def client(service: str) -> Any:
+def _client(service: str) -> Any:
     return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+def kms() -> KMSClient:
+    client: KMSClient = _client("kms")
+    return client
+
+
+def secrets_manager() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager")
+    return client
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or mocks call this)."""
-    client.cache_clear()
+    _client.cache_clear()

@@ -1,5 +1,5 @@
 """The plumbing every HTTP handler shares: parse the event, map domain errors to the contract's
-statuses, log with the request's correlation id, flush metrics. Handlers stay thin."""
+answers (one table), log with the request's correlation id, flush metrics. Handlers stay thin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from shared.errors import (
     BadRequest,
+    DomainError,
+    Forbidden,
     InvalidCredentials,
     InvalidRefreshToken,
     NotFound,
@@ -28,6 +30,18 @@ from shared.services import Services, get_services
 from shared.tokens import AccessClaims
 
 Endpoint = Callable[[Request, Services], dict[str, Any]]
+
+# Every domain error a handler can meet, and the status and message the caller sees (BadRequest
+# shows its own message and names the field). An error missing here is a bug: it surfaces as 500.
+ANSWERS: dict[type[DomainError], tuple[int, str]] = {
+    BadRequest: (400, "Bad request"),
+    InvalidCredentials: (401, "Invalid credentials"),
+    InvalidRefreshToken: (401, "Invalid refresh token"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not found"),
+    TooManyAttempts: (429, "Too many attempts, try again later"),
+    ServiceUnavailable: (503, "Service temporarily unavailable, try again"),
+}
 
 
 def client_of(request: Request) -> Client:
@@ -51,7 +65,28 @@ def caller_of(request: Request) -> AccessClaims:
         )
     except (KeyError, ValueError):
         # Only a misconfigured integration (no authorizer in front) can get here.
-        raise PermissionError("no authorizer context") from None
+        raise Forbidden("no authorizer context") from None
+
+
+def error_answer(error: DomainError, request: Request, services: Services) -> dict[str, Any]:
+    """The response for a domain error, from ANSWERS."""
+    settings = services.settings
+    status, message = ANSWERS[type(error)]
+    headers: dict[str, str] = {}
+    field = None
+    if isinstance(error, BadRequest):
+        message, field = error.message, error.field
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = "1"
+        logger.warning("dependency unavailable", extra={"dependency": error.dependency})
+    elif isinstance(error, InvalidRefreshToken):
+        logger.info("refresh rejected", extra={"reason": str(error.reason), "detail": error.detail})
+    result = error_response(status, message, request, settings, field=field, headers=headers)
+    if isinstance(error, InvalidRefreshToken) and request.wants_cookie:
+        result["multiValueHeaders"] = {"Set-Cookie": [clear_refresh_cookie(settings)]}
+    return result
 
 
 def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -60,38 +95,13 @@ def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[st
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         services = get_services()
-        settings = services.settings
         request = parse_event(event)
         try:
             return endpoint(request, services)
-        except BadRequest as error:
-            return error_response(400, error.message, request, settings, field=error.field)
-        except InvalidCredentials:
-            return error_response(401, "Invalid credentials", request, settings)
-        except InvalidRefreshToken as error:
-            logger.info("refresh rejected", extra={"reason": error.reason})
-            result = error_response(401, "Invalid refresh token", request, settings)
-            if request.wants_cookie:
-                result["multiValueHeaders"] = {"Set-Cookie": [clear_refresh_cookie(settings)]}
-            return result
-        except TooManyAttempts as error:
-            headers = {"Retry-After": str(error.retry_after)}
-            return error_response(
-                429, "Too many attempts, try again later", request, settings, headers=headers
-            )
-        except NotFound:
-            return error_response(404, "Not found", request, settings)
-        except PermissionError:
-            return error_response(403, "Forbidden", request, settings)
-        except ServiceUnavailable as error:
-            logger.warning("dependency unavailable", extra={"dependency": error.dependency})
-            return error_response(
-                503,
-                "Service temporarily unavailable, try again",
-                request,
-                settings,
-                headers={"Retry-After": "1"},
-            )
+        except DomainError as error:
+            if type(error) not in ANSWERS:
+                raise
+            return error_answer(error, request, services)
 
     return handler
 

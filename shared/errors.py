@@ -1,58 +1,113 @@
-"""Domain errors. Handlers map each to exactly one HTTP status; nothing here knows HTTP."""
+"""Domain errors. Each carries a reason code from one closed set (what logs, metric filters and
+alarms match, exactly) and optional free detail for the log. Nothing here knows HTTP: the
+endpoint layer maps each class to one answer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
 
 
-class ConfigurationError(RuntimeError):
+class Reason(StrEnum):
+    """Why a request was refused or could not be decided: the only values a `reason` field holds."""
+
+    # access tokens, at the authorizer
+    MALFORMED = "malformed"
+    TOKEN_TYPE = "token_type"  # noqa: S105  # nosec B105  # a code, not a secret
+    FORBIDDEN_HEADER = "forbidden_header"
+    UNKNOWN_KEY = "unknown_key"
+    ALGORITHM = "algorithm"
+    SIGNATURE = "signature"
+    CLAIMS = "claims"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    LOGGED_OUT = "logged_out"
+    SESSION_REVOKED = "session_revoked"
+    NOT_BEFORE = "not_before"
+    UNDECIDABLE = "undecidable"  # a dependency or the configuration failed: denied, and it alarms
+    # refresh tokens
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105  # nosec B105  # a code, not a secret
+    SESSION_ENDED = "session_ended"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105  # nosec B105  # a code, not a secret
+    REUSE_DETECTED = "reuse_detected"
+    # login and passwords
+    UNKNOWN_USER = "unknown_user"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105  # nosec B105  # a code, not a secret
+    DISABLED = "disabled"
+    INVALID_IDENTITY = "invalid_identity"
+    LOCKED = "locked"
+    # everything else
+    BAD_INPUT = "bad_input"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    UNAVAILABLE = "unavailable"
+    CONFIGURATION = "configuration"
+
+
+class DomainError(Exception):
+    """A refusal the caller gets a defined answer for. `detail` is for the log only."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        self.reason = reason
+        self.detail = detail
+
+
+class ConfigurationError(DomainError):
     """A missing or unsafe setting: the function refuses to start."""
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(Reason.CONFIGURATION, detail)
 
-class BadRequest(Exception):
-    """Malformed input (400). `field` names the offending field."""
+    def __str__(self) -> str:
+        return self.detail
+
+
+class BadRequest(DomainError):
+    """Malformed input. `field` names the offending field; `message` is shown to the caller."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(Reason.BAD_INPUT, message)
         self.field = field
         self.message = message
 
 
-class InvalidCredentials(Exception):
-    """Login failed (401). The reason is for the audit log only, never for the response."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class InvalidCredentials(DomainError):
+    """Login failed. The reason is for the audit log only, never for the response."""
 
 
-class TooManyAttempts(Exception):
-    """The account (or unknown email) is locked out (429)."""
+class TooManyAttempts(DomainError):
+    """Locked out for `retry_after` seconds."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after}s")
+        super().__init__(Reason.LOCKED, f"retry after {retry_after}s")
         self.retry_after = retry_after
 
 
-class InvalidRefreshToken(Exception):
-    """The refresh token is unknown, expired, revoked or replayed (401)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class InvalidRefreshToken(DomainError):
+    """The refresh token is unknown, expired, revoked or replayed."""
 
 
-class InvalidAccessToken(Exception):
-    """The access token fails verification or is revoked (the authorizer answers Unauthorized)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class InvalidAccessToken(DomainError):
+    """The access token fails verification, is revoked, or its state cannot be decided."""
 
 
-class NotFound(Exception):
-    """The resource does not exist for this caller (404)."""
+class NotFound(DomainError):
+    """The resource does not exist for this caller."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(Reason.NOT_FOUND, detail)
 
 
-class ServiceUnavailable(Exception):
-    """A dependency (DynamoDB, KMS, Secrets Manager) failed; nothing was half-written (503)."""
+class Forbidden(DomainError):
+    """The caller may not do this (a handler reached without the authorizer's context)."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(Reason.FORBIDDEN, detail)
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (DynamoDB, KMS, Secrets Manager) failed; nothing was half-written."""
 
     def __init__(self, dependency: str) -> None:
-        super().__init__(f"{dependency} unavailable")
+        super().__init__(Reason.UNAVAILABLE, f"{dependency} unavailable")
         self.dependency = dependency

@@ -15,13 +15,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from shared import passwords
-from shared.errors import BadRequest, InvalidCredentials, TooManyAttempts
+from shared.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.observability import Client, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
 from shared.settings import Settings
-from shared.store import LoginFailures, User, now_ms
-from shared.tokens import MAX_EMAIL_LENGTH, ClaimsTooLarge, Identity, check_identity
+from shared.store.users import LoginFailures, User
+from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
 USER_TYPES = ("admin", "staff")
 KNOWN_DEVICES = 20
@@ -58,30 +58,31 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
         raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
     passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
     user, failures = services.users.login_state(request.user_type, email)
-    at = now_ms()
+    at = services.clock.now_ms()
 
     retry_after = lockout_remaining(failures, at, settings)
     if retry_after:
-        _audit("login_lockout", "blocked", client, user.user_id if user else "", "locked")
+        _audit("login_lockout", "blocked", client, user.user_id if user else "", Reason.LOCKED)
         raise TooManyAttempts(retry_after)
 
     if user is None:
         passwords.dummy_verify(request.password)
-        reason = "unknown_user"
+        reason: Reason | None = Reason.UNKNOWN_USER
     elif not passwords.verify_password(user.password_hash, request.password):
-        reason = "wrong_password"
+        reason = Reason.WRONG_PASSWORD
     elif user.disabled:
-        reason = "disabled"
+        reason = Reason.DISABLED
     else:
-        reason = ""
+        reason = None
     identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type) if user else None
     if identity is not None and not reason:
         try:
             check_identity(identity)
-        except ClaimsTooLarge:
-            reason = "claims_too_large"
+        except InvalidIdentity:
+            reason = Reason.INVALID_IDENTITY
 
     if reason or user is None or identity is None:
+        reason = reason or Reason.UNKNOWN_USER
         services.users.record_failure(request.user_type, email, failures, at, settings.lockout_window_seconds)
         _audit("login", "failure", client, user.user_id if user else "", reason)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)

@@ -75,6 +75,7 @@ AUDIT_FIELDS = (
     "user_agent",
     "request_id",
     "reason",
+    "detail",
     "time",
 )
 
@@ -99,8 +100,11 @@ def audit(
     user_id: str = "",
     session_id: str = "",
     reason: str = "",
+    detail: str = "",
 ) -> dict[str, Any]:
-    """Write one security event and count it as a metric named after the event and outcome."""
+    """Write one security event and count it as a metric named after the event and outcome.
+    `reason` is a code (shared.errors.Reason where one applies): filters and alarms match it
+    exactly; `detail` is free text for people."""
     record = {
         "event": event,
         "outcome": outcome,
@@ -109,7 +113,8 @@ def audit(
         "source_ip": client.source_ip,
         "user_agent": client.user_agent[:256],
         "request_id": client.request_id,
-        "reason": reason,
+        "reason": str(reason),
+        "detail": detail[:256],
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     logger.info("security_event", extra={"audit": record})

@@ -1,17 +1,24 @@
-"""Password hashing with argon2id (OWASP: m=19456 KiB, t=2, p=1 at least)."""
+"""Passwords: the policy every new password meets, and hashing with argon2id (OWASP: m=19456 KiB,
+t=2, p=1 at least)."""
 
 from __future__ import annotations
 
 import functools
 import secrets
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from shared.errors import BadRequest
 
 MEMORY_COST_KIB = 19456
 TIME_COST = 2
 PARALLELISM = 1
 MAX_PASSWORD_BYTES = 1024
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
 
 hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 
@@ -43,3 +50,22 @@ def prepare_dummy_hash() -> str:
 def dummy_verify(password: str) -> None:
     """Spend the same work as a real verification, for unknown users."""
     verify_password(prepare_dummy_hash(), password)
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password_policy(password: str, field: str, email: str = "") -> None:
+    """Length 12 to 128 characters (never truncated), not a common password, not the email."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(field, f"{field} must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise BadRequest(field, f"{field} must be at most {MAX_PASSWORD_LENGTH} characters")
+    lowered = password.lower()
+    if lowered in common_passwords():
+        raise BadRequest(field, f"{field} is too common: choose another")
+    if email and lowered.strip() == email.lower():
+        raise BadRequest(field, f"{field} must not be your email address")

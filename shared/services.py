@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shared import aws
+from shared.clock import Clock
 from shared.routes import RouteTable, load_route_table
 from shared.settings import Settings, get_settings
 from shared.signing import KeySet, key_set, refresh_derivation_key
-from shared.store import DenylistStore, SessionStore, UserStore
+from shared.store.cars import CarStore
+from shared.store.denylist import DenylistStore
+from shared.store.sessions import SessionStore
+from shared.store.users import UserStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     settings: Settings
     users: UserStore
     sessions: SessionStore
     denylist: DenylistStore
+    cars: CarStore
+    clock: Clock = field(default_factory=Clock)
 
     @property
     def keys(self) -> KeySet:
@@ -33,13 +42,15 @@ class Services:
         return load_route_table(self.settings.routes_file)
 
 
-def build_services(settings: Settings, dynamodb: Any = None) -> Services:
-    dynamodb = dynamodb or aws.client("dynamodb")
+def build_services(settings: Settings, dynamodb: DynamoDBClient | None = None) -> Services:
+    dynamodb = dynamodb or aws.dynamodb()
+    denylist = DenylistStore(settings.denylist_table, dynamodb)
     return Services(
         settings=settings,
-        users=UserStore(settings, dynamodb),
-        sessions=SessionStore(settings, dynamodb),
-        denylist=DenylistStore(settings, dynamodb),
+        users=UserStore(settings.users_table, dynamodb),
+        sessions=SessionStore(settings.sessions_table, dynamodb, denylist),
+        denylist=denylist,
+        cars=CarStore(settings.cars_table, dynamodb),
     )
 
 

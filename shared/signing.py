@@ -26,6 +26,9 @@ from shared import aws
 from shared.errors import ConfigurationError, ServiceUnavailable
 from shared.settings import Settings
 
+# The KMS key spec and signing algorithm behind each JWS algorithm (the stack and the local API
+# create keys from these).
+KMS_KEY_SPEC = {"RS256": "RSA_2048", "ES256": "ECC_NIST_P256"}
 KMS_SIGNING_ALGORITHM = {"RS256": "RSASSA_PKCS1_V1_5_SHA_256", "ES256": "ECDSA_SHA_256"}
 KMS_RAW_MESSAGE_LIMIT = 4096
 MIN_HS256_SECRET_BYTES = 32
@@ -113,7 +116,7 @@ def _kms_signer(kms: Any, key_id: str, algorithm: str, kid: str) -> Signer:
 
 
 def _load_kms_keys(settings: Settings) -> KeySet:
-    kms = aws.client("kms")
+    kms = aws.kms()
     keys: dict[str, VerificationKey] = {}
     signer: Signer | None = None
     for key_id in settings.signing_key_ids:
@@ -150,7 +153,7 @@ def _load_hs256_key(settings: Settings) -> KeySet:
 
 def read_secret(secret_id: str) -> str:
     try:
-        response = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
+        response = aws.secrets_manager().get_secret_value(SecretId=secret_id)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":

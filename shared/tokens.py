@@ -12,13 +12,12 @@ import binascii
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from shared.errors import InvalidAccessToken
+from shared.errors import InvalidAccessToken, Reason
 from shared.settings import Settings
 from shared.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
 
@@ -61,8 +60,9 @@ class Identity:
     user_type: str
 
 
-class ClaimsTooLarge(ValueError):
-    """The identity does not fit in a token KMS can sign (4096 bytes of signing input)."""
+class InvalidIdentity(ValueError):
+    """The identity cannot go into a token: a malformed claim, or too large for KMS to sign (4096
+    bytes of signing input)."""
 
 
 def new_token_id() -> str:
@@ -75,18 +75,19 @@ def _json_segment(value: dict[str, Any]) -> str:
 
 def check_identity(identity: Identity) -> None:
     if not IDENTIFIER.fullmatch(identity.user_id):
-        raise ClaimsTooLarge("user id")
+        raise InvalidIdentity("user id")
     if not 0 < len(identity.email) <= MAX_EMAIL_LENGTH or len(identity.name) > MAX_NAME_LENGTH:
-        raise ClaimsTooLarge("email or name")
+        raise InvalidIdentity("email or name")
     if not NAME_TOKEN.fullmatch(identity.role) or not NAME_TOKEN.fullmatch(identity.user_type):
-        raise ClaimsTooLarge("role or type")
+        raise InvalidIdentity("role or type")
 
 
 def issue_access_token(
-    identity: Identity, session_id: str, settings: Settings, keys: KeySet, at: float | None = None
+    identity: Identity, session_id: str, settings: Settings, keys: KeySet, at: float
 ) -> tuple[str, AccessClaims]:
+    """A token issued at `at` (seconds): the moment the state it is built from was read."""
     check_identity(identity)
-    issued = round(time.time() if at is None else at, 3)
+    issued = round(at, 3)
     claims = AccessClaims(
         sub=identity.user_id,
         jti=new_token_id(),
@@ -114,7 +115,7 @@ def issue_access_token(
     }
     signing_input = f"{_json_segment(header)}.{_json_segment(payload)}".encode("ascii")
     if len(signing_input) > KMS_RAW_MESSAGE_LIMIT:
-        raise ClaimsTooLarge("signing input over 4096 bytes")
+        raise InvalidIdentity("signing input over 4096 bytes")
     signature = keys.signer.sign(signing_input)
     return f"{signing_input.decode('ascii')}.{b64url(signature)}", claims
 
@@ -123,7 +124,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
-            raise InvalidAccessToken("duplicate JSON key")
+            raise InvalidAccessToken(Reason.MALFORMED, "duplicate JSON key")
         result[name] = value
     return result
 
@@ -133,9 +134,9 @@ def _strict_json_segment(segment: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         value = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidAccessToken("malformed segment") from None
+        raise InvalidAccessToken(Reason.MALFORMED, "segment") from None
     if not isinstance(value, dict):
-        raise InvalidAccessToken("segment is not a JSON object")
+        raise InvalidAccessToken(Reason.MALFORMED, "segment is not a JSON object")
     return value
 
 
@@ -146,44 +147,43 @@ def _is_number(value: object) -> bool:
 def _check_claim_types(payload: dict[str, Any]) -> None:
     for claim in ("sub", "jti", "sid"):
         if not isinstance(payload.get(claim), str) or not IDENTIFIER.fullmatch(payload[claim]):
-            raise InvalidAccessToken(f"claim {claim} malformed")
+            raise InvalidAccessToken(Reason.CLAIMS, claim)
     for claim in ("role", "type"):
         if not isinstance(payload.get(claim), str) or not NAME_TOKEN.fullmatch(payload[claim]):
-            raise InvalidAccessToken(f"claim {claim} malformed")
+            raise InvalidAccessToken(Reason.CLAIMS, claim)
     email, name = payload.get("email"), payload.get("name")
     if not isinstance(email, str) or not 0 < len(email) <= MAX_EMAIL_LENGTH:
-        raise InvalidAccessToken("claim email malformed")
+        raise InvalidAccessToken(Reason.CLAIMS, "email")
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
-        raise InvalidAccessToken("claim name malformed")
+        raise InvalidAccessToken(Reason.CLAIMS, "name")
     if not isinstance(payload.get("iss"), str) or not isinstance(payload.get("aud"), str):
-        raise InvalidAccessToken("claim iss or aud malformed")
+        raise InvalidAccessToken(Reason.CLAIMS, "iss or aud")
     if not _is_number(payload.get("iat")) or not isinstance(payload.get("exp"), int):
-        raise InvalidAccessToken("claim iat or exp malformed")
+        raise InvalidAccessToken(Reason.CLAIMS, "iat or exp")
     if isinstance(payload.get("exp"), bool) or ("nbf" in payload and not _is_number(payload["nbf"])):
-        raise InvalidAccessToken("claim exp or nbf malformed")
+        raise InvalidAccessToken(Reason.CLAIMS, "exp or nbf")
 
 
-def verify_access_token(
-    token: str, settings: Settings, keys: KeySet, now: float | None = None
-) -> AccessClaims:
-    """Verify everything or raise InvalidAccessToken (with a reason for the log, never the client)."""
+def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float) -> AccessClaims:
+    """Verify everything at `now` (seconds) or raise InvalidAccessToken with the reason (for the log,
+    never the client). PyJWT checks the signature, iss and aud; the times are checked here against
+    the service's clock."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
-        raise InvalidAccessToken("not a compact JWS")
+        raise InvalidAccessToken(Reason.MALFORMED, "not a compact JWS")
     header_segment, payload_segment, _ = token.split(".")
     header = _strict_json_segment(header_segment)
     payload = _strict_json_segment(payload_segment)
     if header.get("typ") != TOKEN_TYPE:
-        raise InvalidAccessToken("typ is not at+jwt")
+        raise InvalidAccessToken(Reason.TOKEN_TYPE)
     if any(name in header for name in _FORBIDDEN_HEADERS):
-        raise InvalidAccessToken("unsupported header parameter")
+        raise InvalidAccessToken(Reason.FORBIDDEN_HEADER)
     kid = header.get("kid")
     key = keys.keys.get(kid) if isinstance(kid, str) else None
     if key is None:
-        raise InvalidAccessToken("unknown kid")
+        raise InvalidAccessToken(Reason.UNKNOWN_KEY)
     if header.get("alg") != key.algorithm:
-        raise InvalidAccessToken("algorithm not allowed")
+        raise InvalidAccessToken(Reason.ALGORITHM)
     _check_claim_types(payload)
-    current = time.time() if now is None else now
     try:
         jwt.decode(
             token,
@@ -191,15 +191,26 @@ def verify_access_token(
             algorithms=[key.algorithm],
             audience=settings.audience,
             issuer=settings.issuer,
-            leeway=settings.clock_leeway,
-            options={"require": _REQUIRED_CLAIMS, "strict_aud": True, "verify_signature": True},
+            options={
+                "require": _REQUIRED_CLAIMS,
+                "strict_aud": True,
+                "verify_signature": True,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
+    except jwt.InvalidSignatureError:
+        raise InvalidAccessToken(Reason.SIGNATURE) from None
+    except jwt.DecodeError as error:
+        raise InvalidAccessToken(Reason.MALFORMED, type(error).__name__) from None
     except jwt.PyJWTError as error:
-        raise InvalidAccessToken(type(error).__name__) from None
-    if payload["iat"] > current + settings.clock_leeway:
-        raise InvalidAccessToken("issued in the future")
-    if payload["exp"] <= current - settings.clock_leeway:
-        raise InvalidAccessToken("expired")
+        raise InvalidAccessToken(Reason.CLAIMS, type(error).__name__) from None
+    leeway = settings.clock_leeway
+    if payload["exp"] <= now - leeway:
+        raise InvalidAccessToken(Reason.EXPIRED)
+    if payload["iat"] > now + leeway or payload.get("nbf", 0) > now + leeway:
+        raise InvalidAccessToken(Reason.NOT_YET_VALID)
     return AccessClaims(
         sub=payload["sub"],
         jti=payload["jti"],

@@ -14,8 +14,9 @@ from moto import mock_aws
 
 from local.provision import create_user, provision
 from shared import services as services_module
+from shared.clock import Clock
 from shared.services import Services, get_services
-from shared.store import User
+from shared.store.users import User
 
 PASSWORD = "plum orbit caravan 42"
 
@@ -133,29 +134,25 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return attempts
 
 
-@dataclass
-class Clock:
-    """Moves the service's clock (milliseconds) forward without sleeping."""
+class FakeClock(Clock):
+    """The service's clock, moved forward without sleeping (it still ticks with real time)."""
 
-    offset_ms: int = 0
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        return super().now_ms() + self.offset_ms
 
     def advance(self, seconds: float) -> None:
         self.offset_ms += int(seconds * 1000)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from shared import accounts, login, sessions, store
-
-    state = Clock()
-    real = store.now_ms
-
-    def shifted() -> int:
-        return real() + state.offset_ms
-
-    for module in (store, sessions, login, accounts):
-        monkeypatch.setattr(module, "now_ms", shifted)
-    return state
+def clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """One fake clock for everything the test runs (Services carries the clock)."""
+    fake = FakeClock()
+    monkeypatch.setattr(services, "clock", fake)
+    return fake
 
 
 def audit_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:

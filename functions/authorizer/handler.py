@@ -5,7 +5,7 @@
 from typing import Any
 
 from shared.authorizer import authorize
-from shared.errors import ConfigurationError, InvalidAccessToken, ServiceUnavailable
+from shared.errors import DomainError, InvalidAccessToken, Reason
 from shared.observability import Client, audit, log_invocation, logger, metrics
 from shared.services import get_services
 from shared.settings import get_settings
@@ -21,25 +21,25 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         _claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
     except InvalidAccessToken as error:
-        _deny(error.reason, request_context)
+        _deny(error.reason, error.detail, request_context)
         raise Exception("Unauthorized") from None
-    except (ServiceUnavailable, ConfigurationError) as error:
-        _deny(f"undecidable: {type(error).__name__}", request_context)
+    except DomainError as error:  # a dependency or the configuration failed
+        _deny(Reason.UNDECIDABLE, f"{error.reason.value}: {error.detail}", request_context)
         raise Exception("Unauthorized") from None
     except Exception as error:  # fail closed on anything unforeseen, too
         logger.exception("authorizer error")
-        _deny(f"error: {type(error).__name__}", request_context)
+        _deny(Reason.UNDECIDABLE, type(error).__name__, request_context)
         raise Exception("Unauthorized") from None
     return policy
 
 
-def _deny(reason: str, request_context: dict[str, Any]) -> None:
+def _deny(reason: Reason, detail: str, request_context: dict[str, Any]) -> None:
     identity = request_context.get("identity") or {}
     client = Client(
         source_ip=str(identity.get("sourceIp") or ""),
         user_agent=str(identity.get("userAgent") or ""),
         request_id=str(request_context.get("requestId") or ""),
     )
-    audit("authorizer_deny", "denied", client, reason=reason)
+    audit("authorizer_deny", "denied", client, reason=reason, detail=detail)
     # Only a deny records a metric: flushing here keeps the allow path free of metrics work.
     metrics.flush_metrics()

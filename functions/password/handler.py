@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from shared.accounts import MAX_PASSWORD_LENGTH, change_password
+from shared.accounts import change_password
 from shared.endpoint import caller_of, client_of, http_endpoint
 from shared.http import Request, json_body, response, string_field
+from shared.passwords import MAX_PASSWORD_LENGTH
 from shared.services import Services
 from shared.settings import get_settings
 

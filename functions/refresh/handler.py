@@ -3,10 +3,10 @@
 from typing import Any
 
 from shared.endpoint import client_of, http_endpoint, token_response
-from shared.errors import InvalidRefreshToken
+from shared.errors import InvalidRefreshToken, Reason
 from shared.http import Request, json_body
+from shared.rotation import refresh
 from shared.services import Services
-from shared.sessions import refresh
 from shared.settings import get_settings
 
 get_settings()
@@ -20,7 +20,7 @@ def presented_token(request: Request, services: Services) -> str:
     if token is None and request.wants_cookie:
         token = request.cookie(services.settings.refresh_cookie_name)
     if not isinstance(token, str) or not token or len(token) > 256:
-        raise InvalidRefreshToken("missing or malformed")
+        raise InvalidRefreshToken(Reason.MALFORMED, "missing")
     return token
 
 

@@ -3,12 +3,12 @@
 import datetime
 from typing import Any
 
-from shared.accounts import end_session, list_sessions, logout_all
 from shared.devices import describe_device
 from shared.endpoint import caller_of, client_of, http_endpoint
 from shared.errors import NotFound
 from shared.http import Request, clear_refresh_cookie, response
 from shared.services import Services
+from shared.sessions import end_session, list_sessions, logout_all
 from shared.settings import get_settings
 
 get_settings()

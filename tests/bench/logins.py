@@ -102,7 +102,7 @@ class RawCalls:
 
 def measure_login(world: World) -> LoginResult:
     from shared import passwords
-    from shared.store import lock_key
+    from shared.store.users import lock_key
     from tests.flows import login
 
     services = world.services

@@ -1,10 +1,10 @@
-"""DynamoDB tables built from infra/definitions.py."""
+"""DynamoDB tables built from shared/store/tables.py."""
 
 from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from infra.definitions import SESSIONS, TABLES, USERS
+from shared.store.tables import SESSIONS, TABLES, USERS
 from tests.infra.conftest import Synth
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 
 from shared import accounts as accounts_module
+from shared import passwords
 from shared.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
@@ -164,5 +165,5 @@ def test_global_revocation_denies_every_users_tokens_and_sessions(
 
 
 def test_common_password_list_ships_with_the_package() -> None:
-    assert "password1234" in accounts_module.common_passwords()
-    assert len(accounts_module.common_passwords()) > 100
+    assert "password1234" in passwords.common_passwords()
+    assert len(passwords.common_passwords()) > 100

@@ -13,8 +13,8 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, Re
 from botocore.stub import Stubber
 
 from shared import aws
+from shared.refresh_tokens import session_id_of, token_hash
 from shared.services import Services, build_services
-from shared.sessions import session_id_of, token_hash
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
 from tests.flows import is_authorized, login, login_ok, logout, refresh
@@ -187,7 +187,7 @@ def test_refresh_conflicts_are_retried_with_backoff_then_503_with_the_token_stil
     )
     response = refresh(staff_tokens["refresh_token"])
     assert response["statusCode"] == 503
-    record = services.sessions.get_refresh(token_hash(staff_tokens["refresh_token"]))
+    record = services.sessions.refresh_token(token_hash(staff_tokens["refresh_token"]))
     assert record is not None and record.status == "active", "nothing half-written"
     assert refresh(staff_tokens["refresh_token"])["statusCode"] == 200
 
@@ -204,7 +204,7 @@ def test_refresh_answers_503_and_leaves_the_token_unrotated_when_dynamodb_fails(
 ) -> None:
     faults.fail(operation, error, times=RETRIED)
     assert refresh(staff_tokens["refresh_token"])["statusCode"] == 503
-    record = services.sessions.get_refresh(token_hash(staff_tokens["refresh_token"]))
+    record = services.sessions.refresh_token(token_hash(staff_tokens["refresh_token"]))
     assert record is not None and record.status == "active"
     assert refresh(staff_tokens["refresh_token"])["statusCode"] == 200
 

@@ -10,7 +10,7 @@ import pytest
 from shared import passwords
 from shared.services import Services
 from tests.events import api_event, body_of
-from tests.fixtures import Accounts, Clock, audit_events
+from tests.fixtures import Accounts, FakeClock, audit_events
 from tests.flows import CONTEXT, login, login_ok
 
 STAFF = "staff@dealership.example"
@@ -114,7 +114,7 @@ def test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s(
 
 
 def test_25_lockout_is_exponential_bounded_and_reset_by_success(
-    services: Services, accounts: Accounts, clock: Clock
+    services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
     settings = services.settings
     for _ in range(settings.lockout_threshold):

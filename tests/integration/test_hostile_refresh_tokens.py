@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from shared.refresh_tokens import session_id_of, token_hash
 from shared.services import Services
-from shared.sessions import session_id_of, token_hash
 from tests.events import body_of
-from tests.fixtures import Accounts, Clock, audit_events
+from tests.fixtures import Accounts, FakeClock, audit_events
 from tests.flows import change_password, is_authorized, login_ok, logout, logout_all, refresh
 
 
@@ -55,7 +55,7 @@ def test_20_grandparent_replay_revokes_the_family_and_records_a_security_event(
 
 
 def test_20_parent_replayed_after_the_grace_window_revokes_the_family(
-    accounts: Accounts, clock: Clock
+    accounts: Accounts, clock: FakeClock
 ) -> None:
     parent = login_ok("staff@dealership.example", accounts.password, "staff")
     child = _rotate(parent["refresh_token"])
@@ -66,7 +66,7 @@ def test_20_parent_replayed_after_the_grace_window_revokes_the_family(
 
 
 def test_grace_window_retry_of_the_parent_returns_the_very_same_child(
-    accounts: Accounts, clock: Clock
+    accounts: Accounts, clock: FakeClock
 ) -> None:
     parent = login_ok("staff@dealership.example", accounts.password, "staff")
     child = _rotate(parent["refresh_token"])
@@ -161,16 +161,16 @@ def test_23_refresh_after_logout_all_and_after_password_change_is_rejected(accou
 
 
 def test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_there(
-    services: Services, accounts: Accounts, clock: Clock
+    services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     clock.advance(services.settings.refresh_idle_ttl + 1)
-    assert services.sessions.get_refresh(token_hash(tokens["refresh_token"])) is not None
+    assert services.sessions.refresh_token(token_hash(tokens["refresh_token"])) is not None
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
 
 
 def test_23_refresh_past_the_absolute_lifetime_is_rejected_even_when_used_daily(
-    services: Services, accounts: Accounts, clock: Clock
+    services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     current = tokens["refresh_token"]
@@ -198,10 +198,11 @@ def test_23_a_grace_retry_after_a_user_not_before_is_rejected_even_if_the_sessio
 ) -> None:
     """The grace path checks the user's not-before in its transaction, not only the session row
     (which logout-all updates through an eventually consistent index)."""
-    from shared.store import now_ms
 
     parent = login_ok("staff@dealership.example", accounts.password, "staff")
     child = _rotate(parent["refresh_token"])
-    services.denylist.set_not_before(accounts.staff.user_id, now_ms(), sessions=True, keep_seconds=3600)
+    services.denylist.set_not_before(
+        accounts.staff.user_id, services.clock.now_ms(), sessions=True, keep_seconds=3600
+    )
     assert refresh(parent["refresh_token"])["statusCode"] == 401
     assert refresh(child["refresh_token"])["statusCode"] == 401

@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.definitions import CARS
 from local.provision import create_table
 from shared import services as services_module
 from shared.observability import logger
+from shared.store.tables import CARS
 from tests.events import body_of
 from tests.fixtures import Accounts
 from tests.flows import (

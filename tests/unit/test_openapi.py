@@ -99,7 +99,7 @@ def test_login_model_bounds_match_the_handler() -> None:
 
 
 def test_password_model_bounds_match_the_policy() -> None:
-    from shared.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+    from shared.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
     schema = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     new = schema["PasswordChangeRequest"]["properties"]["new_password"]

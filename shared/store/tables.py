@@ -1,5 +1,5 @@
-"""Plain-data definitions of the tables and keys, read by the CDK constructs, the local API and
-the tests alike (no CDK import here), so the three cannot drift."""
+"""Plain-data definitions of the tables and their indexes, read by the CDK constructs, the local API
+and the tests alike (no CDK import here), so the three cannot drift."""
 
 from __future__ import annotations
 
@@ -22,21 +22,15 @@ class Table:
     indexes: tuple[Index, ...] = ()
 
 
-USERS = Table(setting="USERS_TABLE", logical_name="Users", indexes=(Index("by_id", "user_id"),))
-SESSIONS = Table(
-    setting="SESSIONS_TABLE",
-    logical_name="Sessions",
-    indexes=(Index("by_owner", "owner", "created_at"),),
-)
+USERS = Table(setting="USERS_TABLE", logical_name="Users")
+SESSIONS_BY_OWNER = Index("by_owner", "owner", "created_at")
+SESSIONS = Table(setting="SESSIONS_TABLE", logical_name="Sessions", indexes=(SESSIONS_BY_OWNER,))
 DENYLIST = Table(setting="DENYLIST_TABLE", logical_name="Denylist")
 TABLES = (USERS, SESSIONS, DENYLIST)
 CARS = Table(setting="CARS_TABLE", logical_name="Cars")  # demo routes only (context flag `demo`)
 
 # Attribute types of every key attribute used above (DynamoDB needs them declared).
-ATTRIBUTE_TYPES = {"pk": "S", "user_id": "S", "owner": "S", "created_at": "N"}
-
-KMS_KEY_SPEC = {"RS256": "RSA_2048", "ES256": "ECC_NIST_P256"}
-KMS_SIGNING_ALGORITHM = {"RS256": "RSASSA_PKCS1_V1_5_SHA_256", "ES256": "ECDSA_SHA_256"}
+ATTRIBUTE_TYPES = {"pk": "S", "owner": "S", "created_at": "N"}
 
 
 def create_table_arguments(table: Table, name: str) -> dict[str, object]:
