@@ -108,9 +108,12 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     max_ttl = _integer(env, "SESSION_MAX_TTL_SECONDS", 30 * 24 * 3600, 300, 365 * 24 * 3600)
     if idle_ttl > max_ttl:
         raise ConfigurationError("REFRESH_IDLE_TTL_SECONDS must not exceed SESSION_MAX_TTL_SECONDS")
-    if _integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600) <= _integer(
-        env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600
-    ):
+    lockout_base = _integer(env, "LOCKOUT_BASE_SECONDS", 30, 1, 3600)
+    lockout_max = _integer(env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600)
+    lockout_window = _integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600)
+    if lockout_base > lockout_max:
+        raise ConfigurationError("LOCKOUT_BASE_SECONDS must not exceed LOCKOUT_MAX_SECONDS")
+    if lockout_window <= lockout_max:
         raise ConfigurationError(
             "LOCKOUT_WINDOW_SECONDS must exceed LOCKOUT_MAX_SECONDS: failures are forgotten that long "
             "after the last one, so a shorter window would reset the exponential lockout"
@@ -135,9 +138,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         refresh_grace_seconds=_integer(env, "REFRESH_GRACE_SECONDS", 10, 0, MAX_GRACE_SECONDS),
         clock_leeway=_integer(env, "CLOCK_LEEWAY_SECONDS", 10, 0, 60),
         lockout_threshold=_integer(env, "LOCKOUT_THRESHOLD", 5, 1, 100),
-        lockout_base_seconds=_integer(env, "LOCKOUT_BASE_SECONDS", 30, 1, 3600),
-        lockout_max_seconds=_integer(env, "LOCKOUT_MAX_SECONDS", 900, 1, 24 * 3600),
-        lockout_window_seconds=_integer(env, "LOCKOUT_WINDOW_SECONDS", 3600, 60, 7 * 24 * 3600),
+        lockout_base_seconds=lockout_base,
+        lockout_max_seconds=lockout_max,
+        lockout_window_seconds=lockout_window,
         stuffing_threshold=_integer(env, "STUFFING_THRESHOLD", 10, 2, 10_000),
         stuffing_window_seconds=_integer(env, "STUFFING_WINDOW_SECONDS", 300, 60, 24 * 3600),
         allowed_origins=_origins(env),
