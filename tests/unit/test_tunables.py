@@ -5,10 +5,12 @@ values with the same rules."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
 
+from infra import configuration_docs
 from infra.config import ContextError, DeployConfig, config_from_context
 from shared.errors import ConfigurationError
 from shared.settings import Settings, settings_from_env
@@ -105,3 +107,38 @@ def test_the_functions_and_the_stack_apply_every_rule_between_settings(rule: Any
     settings = settings_from_env({**BASE, first.env: str(kept), second.env: str(other)})
     assert getattr(settings, rule.field) == kept
     assert getattr(_context(**{first.context: kept, second.context: other}), rule.field) == kept
+
+
+def test_the_configuration_tables_in_the_docs_are_generated_from_the_tunables() -> None:
+    assert configuration_docs.stale() == [], "run `make docs` (python -m infra.configuration_docs)"
+
+
+def test_the_docs_check_fails_when_a_default_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    changed = tuple(
+        dataclasses.replace(tunable, default=600) if tunable.env == "ACCESS_TOKEN_TTL_SECONDS" else tunable
+        for tunable in TUNABLES
+    )
+    monkeypatch.setattr(configuration_docs, "TUNABLES", changed)
+    monkeypatch.setattr(configuration_docs, "IN_CONTEXT", tuple(t for t in changed if t.context))
+    assert set(configuration_docs.stale()) == {configuration_docs.README, configuration_docs.DEPLOY}
+    assert configuration_docs.main(["--check"]) == 1
+
+
+def test_the_docs_show_each_tunables_default_range_and_rules() -> None:
+    readme = configuration_docs.README.read_text("utf-8")
+    cells = (
+        "`ACCESS_TOKEN_TTL_SECONDS`",
+        "900 (15 minutes)",
+        "`access_token_ttl`",
+        "access-token lifetime (60-3600 s)",
+    )
+    assert f"| {' | '.join(cells)} |" in readme
+    assert re.search(r"\| `LOCKOUT_BASE_SECONDS` \|.*must not exceed `LOCKOUT_MAX_SECONDS` \|", readme)
+    deploy = configuration_docs.DEPLOY.read_text("utf-8")
+    assert re.search(r"\| `lockout_window_seconds` \|.*must exceed `lockout_max_seconds` \|", deploy)
+
+
+def test_docs_deploy_lists_every_context_key() -> None:
+    deploy = configuration_docs.DEPLOY.read_text("utf-8")
+    missing = [field.name for field in dataclasses.fields(DeployConfig) if f"`{field.name}`" not in deploy]
+    assert missing == []
