@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.tunables import BY_FIELD, CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
+from shared.tunables import CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
 
 STAGES = ("dev", "staging", "prod")
-SIGNING_ALGORITHMS = BY_FIELD["signing_algorithm"].choices
 REMOVAL_POLICIES = ("destroy", "retain")
 LOG_RETENTION_DAYS = (
     1,
