@@ -1,7 +1,10 @@
 """Deploy-time settings, read from CDK context (`-c name=value` or cdk.json) and validated at synth.
 
 Every setting has a safe default; an unsafe or inconsistent value stops synthesis with a message
-naming the context key. No CDK import here: the values are plain data, testable on their own.
+naming the context key. The functions' settings (lifetimes, lockout, origins, cookie, algorithm)
+take their context key, default, range and cross-field rules from shared/tunables.py, the table the
+functions read their environment with; what is only the stack's (stage, throttling, WAF, domain,
+alarms, keys, ...) is here. No CDK import here: the values are plain data, testable on their own.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.tunables import CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
+
 STAGES = ("dev", "staging", "prod")
-SIGNING_ALGORITHMS = ("RS256", "ES256", "HS256")
 REMOVAL_POLICIES = ("destroy", "retain")
 LOG_RETENTION_DAYS = (
     1,
@@ -49,24 +53,27 @@ class ContextError(ValueError):
 
 @dataclass(frozen=True)
 class DeployConfig:
+    """Field names are context keys. Those of shared/tunables.py's IN_CONTEXT take their defaults
+    from it and reach the functions' environment (infra/lambdas.py); the others are the stack's."""
+
     stage: str = "dev"
     issuer: str = ""  # empty: the API's own URL
     audience: str = ""  # empty: jwt-auth-<stage>
-    allowed_origins: tuple[str, ...] = ()
-    access_token_ttl: int = 900
-    refresh_idle_ttl: int = 7 * 24 * 3600
-    session_max_ttl: int = 30 * 24 * 3600
-    refresh_grace_seconds: int = 10
-    clock_leeway: int = 10
+    allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
+    access_token_ttl: int = DEFAULTS["access_token_ttl"]
+    refresh_idle_ttl: int = DEFAULTS["refresh_idle_ttl"]
+    session_max_ttl: int = DEFAULTS["session_max_ttl"]
+    refresh_grace_seconds: int = DEFAULTS["refresh_grace_seconds"]
+    clock_leeway: int = DEFAULTS["clock_leeway"]
     authorizer_cache_ttl: int = 0
-    signing_algorithm: str = "RS256"
+    signing_algorithm: str = DEFAULTS["signing_algorithm"]
     signing_keys: tuple[str, ...] = ("primary",)
-    lockout_threshold: int = 5
-    lockout_base_seconds: int = 30
-    lockout_max_seconds: int = 900
-    lockout_window_seconds: int = 3600
-    refresh_cookie_name: str = "refresh_token"
-    cookie_same_site: str = "Strict"
+    lockout_threshold: int = DEFAULTS["lockout_threshold"]
+    lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
+    lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
+    lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
+    refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
+    cookie_same_site: str = DEFAULTS["cookie_same_site"]
     throttle_rate: int = 50
     throttle_burst: int = 100
     log_retention_days: int = 30
@@ -79,8 +86,8 @@ class DeployConfig:
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
     server_error_alarm_threshold: int = 5
-    stuffing_threshold: int = 10
-    stuffing_window_seconds: int = 300
+    stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
+    stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     new_device_alarm_threshold: int = 20
     snap_start: bool = False
     provisioned_concurrency: int = 0
@@ -143,22 +150,6 @@ def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _origins(raw: Any) -> tuple[str, ...]:
-    origins = _listing(raw)
-    for origin in origins:
-        if origin == "*" or "*" in origin:
-            raise ContextError(
-                "context 'allowed_origins' must list exact origins: "
-                "credentials are on, so '*' is never allowed"
-            )
-        if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?", origin):
-            raise ContextError(
-                f"context 'allowed_origins' entry {origin!r} must be https://host[:port] "
-                "(http only for localhost), with no path or trailing '/'"
-            )
-    return origins
-
-
 def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     """Build and validate the deploy config; `get(name)` returns the context value or None."""
     stage = _choice("stage", get("stage") or "dev", STAGES)
@@ -168,12 +159,12 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         raw = get(name)
         return default if raw is None or raw == "" else raw
 
-    algorithm = _choice("signing_algorithm", value("signing_algorithm", "RS256"), SIGNING_ALGORITHMS)
-    access_ttl = _integer("access_token_ttl", value("access_token_ttl", 900), 60, 3600)
-    idle_ttl = _integer("refresh_idle_ttl", value("refresh_idle_ttl", 7 * 24 * 3600), 300, 90 * 24 * 3600)
-    max_ttl = _integer("session_max_ttl", value("session_max_ttl", 30 * 24 * 3600), 300, 365 * 24 * 3600)
-    if idle_ttl > max_ttl:
-        raise ContextError("context 'refresh_idle_ttl' must not exceed 'session_max_ttl'")
+    try:  # the functions' settings: the same parsing and cross-field rules as settings_from_env
+        runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
+    except InvalidTunable as error:
+        raise ContextError(str(error)) from None
+    algorithm = runtime["signing_algorithm"]
+    access_ttl = runtime["access_token_ttl"]
     cache_ttl = _integer("authorizer_cache_ttl", value("authorizer_cache_ttl", 0), 0, 3600)
     if cache_ttl > access_ttl:
         raise ContextError(
@@ -192,18 +183,6 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
             )
     if len(set(signing_keys)) != len(signing_keys):
         raise ContextError("context 'signing_keys' names a key twice")
-    lockout_base = _integer("lockout_base_seconds", value("lockout_base_seconds", 30), 1, 3600)
-    lockout_max = _integer("lockout_max_seconds", value("lockout_max_seconds", 900), 1, 24 * 3600)
-    if lockout_base > lockout_max:
-        raise ContextError("context 'lockout_base_seconds' must not exceed 'lockout_max_seconds'")
-    lockout_window = _integer(
-        "lockout_window_seconds", value("lockout_window_seconds", 3600), 60, 7 * 24 * 3600
-    )
-    if lockout_window <= lockout_max:
-        raise ContextError(
-            "context 'lockout_window_seconds' must exceed 'lockout_max_seconds': failures are forgotten "
-            "that long after the last one, so a shorter window would reset the exponential lockout"
-        )
     throttle_rate = _integer("throttle_rate", value("throttle_rate", 50), 1, 10000)
     throttle_burst = _integer("throttle_burst", value("throttle_burst", 100), 1, 5000)
     retention = _integer(
@@ -231,31 +210,13 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
-    cookie_name = str(value("refresh_cookie_name", "refresh_token")).strip()
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cookie_name):
-        raise ContextError("context 'refresh_cookie_name' must be letters, digits, '_' or '-'")
-
     return DeployConfig(
+        **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,
         issuer=issuer,
         audience=audience,
-        allowed_origins=_origins(value("allowed_origins", "")),
-        access_token_ttl=access_ttl,
-        refresh_idle_ttl=idle_ttl,
-        session_max_ttl=max_ttl,
-        refresh_grace_seconds=_integer("refresh_grace_seconds", value("refresh_grace_seconds", 10), 0, 60),
-        clock_leeway=_integer("clock_leeway", value("clock_leeway", 10), 0, 60),
         authorizer_cache_ttl=cache_ttl,
-        signing_algorithm=algorithm,
         signing_keys=signing_keys if algorithm != "HS256" else (),
-        lockout_threshold=_integer("lockout_threshold", value("lockout_threshold", 5), 1, 100),
-        lockout_base_seconds=lockout_base,
-        lockout_max_seconds=lockout_max,
-        lockout_window_seconds=lockout_window,
-        refresh_cookie_name=cookie_name,
-        cookie_same_site=_choice(
-            "cookie_same_site", value("cookie_same_site", "Strict"), ("Strict", "Lax", "None")
-        ),
         throttle_rate=throttle_rate,
         throttle_burst=throttle_burst,
         log_retention_days=retention,
@@ -273,10 +234,6 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         ),
         server_error_alarm_threshold=_integer(
             "server_error_alarm_threshold", value("server_error_alarm_threshold", 5), 1, 1_000_000
-        ),
-        stuffing_threshold=_integer("stuffing_threshold", value("stuffing_threshold", 10), 2, 10_000),
-        stuffing_window_seconds=_integer(
-            "stuffing_window_seconds", value("stuffing_window_seconds", 300), 60, 24 * 3600
         ),
         new_device_alarm_threshold=_integer(
             "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000

@@ -163,10 +163,8 @@ class SigningKeys(Construct):
         )
 
     def environment(self) -> dict[str, str]:
-        env = {
-            "SIGNING_ALGORITHM": self.config.signing_algorithm,
-            "REFRESH_KEY_SECRET_ARN": self.refresh_key_secret.secret_arn,
-        }
+        """The key ids and secret ARNs; SIGNING_ALGORITHM comes with the other settings (infra/lambdas.py)."""
+        env = {"REFRESH_KEY_SECRET_ARN": self.refresh_key_secret.secret_arn}
         if self.config.uses_kms:
             env["SIGNING_KEY_IDS"] = ",".join(key.key_arn for key in self.keys)
         else:

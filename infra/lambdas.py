@@ -23,6 +23,7 @@ from infra.bundling import (
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
 from infra.tables import removal_policy
+from shared.tunables import IN_CONTEXT, env_value
 
 AUTHORIZER = "authorizer"
 SERVICE_NAME = "jwt-auth"
@@ -50,24 +51,12 @@ def check_function_folders(names: Iterable[str]) -> None:
 
 
 def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]:
-    """The deploy-time settings every function reads (shared/settings.py), minus names and ARNs."""
+    """The deploy-time settings every function reads (shared/settings.py), minus table names, key ids
+    and secret ARNs (infra/tables.py, infra/keys.py): one variable per tunable with a context key."""
     return {
         "ISSUER": issuer,
         "AUDIENCE": config.audience_value,
-        "ACCESS_TOKEN_TTL_SECONDS": str(config.access_token_ttl),
-        "REFRESH_IDLE_TTL_SECONDS": str(config.refresh_idle_ttl),
-        "SESSION_MAX_TTL_SECONDS": str(config.session_max_ttl),
-        "REFRESH_GRACE_SECONDS": str(config.refresh_grace_seconds),
-        "CLOCK_LEEWAY_SECONDS": str(config.clock_leeway),
-        "LOCKOUT_THRESHOLD": str(config.lockout_threshold),
-        "LOCKOUT_BASE_SECONDS": str(config.lockout_base_seconds),
-        "LOCKOUT_MAX_SECONDS": str(config.lockout_max_seconds),
-        "LOCKOUT_WINDOW_SECONDS": str(config.lockout_window_seconds),
-        "STUFFING_THRESHOLD": str(config.stuffing_threshold),
-        "STUFFING_WINDOW_SECONDS": str(config.stuffing_window_seconds),
-        "ALLOWED_ORIGINS": ",".join(config.allowed_origins),
-        "REFRESH_COOKIE_NAME": config.refresh_cookie_name,
-        "COOKIE_SAME_SITE": config.cookie_same_site,
+        **{tunable.env: env_value(getattr(config, tunable.context)) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

@@ -9,6 +9,9 @@ import pytest
 
 from infra.app import build_app
 from infra.config import ContextError, config_from_context
+from infra.lambdas import settings_environment
+from shared.settings import settings_from_env
+from shared.tunables import IN_CONTEXT, TUNABLES, Tunable
 
 
 def config(**context: Any):  # type: ignore[no-untyped-def]
@@ -82,3 +85,38 @@ def test_context_lists_accept_comma_strings_and_json_lists() -> None:
 
 def test_hs256_mode_creates_no_kms_signing_key() -> None:
     assert config(signing_algorithm="HS256").signing_keys == ()
+
+
+def _another_value(tunable: Tunable) -> Any:
+    """A valid value other than the default, as CDK context would give it."""
+    if tunable.kind == "int":
+        return tunable.default + 1 if tunable.default < tunable.high else tunable.default - 1
+    if tunable.kind == "choice":
+        return next(choice for choice in tunable.choices if choice != tunable.default)
+    if tunable.kind == "origins":
+        return ["https://app.example.com", "http://localhost:3001"]
+    return "another_name"
+
+
+@pytest.mark.parametrize("tunable", IN_CONTEXT, ids=lambda tunable: tunable.context)
+def test_every_context_key_of_a_tunable_reaches_the_functions_settings(tunable: Tunable) -> None:
+    raw = _another_value(tunable)
+    deployed = config(**{tunable.context: raw})
+    env = settings_environment(deployed, issuer="https://auth.example.com")
+    resources = {
+        "USERS_TABLE": "u",
+        "SESSIONS_TABLE": "s",
+        "DENYLIST_TABLE": "d",
+        "SIGNING_KEY_IDS": "k",
+        "HS256_SECRET_ARN": "h",
+        "REFRESH_KEY_SECRET_ARN": "r",
+    }
+    settings = settings_from_env({**resources, **env})
+    expected = tuple(raw) if isinstance(raw, list) else raw
+    assert getattr(deployed, tunable.context) == getattr(settings, tunable.field) == expected
+
+
+def test_the_stack_writes_one_variable_per_tunable_with_a_context_key() -> None:
+    env = settings_environment(config(), issuer="https://auth.example.com")
+    written = {name for name in env if not name.startswith("POWERTOOLS_")}
+    assert {tunable.env for tunable in IN_CONTEXT} <= written <= {tunable.env for tunable in TUNABLES}

@@ -13,6 +13,7 @@ from infra.lambdas import function_names
 from infra.stack import load_routes_document
 from shared.routes import parse_route_table
 from shared.settings import settings_from_env
+from shared.tunables import TUNABLES
 from tests.infra.conftest import ORIGINS, Synth, synthesize
 
 
@@ -76,6 +77,14 @@ def test_every_function_gets_the_same_environment_and_it_passes_the_settings_val
         "SIGNING_KEY_IDS",
         "REFRESH_KEY_SECRET_ARN",
     } <= set(first)
+
+
+def test_every_variable_the_stack_writes_is_one_the_functions_read(dev: Synth, hs256: Synth) -> None:
+    declared = {tunable.env for tunable in TUNABLES}
+    for synth in (dev, hs256):
+        for function in _functions(synth).values():
+            names = set(function["Properties"]["Environment"]["Variables"])
+            assert {name for name in names if not name.startswith("POWERTOOLS_")} <= declared
 
 
 def test_the_default_issuer_is_the_api_url_and_a_custom_domain_replaces_it(dev: Synth, prod: Synth) -> None:

@@ -58,6 +58,14 @@ def test_unsafe_values_stop_start_up_naming_the_setting(name: str, value: str) -
         settings_from_env({**BASE, name: value})
 
 
+def test_a_lockout_base_longer_than_the_lockout_max_stops_start_up_as_it_stops_synthesis() -> None:
+    # The stack has always refused this (context 'lockout_base_seconds'); the functions accepted it.
+    with pytest.raises(ConfigurationError, match=r"LOCKOUT_BASE_SECONDS.*LOCKOUT_MAX_SECONDS"):
+        settings_from_env({**BASE, "LOCKOUT_BASE_SECONDS": "1000", "LOCKOUT_MAX_SECONDS": "900"})
+    equal = settings_from_env({**BASE, "LOCKOUT_BASE_SECONDS": "900", "LOCKOUT_MAX_SECONDS": "900"})
+    assert (equal.lockout_base_seconds, equal.lockout_max_seconds) == (900, 900)
+
+
 def test_30_hs256_without_a_secret_refuses_to_start() -> None:
     env = {name: value for name, value in BASE.items() if name != "SIGNING_KEY_IDS"}
     with pytest.raises(ConfigurationError, match="HS256_SECRET_ARN"):

@@ -1,0 +1,370 @@
+"""Every runtime tunable, declared once, and the rules between them.
+
+One row per environment variable the functions read: its name, the `Settings` field, the CDK
+context key the stack takes it from ("" when the stack sets it from its own resources), its kind,
+default, range and doc line. From this table:
+
+- `shared/settings.py` builds `Settings` (`settings_from_env`),
+- `infra/config.py` reads, defaults and checks the context keys,
+- `infra/lambdas.py` writes the functions' environment,
+- README's configuration table and docs/deploy.md's runtime context keys are generated
+  (`make docs`; a unit test fails when they differ).
+
+The cross-field rules (`RULES`) are applied by both sides through `check_rules`, so the stack
+refuses exactly what the functions would refuse at start-up. Standard library only: every function
+imports this at cold start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["int", "choice", "origins", "list", "text"]
+
+MINUTE = 60
+HOUR = 3600
+DAY = 24 * HOUR
+DEFAULT_ROUTES_FILE = str(Path(__file__).with_name("routes.json"))
+_ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?")
+
+
+class InvalidTunable(ValueError):
+    """A value of the wrong kind, out of range, or breaking a rule between tunables. The message
+    names the setting the way its source does (the variable, or the context key)."""
+
+
+@dataclass(frozen=True)
+class Tunable:
+    env: str  # the environment variable the functions read
+    field: str  # the Settings field (and DeployConfig field, when it has a context key)
+    kind: Kind
+    default: Any  # int for "int"; str for "choice" and "text"; tuple[str, ...] for "origins", "list"
+    doc: str
+    context: str = ""  # the CDK context key; "" when the stack sets the variable itself
+    low: int = 0  # "int": the accepted range, both ends included
+    high: int = 0
+    choices: tuple[str, ...] = ()  # "choice"
+    pattern: str = ""  # "text": the whole value must match ...
+    shape: str = ""  # ... and this says what that means, in messages and docs
+    required: bool = False  # empty or missing is an error rather than the default
+    shown_default: str = ""  # the docs' default column, when the default itself says too little
+
+    @property
+    def seconds(self) -> bool:
+        return self.env.endswith("_SECONDS")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Between two int tunables: `field` must not exceed `other` ("<="), or must exceed it (">")."""
+
+    field: str
+    relation: Literal["<=", ">"]
+    other: str
+    why: str
+
+    def holds(self, value: int, other: int) -> bool:
+        return value <= other if self.relation == "<=" else value > other
+
+    @property
+    def verb(self) -> str:
+        return "must not exceed" if self.relation == "<=" else "must exceed"
+
+
+class Source:
+    """Where values come from, which decides how a message names a tunable. (A plain class: each
+    dataclass costs its module's import about half a millisecond, at every cold start.)"""
+
+    __slots__ = ("context",)
+
+    def __init__(self, *, context: bool) -> None:
+        self.context = context
+
+    def name(self, tunable: Tunable) -> str:
+        return f"'{tunable.context}'" if self.context else tunable.env
+
+    def subject(self, tunable: Tunable) -> str:
+        return f"context {self.name(tunable)}" if self.context else tunable.env
+
+
+ENVIRONMENT = Source(context=False)
+CONTEXT = Source(context=True)
+
+
+def _int(env: str, field: str, default: int, low: int, high: int, doc: str) -> Tunable:
+    return Tunable(env, field, "int", default, doc, context=field, low=low, high=high)
+
+
+def _from_stack(
+    env: str, field: str, doc: str, *, kind: Kind = "text", required: bool = True, shown: str = ""
+) -> Tunable:
+    """A variable the stack sets from its own resources (tables, keys, secrets, the API's URL)."""
+    default: Any = () if kind == "list" else ""
+    return Tunable(env, field, kind, default, doc, required=required, shown_default=shown)
+
+
+TUNABLES: tuple[Tunable, ...] = (
+    _from_stack("USERS_TABLE", "users_table", "the users table"),
+    _from_stack("SESSIONS_TABLE", "sessions_table", "the sessions table"),
+    _from_stack("DENYLIST_TABLE", "denylist_table", "the denylist table"),
+    _from_stack(
+        "ISSUER",
+        "issuer",
+        "`iss` of every access token (the stack: context `issuer`, or the API's own URL)",
+    ),
+    _from_stack(
+        "AUDIENCE",
+        "audience",
+        "`aud` of every access token (the stack: context `audience`, or `jwt-auth-<stage>`)",
+    ),
+    Tunable(
+        "SIGNING_ALGORITHM",
+        "signing_algorithm",
+        "choice",
+        "RS256",
+        "how access tokens are signed: with a KMS asymmetric key, or a Secrets Manager secret for HS256",
+        context="signing_algorithm",
+        choices=("RS256", "ES256", "HS256"),
+    ),
+    _from_stack(
+        "SIGNING_KEY_IDS",
+        "signing_key_ids",
+        "KMS key ids or ARNs, comma-separated, the active signing key first; every listed key verifies",
+        kind="list",
+        required=False,
+        shown="required for KMS",
+    ),
+    _from_stack(
+        "HS256_SECRET_ARN",
+        "hs256_secret_arn",
+        "the signing secret (at least 32 bytes, or the function refuses to start)",
+        required=False,
+        shown="required for HS256",
+    ),
+    _from_stack(
+        "REFRESH_KEY_SECRET_ARN",
+        "refresh_key_secret_arn",
+        "the secret (at least 32 bytes) that derives a refresh token's successor",
+    ),
+    _int("ACCESS_TOKEN_TTL_SECONDS", "access_token_ttl", 15 * MINUTE, MINUTE, HOUR, "access-token lifetime"),
+    _int(
+        "REFRESH_IDLE_TTL_SECONDS",
+        "refresh_idle_ttl",
+        7 * DAY,
+        5 * MINUTE,
+        90 * DAY,
+        "a session unused this long ends",
+    ),
+    _int(
+        "SESSION_MAX_TTL_SECONDS",
+        "session_max_ttl",
+        30 * DAY,
+        5 * MINUTE,
+        365 * DAY,
+        "absolute session lifetime",
+    ),
+    _int(
+        "REFRESH_GRACE_SECONDS",
+        "refresh_grace_seconds",
+        10,
+        0,
+        MINUTE,
+        "retry window in which a just-rotated refresh token gets the same successor back",
+    ),
+    _int(
+        "CLOCK_LEEWAY_SECONDS",
+        "clock_leeway",
+        10,
+        0,
+        MINUTE,
+        "clock skew accepted on `exp`, `nbf` and `iat`",
+    ),
+    _int(
+        "LOCKOUT_THRESHOLD",
+        "lockout_threshold",
+        5,
+        1,
+        100,
+        "failed logins on one email and user type before 429",
+    ),
+    _int(
+        "LOCKOUT_BASE_SECONDS",
+        "lockout_base_seconds",
+        30,
+        1,
+        HOUR,
+        "the first lock; it doubles with each further failure",
+    ),
+    _int("LOCKOUT_MAX_SECONDS", "lockout_max_seconds", 15 * MINUTE, 1, DAY, "the longest lock"),
+    _int(
+        "LOCKOUT_WINDOW_SECONDS",
+        "lockout_window_seconds",
+        HOUR,
+        MINUTE,
+        7 * DAY,
+        "failures are forgotten this long after the last one",
+    ),
+    _int(
+        "STUFFING_THRESHOLD",
+        "stuffing_threshold",
+        10,
+        2,
+        10_000,
+        "distinct accounts failing to log in from one IP within the window that raise "
+        "`CredentialStuffingSuspected` and its alarm",
+    ),
+    _int(
+        "STUFFING_WINDOW_SECONDS",
+        "stuffing_window_seconds",
+        5 * MINUTE,
+        MINUTE,
+        DAY,
+        "that window",
+    ),
+    Tunable(
+        "ALLOWED_ORIGINS",
+        "allowed_origins",
+        "origins",
+        (),
+        "exact browser origins, comma-separated: `https://host[:port]`, plain http only for "
+        "`localhost` and `127.0.0.1`; never `*` (credentials are on)",
+        context="allowed_origins",
+    ),
+    Tunable(
+        "REFRESH_COOKIE_NAME",
+        "refresh_cookie_name",
+        "text",
+        "refresh_token",
+        "the refresh cookie's name, in cookie mode",
+        context="refresh_cookie_name",
+        pattern=r"[A-Za-z0-9_-]{1,64}",
+        shape="letters, digits, '_' or '-', at most 64",
+    ),
+    Tunable(
+        "COOKIE_SAME_SITE",
+        "cookie_same_site",
+        "choice",
+        "Strict",
+        "the refresh cookie's `SameSite`",
+        context="cookie_same_site",
+        choices=("Strict", "Lax", "None"),
+    ),
+    Tunable(
+        "ROUTES_FILE",
+        "routes_file",
+        "text",
+        DEFAULT_ROUTES_FILE,
+        "the route declaration the authorizer reads (the stack: the copy bundled with each function)",
+        shown_default="`shared/routes.json`",
+    ),
+    _from_stack(
+        "CARS_TABLE",
+        "cars_table",
+        "the demo `/cars` routes' table (deployments with the demo only)",
+        required=False,
+        shown="none",
+    ),
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule("refresh_idle_ttl", "<=", "session_max_ttl", "no session lives past its absolute lifetime"),
+    Rule("lockout_base_seconds", "<=", "lockout_max_seconds", "the first lock is the shortest"),
+    Rule(
+        "lockout_window_seconds",
+        ">",
+        "lockout_max_seconds",
+        "failures are forgotten that long after the last one, so a shorter window would reset the "
+        "exponential lockout",
+    ),
+)
+
+BY_FIELD: Mapping[str, Tunable] = {tunable.field: tunable for tunable in TUNABLES}
+DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in TUNABLES}
+IN_CONTEXT: tuple[Tunable, ...] = tuple(tunable for tunable in TUNABLES if tunable.context)
+
+
+def _is_empty(raw: object) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    return isinstance(raw, list | tuple) and not raw
+
+
+def _items(raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _origins(subject: str, raw: object) -> tuple[str, ...]:
+    origins = _items(raw)
+    for origin in origins:
+        if "*" in origin:
+            raise InvalidTunable(
+                f"{subject} must list exact origins: credentials are on, so '*' is never allowed"
+            )
+        if not _ORIGIN.fullmatch(origin):
+            raise InvalidTunable(
+                f"{subject} entry {origin!r} must be https://host[:port] (http only for localhost), "
+                "with no path or trailing '/'"
+            )
+    return origins
+
+
+def parse(tunable: Tunable, raw: object, source: Source) -> Any:
+    """One raw value (a string from the environment; a string, number, bool or list from CDK
+    context) -> its typed value. Missing or blank is the default, or an error when required."""
+    subject = source.subject(tunable)
+    if _is_empty(raw):
+        if tunable.required:
+            raise InvalidTunable(f"{subject} is required but not set")
+        return tunable.default
+    if tunable.kind == "int":
+        if isinstance(raw, bool):
+            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}")
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}") from None
+        if not tunable.low <= number <= tunable.high:
+            raise InvalidTunable(f"{subject} must be between {tunable.low} and {tunable.high}, got {number}")
+        return number
+    if tunable.kind == "origins":
+        return _origins(subject, raw)
+    if tunable.kind == "list":
+        return _items(raw)
+    text = str(raw).strip()
+    if tunable.kind == "choice" and text not in tunable.choices:
+        raise InvalidTunable(f"{subject} must be one of {', '.join(tunable.choices)}, got {text!r}")
+    if tunable.pattern and not re.fullmatch(tunable.pattern, text):
+        raise InvalidTunable(f"{subject} must be {tunable.shape}, got {text!r}")
+    return text
+
+
+def check_rules(values: Mapping[str, Any], source: Source) -> None:
+    """Every rule between tunables, on values keyed by field."""
+    for rule in RULES:
+        first, second = BY_FIELD[rule.field], BY_FIELD[rule.other]
+        value, other = values[rule.field], values[rule.other]
+        if not rule.holds(value, other):
+            raise InvalidTunable(
+                f"{source.subject(first)} ({value}) {rule.verb} {source.name(second)} ({other}): {rule.why}"
+            )
+
+
+def read(get: Callable[[Tunable], object], source: Source, tunables: Iterable[Tunable]) -> dict[str, Any]:
+    """Parse each tunable once (`get` returns its raw value or None), then check the rules."""
+    values = {tunable.field: parse(tunable, get(tunable), source) for tunable in tunables}
+    check_rules(values, source)
+    return values
+
+
+def env_value(value: Any) -> str:
+    """A typed value as the environment carries it."""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)

@@ -1,0 +1,144 @@
+"""Every runtime tunable is declared once (shared/tunables.py): the functions' settings, the stack's
+context keys and the docs all follow that table, and the functions and the stack refuse the same
+values with the same rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+
+from infra import configuration_docs
+from infra.config import ContextError, DeployConfig, config_from_context
+from shared.errors import ConfigurationError
+from shared.settings import Settings, settings_from_env
+from shared.tunables import (
+    BY_FIELD,
+    CONTEXT,
+    ENVIRONMENT,
+    IN_CONTEXT,
+    RULES,
+    TUNABLES,
+    Tunable,
+    env_value,
+    parse,
+)
+from tests.unit.test_settings import BASE
+
+
+def _context(**values: Any) -> DeployConfig:
+    return config_from_context(values.get)
+
+
+def test_settings_has_one_field_per_tunable_with_the_tables_default() -> None:
+    fields = {field.name: field for field in dataclasses.fields(Settings)}
+    assert set(fields) - {"refresh_cookie_path"} == set(BY_FIELD)
+    for name, field in fields.items():
+        if name in BY_FIELD and field.default is not dataclasses.MISSING:
+            assert field.default == BY_FIELD[name].default, name
+
+
+def test_deploy_config_has_one_field_per_context_key_with_the_tables_default() -> None:
+    fields = {field.name: field.default for field in dataclasses.fields(DeployConfig)}
+    defaults = _context()
+    for tunable in IN_CONTEXT:
+        assert fields[tunable.context] == tunable.default, tunable.context
+        assert getattr(defaults, tunable.context) == tunable.default, tunable.context
+
+
+def test_names_are_unique_and_every_rule_joins_two_int_settings_the_stack_also_reads() -> None:
+    assert len({tunable.env for tunable in TUNABLES}) == len(TUNABLES)
+    assert len({tunable.context for tunable in IN_CONTEXT}) == len(IN_CONTEXT)
+    for rule in RULES:
+        for name in (rule.field, rule.other):
+            assert BY_FIELD[name].kind == "int" and BY_FIELD[name].context, name
+
+
+@pytest.mark.parametrize("tunable", [t for t in TUNABLES if not t.required], ids=lambda t: t.env)
+def test_every_default_is_valid_and_survives_the_environment(tunable: Tunable) -> None:
+    assert parse(tunable, env_value(tunable.default), ENVIRONMENT) == tunable.default
+    if tunable.context:
+        assert parse(tunable, tunable.default, CONTEXT) == tunable.default
+
+
+def _refused_values(tunable: Tunable) -> list[Any]:
+    if tunable.kind == "int":
+        return [str(tunable.low - 1), str(tunable.high + 1), "ten", "1.5"]
+    if tunable.kind == "choice":
+        return ["bogus", tunable.choices[0].lower()]
+    if tunable.kind == "origins":
+        return ["*", "https://*.example.com", "http://app.example.com", "https://app.example.com/path"]
+    return ["not;a name", "x" * 65]
+
+
+@pytest.mark.parametrize(
+    ("tunable", "raw"),
+    [(tunable, raw) for tunable in IN_CONTEXT for raw in _refused_values(tunable)],
+    ids=lambda value: value.env if isinstance(value, Tunable) else str(value)[:20],
+)
+def test_the_functions_and_the_stack_refuse_the_same_values_naming_their_setting(
+    tunable: Tunable, raw: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=tunable.env):
+        settings_from_env({**BASE, tunable.env: raw})
+    with pytest.raises(ContextError, match=f"context '{tunable.context}'"):
+        _context(**{tunable.context: raw})
+
+
+def _around(rule_field: str, other_field: str) -> int:
+    """A value both settings accept, small enough that other rules still hold."""
+    return max(BY_FIELD[rule_field].low, BY_FIELD[other_field].low, 1)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.field}{rule.relation}{rule.other}")
+def test_the_functions_and_the_stack_apply_every_rule_between_settings(rule: Any) -> None:
+    first, second = BY_FIELD[rule.field], BY_FIELD[rule.other]
+    other = _around(rule.field, rule.other)
+    broken = other + 1 if rule.relation == "<=" else other
+    kept = other if rule.relation == "<=" else other + 1
+    with pytest.raises(ConfigurationError, match=rf"{first.env} \({broken}\) .*{second.env} \({other}\)"):
+        settings_from_env({**BASE, first.env: str(broken), second.env: str(other)})
+    with pytest.raises(
+        ContextError, match=rf"'{first.context}' \({broken}\) .*'{second.context}' \({other}\)"
+    ):
+        _context(**{first.context: str(broken), second.context: str(other)})
+    settings = settings_from_env({**BASE, first.env: str(kept), second.env: str(other)})
+    assert getattr(settings, rule.field) == kept
+    assert getattr(_context(**{first.context: kept, second.context: other}), rule.field) == kept
+
+
+def test_the_configuration_tables_in_the_docs_are_generated_from_the_tunables() -> None:
+    assert configuration_docs.stale() == [], "run `make docs` (python -m infra.configuration_docs)"
+
+
+def test_the_docs_check_fails_when_a_default_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    changed = tuple(
+        dataclasses.replace(tunable, default=600) if tunable.env == "ACCESS_TOKEN_TTL_SECONDS" else tunable
+        for tunable in TUNABLES
+    )
+    monkeypatch.setattr(configuration_docs, "TUNABLES", changed)
+    monkeypatch.setattr(configuration_docs, "IN_CONTEXT", tuple(t for t in changed if t.context))
+    assert set(configuration_docs.stale()) == {configuration_docs.README, configuration_docs.DEPLOY}
+    assert configuration_docs.main(["--check"]) == 1
+
+
+def test_the_docs_show_each_tunables_default_range_and_rules() -> None:
+    readme = configuration_docs.README.read_text("utf-8")
+    cells = (
+        "`ACCESS_TOKEN_TTL_SECONDS`",
+        "900 (15 minutes)",
+        "`access_token_ttl`",
+        "access-token lifetime (60-3600 s)",
+    )
+    assert f"| {' | '.join(cells)} |" in readme
+    assert re.search(r"\| `LOCKOUT_BASE_SECONDS` \|.*must not exceed `LOCKOUT_MAX_SECONDS` \|", readme)
+    deploy = configuration_docs.DEPLOY.read_text("utf-8")
+    assert re.search(r"\| `lockout_window_seconds` \|.*must exceed `lockout_max_seconds` \|", deploy)
+
+
+def test_docs_deploy_lists_every_context_key() -> None:
+    deploy = configuration_docs.DEPLOY.read_text("utf-8")
+    missing = [field.name for field in dataclasses.fields(DeployConfig) if f"`{field.name}`" not in deploy]
+    assert missing == []
