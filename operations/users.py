@@ -1,4 +1,4 @@
-"""User administration for operators: `python -m infra.users --help`.
+"""User administration for operators: `python -m operations.users --help`.
 
 Works against the local API's store (`--local`, while `make run` is running) or a deployed stack
 (`--stack NAME [--region R]` reads the table names from the stack's outputs, or name the tables
@@ -26,7 +26,7 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra.users", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m operations.users", description=__doc__.split("\n")[0])
     where = parser.add_argument_group("which store")
     where.add_argument("--local", action="store_true", help="the running local API (make run)")
     where.add_argument("--stack", help="a deployed stack: table names from its outputs")
