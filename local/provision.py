@@ -5,13 +5,16 @@ environment the functions read their settings from."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
 from infra.definitions import CARS, KMS_KEY_SPEC, TABLES, Table, create_table_arguments
 from shared.accounts import new_user
 from shared.store import User, UserStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms.literals import KeySpecType
 
 DEMO_USERS = (
     ("admin@dealership.example", "Avery Admin", "admin", "admin"),
@@ -63,8 +66,10 @@ def create_table(dynamodb: Any, table: Table, name: str) -> str:
 
 
 def create_signing_key(algorithm: str) -> str:
+    # infra/definitions.py holds the specs as plain strings, each one of KMS's KeySpec values.
+    key_spec = cast("KeySpecType", KMS_KEY_SPEC[algorithm])
     key = boto3.client("kms").create_key(
-        KeySpec=KMS_KEY_SPEC[algorithm], KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
+        KeySpec=key_spec, KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
     )
     key_id: str = key["KeyMetadata"]["KeyId"]
     return key_id

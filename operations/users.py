@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import secrets
 import sys
@@ -212,7 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     from shared.observability import logger
 
-    previous = logger.registered_handler.setStream(sys.stderr)  # audit to stderr; stdout stays JSON
+    # Audit lines to stderr, so stdout stays JSON (Powertools logs through a StreamHandler).
+    handler = logger.registered_handler
+    stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
+    previous = stream_handler.setStream(sys.stderr) if stream_handler is not None else None
     try:
         print(json.dumps(run(arguments), indent=2, default=str))
         return 0
@@ -238,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ClientError, BotoCoreError) as error:
         message = f"AWS error: {error}"
     finally:
-        if previous is not None:
-            logger.registered_handler.setStream(previous)
+        if stream_handler is not None and previous is not None:
+            stream_handler.setStream(previous)
     print(f"error: {message}", file=sys.stderr)
     return 1
 
