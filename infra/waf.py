@@ -30,7 +30,7 @@ class Waf(Construct):
         super().__init__(scope, construct_id)
         self.rate_limit = rate_limit
         self.web_acl = self._web_acl()
-        self.association = self._associate(stage)
+        self._associate(stage)
 
     def _web_acl(self) -> wafv2.CfnWebACL:
         managed = [self._managed_rule(name, priority) for priority, name in enumerate(MANAGED_RULE_GROUPS)]

@@ -97,7 +97,3 @@ def seed_demo_users(store: UserStore, password: str) -> list[User]:
         create_user(store, email, password, name=name, role=role, user_type=user_type)
         for email, name, role, user_type in DEMO_USERS
     ]
-
-
-def describe(env: dict[str, str]) -> dict[str, Any]:
-    return {key: value for key, value in env.items() if not key.endswith("_ARN")}
