@@ -57,7 +57,7 @@ docs: $(STAMP)
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev
 # lock holds per-Python-version pins, so pip resolves it for this interpreter.
 bandit: $(STAMP)
-	$(BIN)/bandit -q -r shared functions local infra -x tests
+	$(BIN)/bandit -q -r shared functions local infra operations -x tests
 
 audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
@@ -70,7 +70,7 @@ bench: synth
 	$(BIN)/python -m tests.bench
 
 smoke: $(STAMP)
-	$(BIN)/python -m infra.smoke $${BASE_URL:-http://127.0.0.1:3000}
+	$(BIN)/python -m operations.smoke $${BASE_URL:-http://127.0.0.1:3000}
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/layer.in -o requirements/layer.txt

@@ -1,6 +1,6 @@
 """The REST API: every route of the route declaration wired to its function, the REQUEST authorizer
 in front of every non-public route, validation, logging, throttling, CORS, gateway responses, and
-the optional WAF web ACL and custom domain."""
+the optional custom domain. The optional WAF web ACL is its own construct (infra/waf.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import DeployConfig
@@ -181,7 +180,6 @@ class Api(Construct):
         self.methods = wire_routes(self.rest_api, routes, handlers, self.authorizer)
         self._gateway_responses()
         self.domain = self._custom_domain() if config.domain_name else None
-        self.web_acl = self._web_acl() if config.waf else None
 
     @property
     def stage(self) -> apigw.Stage:
@@ -253,68 +251,3 @@ class Api(Construct):
         )
         domain.add_base_path_mapping(self.rest_api, stage=self.stage)
         return domain
-
-    def _web_acl(self) -> wafv2.CfnWebACL:
-        acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility("jwt-auth-web-acl"),
-            rules=[
-                self._managed_rule("AWSManagedRulesCommonRuleSet", 0),
-                self._managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
-                self._auth_rate_rule(2),
-            ],
-        )
-        wafv2.CfnWebACLAssociation(
-            self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn
-        )
-        return acl
-
-    @staticmethod
-    def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-        return wafv2.CfnWebACL.RuleProperty(
-            name=name,
-            priority=priority,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=name
-                )
-            ),
-            visibility_config=_visibility(name),
-        )
-
-    def _auth_rate_rule(self, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-        """Per source IP, at most `waf_rate_limit` requests to /auth/ paths per 5 minutes."""
-        return wafv2.CfnWebACL.RuleProperty(
-            name="AuthRoutesRatePerIp",
-            priority=priority,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=self.config.waf_rate_limit,
-                    aggregate_key_type="IP",
-                    evaluation_window_sec=300,
-                    scope_down_statement=wafv2.CfnWebACL.StatementProperty(
-                        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                            # /auth/... at a domain root, /<stage>/auth/... on the execute-api host
-                            positional_constraint="CONTAINS",
-                            search_string="/auth/",
-                            text_transformations=[
-                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
-                            ],
-                        )
-                    ),
-                )
-            ),
-            visibility_config=_visibility("AuthRoutesRatePerIp"),
-        )
-
-
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-    )

@@ -78,10 +78,6 @@ def _schema(document: dict[str, Any], title: str) -> apigw.JsonSchema:
     )
 
 
-def model_names() -> tuple[str, ...]:
-    return tuple(REQUEST_MODELS)
-
-
 def add_model(api: apigw.RestApi, name: str) -> apigw.Model:
     """The named request model on `api` (created once per API)."""
     if name not in REQUEST_MODELS:

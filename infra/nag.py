@@ -48,7 +48,7 @@ def add_suppressions(stack: Any) -> None:
         "API Gateway's account-level CloudWatch role: the AWS managed policy is the documented one, and it "
         "allows writing logs only.",
     )
-    if stack.api.web_acl is None:
+    if stack.waf is None:
         acknowledge(
             stack.api.stage,
             "AwsSolutions-APIG3",

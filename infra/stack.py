@@ -26,6 +26,7 @@ from infra.monitoring import Monitoring
 from infra.nag import add_suppressions
 from infra.protect import AuthServiceReference
 from infra.tables import Tables
+from infra.waf import Waf
 from shared.errors import ConfigurationError
 from shared.routes import parse_route_table
 from shared.settings import settings_from_env
@@ -90,6 +91,7 @@ class JwtAuthStack(cdk.Stack):
             handlers={name: fn for name, fn in self.functions.targets.items() if name != AUTHORIZER},
             authorizer_function=self.functions.targets[AUTHORIZER],
         )
+        self.waf = self._waf() if config.waf else None
         self.issuer = self._issuer()
         for function in self.functions.by_name.values():
             function.add_environment("ISSUER", self.issuer)
@@ -118,6 +120,11 @@ class JwtAuthStack(cdk.Stack):
         if not self.config.issuer:
             del env["ISSUER"]  # set once the API exists (the default issuer is its URL)
         return env
+
+    def _waf(self) -> Waf:
+        # In the API's scope under CDK's hidden id "Default": the logical ids stay those the web ACL
+        # had when the API built it, so deployed stages keep their ACL (see infra/waf.py).
+        return Waf(self.api, "Default", stage=self.api.stage, rate_limit=self.config.waf_rate_limit)
 
     def _issuer(self) -> str:
         if self.config.issuer:

@@ -129,7 +129,7 @@ def run() -> int:
 
 
 def _publish_connection(moto_url: str) -> None:
-    """Where the user-admin CLI (`python -m infra.users --local`) finds this run's store."""
+    """Where the user-admin CLI (`python -m operations.users --local`) finds this run's store."""
     import json
 
     names = ("USERS_TABLE", "SESSIONS_TABLE", "DENYLIST_TABLE")

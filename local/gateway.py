@@ -32,7 +32,6 @@ from shared.routes import Route, RouteTable
 from shared.settings import Settings
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
-MAX_CACHE_TTL = 3600
 PREFLIGHT_MAX_AGE = "600"
 
 

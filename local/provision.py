@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
@@ -16,6 +16,9 @@ from shared.signing import KMS_KEY_SPEC
 from shared.store.cars import Car, CarStore
 from shared.store.tables import CARS, TABLES, Table, create_table_arguments
 from shared.store.users import User, UserStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms.literals import KeySpecType
 
 DEMO_CARS = (
     ("Volvo", "XC40 Recharge", 2023, 48900),
@@ -72,8 +75,10 @@ def create_table(dynamodb: Any, table: Table, name: str) -> str:
 
 
 def create_signing_key(algorithm: str) -> str:
+    # infra/definitions.py holds the specs as plain strings, each one of KMS's KeySpec values.
+    key_spec = cast("KeySpecType", KMS_KEY_SPEC[algorithm])
     key = boto3.client("kms").create_key(
-        KeySpec=KMS_KEY_SPEC[algorithm], KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
+        KeySpec=key_spec, KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
     )
     key_id: str = key["KeyMetadata"]["KeyId"]
     return key_id
@@ -115,7 +120,3 @@ def seed_demo_cars(store: CarStore) -> None:
     at = Clock().now_ms()
     for make, model, year, price in DEMO_CARS:
         store.add(Car(str(uuid.uuid4()), make, model, year, price, "seed", at))
-
-
-def describe(env: dict[str, str]) -> dict[str, Any]:
-    return {key: value for key, value in env.items() if not key.endswith("_ARN")}

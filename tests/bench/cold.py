@@ -29,9 +29,7 @@ import json, sys, time
 start = time.perf_counter()
 {body}
 print(json.dumps({{"total": time.perf_counter() - start, "import": imported - start,
-                   "argon2": "argon2" in sys.modules, "xray": "aws_xray_sdk" in sys.modules,
-                   "data_classes": any(m.startswith("aws_lambda_powertools.utilities.data_classes")
-                                        for m in sys.modules)}}))
+                   "argon2": "argon2" in sys.modules, "xray": "aws_xray_sdk" in sys.modules}}))
 """
 
 FLOOR = """
@@ -78,7 +76,6 @@ class ColdResult:
     imported: float  # median seconds: import only
     loads_argon2: bool
     loads_xray: bool
-    loads_data_classes: bool
 
 
 # Tracer and X-Ray are only active inside Lambda (AWS_LAMBDA_FUNCTION_NAME set).
@@ -176,7 +173,6 @@ def measure(runs: int = RUNS) -> list[ColdResult]:
                 imported=statistics.median(float(run["import"]) for run in runs_of),
                 loads_argon2=bool(runs_of[0]["argon2"]),
                 loads_xray=bool(runs_of[0]["xray"]),
-                loads_data_classes=bool(runs_of[0]["data_classes"]),
             )
         )
     return results

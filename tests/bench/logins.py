@@ -12,7 +12,6 @@ the same moto.
 from __future__ import annotations
 
 import itertools
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +169,3 @@ def failure_spread(result: LoginResult) -> float:
     """Slowest failure median / fastest failure median (1.00 = identical)."""
     medians = [result.cases[name].median for name in CASES[1:]]
     return max(medians) / min(medians)
-
-
-def median_of(values: list[float]) -> float:
-    return statistics.median(values)

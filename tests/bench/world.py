@@ -49,7 +49,6 @@ def prepare_environment() -> None:
 class World:
     env: dict[str, str]
     services: Any  # shared.services.Services
-    staff_id: str
 
 
 @contextlib.contextmanager
@@ -66,12 +65,10 @@ def moto_world() -> Iterator[World]:
         os.environ.update(env)
         services_module.reset()
         services = services_module.get_services()
-        staff = create_user(
-            services.users, STAFF, PASSWORD, name="Sam Staff", role="sales", user_type="staff"
-        )
+        create_user(services.users, STAFF, PASSWORD, name="Sam Staff", role="sales", user_type="staff")
         create_user(services.users, ADMIN, PASSWORD, name="Avery Admin", role="admin", user_type="admin")
         try:
-            yield World(env=env, services=services, staff_id=staff.user_id)
+            yield World(env=env, services=services)
         finally:
             services_module.reset()
 

@@ -20,7 +20,6 @@ from urllib.error import HTTPError
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "e2e demo password"
 STARTUP_SECONDS = 30
-ORIGIN_HEADER = "Origin"
 
 
 def free_ports(count: int) -> list[int]:

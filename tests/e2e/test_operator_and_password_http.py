@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from infra.users import main as users_cli
+from operations.users import main as users_cli
 from shared import aws
 from tests.e2e.local_api import LocalApi, call, start_local_api
 

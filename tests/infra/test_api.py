@@ -132,6 +132,12 @@ def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_auth_routes(dev: Synth
     prod.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 
 
+def test_the_web_acl_keeps_its_logical_ids_so_a_deployed_stage_keeps_its_acl(prod: Synth) -> None:
+    # The ids the ACL had when the API construct built it; a new id would replace it on deploy.
+    assert list(prod.resources("AWS::WAFv2::WebACL")) == ["ApiWebAcl796CF128"]
+    assert list(prod.resources("AWS::WAFv2::WebACLAssociation")) == ["ApiWebAclAssociation8D930937"]
+
+
 def test_a_custom_domain_serves_the_api_at_its_root_and_disables_the_default_endpoint(prod: Synth) -> None:
     prod.template.has_resource_properties(
         "AWS::ApiGateway::DomainName", {"DomainName": "auth.example.com", "SecurityPolicy": "TLS_1_2"}

@@ -56,7 +56,9 @@ def test_each_function_asset_holds_its_folder_shared_and_the_route_declaration_o
         assert (asset / "shared" / "settings.py").is_file()
         declaration = json.loads((asset / "routes.json").read_text())
         assert declaration == bundled.stack.routes_document
-        assert not list(asset.rglob("__pycache__")) and not (asset / "tests").exists()
+        assert not list(asset.rglob("__pycache__"))
+        # Nothing else of the repository: no infra/, operations/, local/ or tests/.
+        assert {p.name for p in asset.iterdir()} == {"functions", "shared", "routes.json"}
 
 
 @pytest.mark.timeout(600)

@@ -1,4 +1,4 @@
-"""The user-admin CLI (`python -m infra.users`), called through its entry point."""
+"""The user-admin CLI (`python -m operations.users`), called through its entry point."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from infra.users import main
+from operations.users import main
 from shared.services import Services
 from tests.fixtures import Accounts
 from tests.flows import is_authorized, login, login_ok, refresh

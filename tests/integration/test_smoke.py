@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra import smoke
+from operations import smoke
 
 EMAIL, PASSWORD = "admin@dealership.example", "correct horse battery staple"
 

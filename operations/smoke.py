@@ -1,7 +1,7 @@
 """Smoke test of a deployed stage (or the local API): login, a protected call, refresh, logout, and
 the logged-out access token refused.
 
-    python -m infra.smoke https://auth.example.com --email admin@example.com --user-type admin
+    python -m operations.smoke https://auth.example.com --email admin@example.com --user-type admin
     (password from --password or SMOKE_PASSWORD; email and user type also from SMOKE_EMAIL and
     SMOKE_USER_TYPE)
 
@@ -114,7 +114,7 @@ def run(base_url: str, email: str, password: str, user_type: str, say: Any = pri
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.smoke", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m operations.smoke", description=__doc__.split("\n\n")[0])
     parser.add_argument("base_url", help="the API base URL (stack output ApiUrl, or http://127.0.0.1:3000)")
     parser.add_argument("--email", default=os.environ.get("SMOKE_EMAIL", "admin@dealership.example"))
     parser.add_argument("--password", default=os.environ.get("SMOKE_PASSWORD", ""))

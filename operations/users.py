@@ -1,4 +1,4 @@
-"""User administration for operators: `python -m infra.users --help`.
+"""User administration for operators: `python -m operations.users --help`.
 
 Works against the local API's store (`--local`, while `make run` is running) or a deployed stack
 (`--stack NAME [--region R]` reads the table names from the stack's outputs, or name the tables
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import secrets
 import sys
@@ -26,7 +27,7 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra.users", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m operations.users", description=__doc__.split("\n")[0])
     where = parser.add_argument_group("which store")
     where.add_argument("--local", action="store_true", help="the running local API (make run)")
     where.add_argument("--stack", help="a deployed stack: table names from its outputs")
@@ -139,6 +140,8 @@ def _describe(user: Any) -> dict[str, Any]:
 
 def run(arguments: argparse.Namespace) -> Any:
     from shared import accounts
+    from shared.observability import OPERATOR
+    from shared.sessions import live_sessions, revoke_session
 
     services = _services(_tables(arguments))
     command = arguments.command
@@ -191,15 +194,13 @@ def run(arguments: argparse.Namespace) -> Any:
                 "created_at": s.created_at,
                 "last_used": s.last_used,
             }
-            for s in accounts.live_sessions(services, user.user_id)
+            for s in live_sessions(services, user.user_id)
         ]
     if command == "revoke-session":
         session = services.sessions.get(arguments.session_id)
         if session is None or session.user_id != user.user_id:
             raise CliError(f"{user.email} has no session {arguments.session_id}")
-        from shared.sessions import revoke_session
-
-        revoke_session(services, session, "revoked_by_operator", accounts.OPERATOR)
+        revoke_session(services, session, "revoked_by_operator", OPERATOR)
         return {"revoked": session.sid}
     raise CliError(f"unknown command {command}")
 
@@ -212,7 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     from shared.observability import logger
 
-    previous = logger.registered_handler.setStream(sys.stderr)  # audit to stderr; stdout stays JSON
+    # Audit lines to stderr, so stdout stays JSON (Powertools logs through a StreamHandler).
+    handler = logger.registered_handler
+    stream_handler = handler if isinstance(handler, logging.StreamHandler) else None
+    previous = stream_handler.setStream(sys.stderr) if stream_handler is not None else None
     try:
         print(json.dumps(run(arguments), indent=2, default=str))
         return 0
@@ -238,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ClientError, BotoCoreError) as error:
         message = f"AWS error: {error}"
     finally:
-        if previous is not None:
-            logger.registered_handler.setStream(previous)
+        if stream_handler is not None and previous is not None:
+            stream_handler.setStream(previous)
     print(f"error: {message}", file=sys.stderr)
     return 1
 
