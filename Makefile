@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-proof lint bandit audit typecheck synth bench smoke lock clean
+.PHONY: help install browser run test test-fast test-proof lint bandit audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test       set everything up and run the whole test suite"
 	@echo "make test-fast  unit and integration tests only"
+	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
@@ -35,7 +36,12 @@ node_modules/.installed: package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/python -m local
 
-test: $(STAMP) node_modules/.installed
+# The browser tests' Chromium: apt-get as root, else Playwright's download; a loud warning (and the
+# browser tests skipped) when neither works, a failure with REQUIRE_BROWSER=1. See tests/browser.py.
+browser: $(STAMP)
+	@$(BIN)/python -m tests.browser
+
+test: $(STAMP) node_modules/.installed browser
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
