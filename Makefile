@@ -22,6 +22,7 @@ help:
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
 
 $(STAMP): requirements/dev.txt
+	@echo "Installing Python dependencies into $(VENV) (first run: a few minutes)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
@@ -30,6 +31,7 @@ $(STAMP): requirements/dev.txt
 install: $(STAMP)
 
 node_modules/.installed: package.json package-lock.json
+	@echo "Installing Node.js dependencies into node_modules (first run: about a minute)..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
