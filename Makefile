@@ -68,7 +68,7 @@ audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
 synth: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+	VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" npx cdk synth --quiet
 
 bench: synth
 	$(BIN)/python -m tests.bench
