@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-proof lint docs bandit audit typecheck synth bench smoke lock clean
+.PHONY: help install browser run test test-fast test-proof lint docs bandit audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test       set everything up and run the whole test suite"
 	@echo "make test-fast  unit and integration tests only"
+	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) from shared/tunables.py"
@@ -22,6 +23,7 @@ help:
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
 
 $(STAMP): requirements/dev.txt
+	@echo "Installing Python dependencies into $(VENV) (first run: a few minutes)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
@@ -30,13 +32,19 @@ $(STAMP): requirements/dev.txt
 install: $(STAMP)
 
 node_modules/.installed: package.json package-lock.json
+	@echo "Installing Node.js dependencies into node_modules (first run: about a minute)..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: $(STAMP)
 	$(BIN)/python -m local
 
-test: $(STAMP) node_modules/.installed
+# The browser tests' Chromium: apt-get as root, else Playwright's download; a loud warning (and the
+# browser tests skipped) when neither works, a failure with REQUIRE_BROWSER=1. See tests/browser.py.
+browser: $(STAMP)
+	@$(BIN)/python -m tests.browser
+
+test: $(STAMP) node_modules/.installed browser
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -64,7 +72,7 @@ audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
 synth: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+	VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" npx cdk synth --quiet
 
 bench: synth
 	$(BIN)/python -m tests.bench

@@ -118,8 +118,8 @@ def run() -> int:
         api.gateway = Gateway(
             services.routes, functions, services.settings, cache_ttl=cache_ttl, openapi_file=OPENAPI_FILE
         )
+        _publish_connection(moto.url)  # before the banner: whoever waits for "Ready" may use it at once
         _banner(api_base, frontend_origin, moto.url, password, cache_ttl, functions.missing, started)
-        _publish_connection(moto.url)
         _serve(api, frontend)
     finally:
         CONNECTION_FILE.unlink(missing_ok=True)

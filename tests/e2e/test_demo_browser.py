@@ -1,4 +1,8 @@
-"""The demo page in Debian's Chromium (Playwright), across its two loopback origins."""
+"""The demo page in Chromium (Playwright), across its two loopback origins.
+
+The browser is the one tests/browser.py finds (`make browser` gets it); with none, these tests are
+skipped with the reason, or fail when REQUIRE_BROWSER is set (CI).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,22 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests import browser as chromium
 from tests.e2e.conftest import login
 from tests.e2e.local_api import LocalApi, call
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",  # loopback only
-]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            browser = chromium.start(playwright)
+        except chromium.NoBrowser as error:
+            if chromium.required():
+                pytest.fail(f"{error} (REQUIRE_BROWSER is set)")
+            pytest.skip(f"{error}: {chromium.MAKE_BROWSER}")
         yield browser
         browser.close()
 
