@@ -69,6 +69,7 @@ class DeployConfig:
     signing_algorithm: str = DEFAULTS["signing_algorithm"]
     signing_keys: tuple[str, ...] = ("primary",)
     lockout_threshold: int = DEFAULTS["lockout_threshold"]
+    lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
     lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
     lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]

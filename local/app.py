@@ -132,8 +132,10 @@ def _publish_connection(moto_url: str) -> None:
     """Where the user-admin CLI (`python -m operations.users --local`) finds this run's store."""
     import json
 
-    names = ("USERS_TABLE", "SESSIONS_TABLE", "DENYLIST_TABLE")
-    connection = {"AWS_ENDPOINT_URL": moto_url, **{name: os.environ[name] for name in names}}
+    from shared.tunables import TUNABLES
+
+    settings = {tunable.env: os.environ[tunable.env] for tunable in TUNABLES if tunable.env in os.environ}
+    connection = {"AWS_ENDPOINT_URL": moto_url, "settings": settings}
     CONNECTION_FILE.parent.mkdir(parents=True, exist_ok=True)
     CONNECTION_FILE.write_text(json.dumps(connection, indent=2), encoding="utf-8")
 

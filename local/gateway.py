@@ -212,10 +212,13 @@ class Gateway:
     def _authorize(
         self, request: HttpRequest, base: dict[str, Any], origin: str, request_id: str
     ) -> _Authorization:
-        authorization = request.header("authorization")
-        if not authorization.strip():
+        sent = [value for name, value in request.headers if name.lower() == "authorization"]
+        if len(sent) != 1 or not sent[0].strip():
+            # None, or several (the authorizer would verify one and the cache key on another):
+            # refused before the authorizer, and nothing cached.
             refusal = self.gateway_response(401, "Unauthorized", "UnauthorizedException", origin, request_id)
-            return _Authorization(refusal=refusal, label="none")
+            return _Authorization(refusal=refusal, label="none" if not sent else "ambiguous")
+        authorization = sent[0]
         arn = method_arn(request.method, base["path"])
         answer = self.cache.get(authorization)
         cached = answer is not None

@@ -1,13 +1,16 @@
 """User administration for operators: `python -m operations.users --help`.
 
-Works against the local API's store (`--local`, while `make run` is running) or a deployed stack
-(`--stack NAME [--region R]` reads the table names from the stack's outputs, or name the tables
-with --users-table/--sessions-table/--denylist-table). Uses the caller's AWS credentials.
+Works against the local API (`--local`, while `make run` is running) or a deployment: `--stack NAME
+[--region R]` reads the settings of the stack's authorizer function, `--function NAME` those of any
+of its functions. It refuses to act without them: lifetimes and tables are the deployed ones. Its
+clock is AWS's (from a DynamoDB answer's Date header), never only this machine's. Uses the caller's
+AWS credentials.
 """
 
 from __future__ import annotations
 
 import argparse
+import email.utils
 import getpass
 import json
 import logging
@@ -16,10 +19,15 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from shared.clock import Clock
+
+if TYPE_CHECKING:
+    from shared.services import Services
 
 DEFAULT_CONNECTION_FILE = Path(__file__).resolve().parents[1] / ".local-data" / "local-api.json"
-TABLE_OUTPUTS = {"users": "UsersTable", "sessions": "SessionsTable", "denylist": "DenylistTable"}
+AUTHORIZER_OUTPUT = "AuthorizerFunctionArn"
 
 
 class CliError(Exception):
@@ -30,10 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m operations.users", description=__doc__.split("\n")[0])
     where = parser.add_argument_group("which store")
     where.add_argument("--local", action="store_true", help="the running local API (make run)")
-    where.add_argument("--stack", help="a deployed stack: table names from its outputs")
-    where.add_argument("--region", help="AWS region (default: from your AWS configuration)")
-    for table in TABLE_OUTPUTS:
-        where.add_argument(f"--{table}-table", help=f"the {table} table name")
+    where.add_argument("--stack", help="a deployed stack: the settings of its authorizer function")
+    where.add_argument("--function", help="a deployed function (name or ARN): the settings it runs with")
+    where.add_argument("--region", help="AWS region of the stack (default: from your AWS configuration)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, *, user: bool = True) -> argparse.ArgumentParser:
@@ -56,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     command("delete", "delete a user: every session and token revoked")
     reset = command("reset-password", "set a new password (prompted or generated); every session revoked")
     reset.add_argument("--generate-password", action="store_true")
+    command("unlock", "clear a user's login lockout, from every source IP")
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
     revoke.add_argument("session_id")
@@ -65,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tables(arguments: argparse.Namespace) -> dict[str, str]:
-    names = {table: getattr(arguments, f"{table}_table") for table in TABLE_OUTPUTS}
+def _deployed_settings(arguments: argparse.Namespace) -> dict[str, str]:
+    """The functions' own configuration (the environment every function reads its settings from):
+    operator actions use the deployed lifetimes and tables, never defaults."""
     if arguments.local:
         connection_file = Path(os.environ.get("LOCAL_CONNECTION_FILE") or DEFAULT_CONNECTION_FILE)
         if not connection_file.exists():
@@ -76,43 +85,79 @@ def _tables(arguments: argparse.Namespace) -> dict[str, str]:
         for variable, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(variable, value)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        from shared import aws
+        settings: dict[str, str] = connection["settings"]
+        return settings
+    import boto3
 
-        aws.reset_clients()  # clients made before pointing at the local endpoint must not be reused
-        return {table: connection[f"{table.upper()}_TABLE"] for table in TABLE_OUTPUTS}
+    function = arguments.function
     if arguments.stack:
-        import boto3
-
-        stack = boto3.client("cloudformation").describe_stacks(StackName=arguments.stack)["Stacks"][0]
+        stacks = boto3.client("cloudformation", region_name=arguments.region)
+        try:
+            stack = stacks.describe_stacks(StackName=arguments.stack)["Stacks"][0]
+        except stacks.exceptions.ClientError as error:
+            where = arguments.region or "your default region"
+            raise CliError(f"no stack {arguments.stack} in {where}: check --stack and --region") from error
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-        for table, key in TABLE_OUTPUTS.items():
-            found = [value for name, value in outputs.items() if key.lower() in name.lower()]
-            if not names[table] and len(found) == 1:
-                names[table] = found[0]
-    missing = [table for table, name in names.items() if not name]
-    if missing:
-        flags = ", ".join(f"--{table}-table" for table in missing)
-        raise CliError(f"no table names: use --local, --stack NAME, or {flags}")
-    return names
-
-
-def _services(tables: dict[str, str]) -> Any:
-    from shared.services import build_services
-    from shared.settings import Settings
-
-    # Operator actions read and write tables only: no key, secret or issuer is involved.
-    settings = Settings(
-        users_table=tables["users"],
-        sessions_table=tables["sessions"],
-        denylist_table=tables["denylist"],
-        issuer="-",
-        audience="-",
-        signing_algorithm="RS256",
-        signing_key_ids=(),
-        hs256_secret_arn="",  # nosec B106  # the operator CLI never signs: no secret needed
-        refresh_key_secret_arn="",
+        function = outputs.get(AUTHORIZER_OUTPUT)
+        if not function:
+            raise CliError(f"stack {arguments.stack} has no {AUTHORIZER_OUTPUT} output")
+    if not function:
+        raise CliError(
+            "no deployed settings: use --local, --stack NAME or --function NAME (a function of the "
+            "deployment, whose configuration holds the settings)"
+        )
+    configuration = boto3.client("lambda", region_name=arguments.region).get_function_configuration(
+        FunctionName=function
     )
-    return build_services(settings)
+    variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
+    return variables
+
+
+def _services(environment: dict[str, str], local_clock: Clock, region: str | None) -> Services:
+    import boto3
+
+    from shared import aws
+    from shared.services import build_services
+    from shared.settings import settings_from_env
+
+    aws.reset_clients()  # clients made before choosing the endpoint must not be reused
+    dynamodb = boto3.session.Session(region_name=region).client("dynamodb", config=aws.CLIENT_CONFIG)
+    services = build_services(settings_from_env(environment), dynamodb)
+    services.clock = aws_corrected_clock(services, local_clock)
+    return services
+
+
+def local_clock() -> Clock:
+    """This machine's clock (tests replace it with a wrong one)."""
+    return Clock()
+
+
+class CorrectedClock(Clock):
+    """This machine's clock moved by `offset_ms`: an upper bound of the time AWS keeps, so an
+    operator's revocation is never stamped before it started, whatever this machine's clock says."""
+
+    def __init__(self, local: Clock, offset_ms: int) -> None:
+        self.local = local
+        self.offset_ms = offset_ms
+
+    def now_ms(self) -> int:
+        return self.local.now_ms() + self.offset_ms
+
+
+def aws_corrected_clock(services: Services, local: Clock) -> CorrectedClock:
+    """AWS's time from the Date header of one DynamoDB answer (whole seconds): the server wrote it
+    between our `before` and our receipt, so AWS's time now is below `date + 1 s + (now - before)`."""
+    from shared.store.dynamo import dynamodb_call
+
+    before = local.now_ms()
+    answer = dynamodb_call(
+        lambda: services.users.dynamodb.describe_table(TableName=services.settings.users_table)
+    )
+    stamped = answer["ResponseMetadata"]["HTTPHeaders"].get("date")
+    if not stamped:
+        raise CliError("AWS's answer carried no Date header: cannot check this machine's clock")
+    aws_ms = int(email.utils.parsedate_to_datetime(stamped).timestamp() * 1000)
+    return CorrectedClock(local, aws_ms + 1000 - before)
 
 
 def _new_password(generate: bool) -> tuple[str, bool]:
@@ -143,7 +188,7 @@ def run(arguments: argparse.Namespace) -> Any:
     from shared.observability import OPERATOR
     from shared.sessions import live_sessions, revoke_session
 
-    services = _services(_tables(arguments))
+    services = _services(_deployed_settings(arguments), local_clock(), arguments.region)
     command = arguments.command
     if command == "list":
         return [
@@ -184,6 +229,11 @@ def run(arguments: argparse.Namespace) -> Any:
             "email": user.email,
             "sessions_revoked": ended,
             **({"password (shown once)": password} if generated else {}),
+        }
+    if command == "unlock":
+        return {
+            "unlocked": user.email,
+            "counters_cleared": accounts.unlock(services, user.user_type, user.email),
         }
     if command == "sessions":
         return [

@@ -4,52 +4,68 @@ disable, enable, delete, reset password, global revocation)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from shared import passwords
-from shared.errors import BadRequest, NotFound, TooManyAttempts
-from shared.login import lockout_remaining, normalise_email
+from shared.errors import BadRequest, InvalidCredentials, NotFound, Reason, ServiceUnavailable
+from shared.lockout import reserve_attempt
+from shared.login import normalise_email
 from shared.observability import OPERATOR, Client, audit
 from shared.passwords import check_password_policy
 from shared.services import Services
-from shared.sessions import live_sessions, revoke_everything, revoke_session, set_not_before
+from shared.sessions import TokenGrant, clean_up_sessions, revocation_time, start_session
 from shared.store.denylist import GLOBAL_SUBJECT
-from shared.store.users import User
+from shared.store.dynamo import Operation, TransactionRejected, transact_write
+from shared.store.users import User, password_lock_key
 from shared.tokens import AccessClaims, Identity, InvalidIdentity, check_identity
 
 
-def change_password(services: Services, caller: AccessClaims, current: str, new: str, client: Client) -> None:
-    """Check the current password (failures count towards the lockout), store the new hash, end
-    every other session and deny every access token issued before now."""
+def change_password(
+    services: Services, caller: AccessClaims, current: str, new: str, client: Client
+) -> TokenGrant:
+    """Check the current password (attempts counted per session, not by the login lockout), then
+    in one transaction: store the new hash (bumping the account version), write a not-before that
+    ends every older session and access token, and start a fresh session for the caller, which is
+    returned. Listing and revoking the old sessions afterwards is clean-up."""
     settings = services.settings
-    user, failures = services.users.login_state(caller.user_type, caller.email)
+    at = services.clock.now_ms()
+    user = services.users.get(caller.user_type, caller.email)
     if user is None or user.user_id != caller.sub or user.disabled:
         raise NotFound()
-    at = services.clock.now_ms()
-    retry_after = lockout_remaining(failures, at, settings)
-    if retry_after:
-        raise TooManyAttempts(retry_after)
+    check_password_policy(new, "new_password", user.email)
+    (counter,) = services.users.attempts([password_lock_key(caller.sid)])
+    reserve_attempt(services, [counter], [settings.lockout_threshold], at)
     if not passwords.verify_password(user.password_hash, current):
-        services.users.record_failure(
-            user.user_type, user.email, failures, at, settings.lockout_window_seconds
-        )
         audit(
             "password_change",
             "failure",
             client,
             user_id=user.user_id,
             session_id=caller.sid,
-            reason="wrong_current_password",
+            reason=Reason.WRONG_PASSWORD,
         )
         raise BadRequest("current_password", "current_password is incorrect")
-    check_password_policy(new, "new_password", user.email)
     if new == current:
         raise BadRequest("new_password", "new_password must differ from current_password")
-    services.users.update(user, password_hash=passwords.hash_password(new))
-    set_not_before(services, user.user_id, sessions=False)
-    for session in live_sessions(services, user.user_id):
-        if session.sid != caller.sid:
-            revoke_session(services, session, "password_changed", client)
-    audit("password_changed", "success", client, user_id=user.user_id, session_id=caller.sid)
+    not_before = revocation_time(services, user.user_id)
+    commit = [
+        services.users.update_operation(user, password_hash=passwords.hash_password(new)),
+        services.denylist.not_before_operation(user.user_id, not_before),
+        *services.users.reset_attempts_operations([counter.key]),
+    ]
+    try:
+        grant = start_session(
+            services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+        )
+    except TransactionRejected:  # the account changed meanwhile: nothing was written
+        raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
+    clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
+    audit("password_changed", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    return grant
+
+
+def identity_of_user(user: User) -> Identity:
+    return Identity(user.user_id, user.email, user.name, user.role, user.user_type)
 
 
 # ------------------------------------------------------------------------------ operator actions
@@ -106,42 +122,87 @@ def create_account(
     return user
 
 
-def change_role(services: Services, user: User, role: str) -> None:
-    """New role now: sessions refresh with it, and every access token issued before now is denied."""
+def revoke_account(
+    services: Services,
+    user: User,
+    change: Callable[[User], list[Operation]],
+    event: str,
+    reason: str,
+) -> int:
+    """Apply `change` to the account as read and write a not-before in one transaction (read again
+    and retried when the account changed meanwhile), then clean up its sessions; how many ended."""
+    for _attempt in range(3):
+        current = services.users.get(user.user_type, user.email)
+        if current is None:
+            raise NotFound()
+        not_before = revocation_time(services, current.user_id)
+        operations = [*change(current), services.denylist.not_before_operation(current.user_id, not_before)]
+        try:
+            transact_write(services.sessions.dynamodb, operations)
+        except TransactionRejected:
+            continue
+        ended = clean_up_sessions(services, current.user_id, reason, OPERATOR)
+        audit(event, "success", OPERATOR, user_id=current.user_id, reason=reason)
+        return ended
+    raise ServiceUnavailable("DynamoDB")
+
+
+def change_role(services: Services, user: User, role: str) -> int:
+    """New role now: every session and access token issued with the old one ends."""
     try:
         check_identity(Identity(user.user_id, user.email, user.name, role, user.user_type))
     except InvalidIdentity:
         raise BadRequest("role", "role must be letters, digits, '.', '_' or '-' (at most 64)") from None
-    services.users.update(user, role=role)
-    for session in live_sessions(services, user.user_id):
-        services.sessions.set_role(session.sid, role)
-    set_not_before(services, user.user_id, sessions=False)
-    audit("role_changed", "success", OPERATOR, user_id=user.user_id, reason=role)
+    return revoke_account(
+        services,
+        user,
+        lambda current: [services.users.update_operation(current, role=role)],
+        "role_changed",
+        role,
+    )
 
 
 def disable_user(services: Services, user: User) -> int:
-    services.users.update(user, disabled=True)
-    return revoke_everything(services, user.user_id, OPERATOR, "user_disabled", "disabled")
+    return revoke_account(
+        services,
+        user,
+        lambda current: [services.users.update_operation(current, disabled=True)],
+        "user_disabled",
+        "disabled",
+    )
 
 
 def enable_user(services: Services, user: User) -> None:
-    services.users.update(user, disabled=False)
+    transact_write(services.sessions.dynamodb, [services.users.update_operation(user, disabled=False)])
     audit("user_enabled", "success", OPERATOR, user_id=user.user_id)
 
 
 def delete_user(services: Services, user: User) -> int:
-    ended = revoke_everything(services, user.user_id, OPERATOR, "user_deleted", "deleted")
-    services.users.delete(user)
-    return ended
+    return revoke_account(
+        services, user, lambda current: [services.users.delete_operation(current)], "user_deleted", "deleted"
+    )
 
 
 def reset_password(services: Services, user: User, password: str) -> int:
     check_password_policy(password, "password", user.email)
-    services.users.update(user, password_hash=passwords.hash_password(password))
-    return revoke_everything(services, user.user_id, OPERATOR, "password_reset", "password_reset")
+    password_hash = passwords.hash_password(password)
+    return revoke_account(
+        services,
+        user,
+        lambda current: [services.users.update_operation(current, password_hash=password_hash)],
+        "password_reset",
+        "password_reset",
+    )
+
+
+def unlock(services: Services, user_type: str, email: str) -> int:
+    """Clear the login lockout of an account (from every source IP); how many counters there were."""
+    cleared = services.users.unlock(user_type, normalise_email(email))
+    audit("user_unlocked", "success", OPERATOR, reason=f"{cleared} counters")
+    return cleared
 
 
 def revoke_all_tokens_of_everyone(services: Services) -> None:
     """The emergency switch: every access token and session of every user, issued before now."""
-    set_not_before(services, GLOBAL_SUBJECT, sessions=True)
+    services.denylist.set_not_before(GLOBAL_SUBJECT, services.clock.now_ms())
     audit("global_revocation", "success", OPERATOR)

@@ -25,6 +25,26 @@ _METHOD_ARN = re.compile(
 )
 
 
+def authorization_header(event: dict[str, Any]) -> str:
+    """The one Authorization header of a REQUEST authorizer event. Several (in any mix of cases, or
+    several values of one) are refused: API Gateway might cache the answer under another one than
+    this function verified."""
+    single = _named_authorization(event.get("headers"))
+    multiple = [
+        value
+        for values in _named_authorization(event.get("multiValueHeaders"))
+        for value in (values if isinstance(values, list) else [values])
+    ]
+    if len(single) > 1 or len(multiple) > 1:
+        raise InvalidAccessToken(Reason.MALFORMED, "several Authorization headers")
+    return str(single[0]) if single else ""
+
+
+def _named_authorization(headers: Any) -> list[Any]:
+    items = headers.items() if isinstance(headers, dict) else ()
+    return [value for name, value in items if str(name).lower() == "authorization"]
+
+
 def bearer_token(authorization: str) -> str:
     match = _BEARER.fullmatch(authorization or "")
     if match is None:
@@ -50,7 +70,7 @@ def check_not_revoked(services: Services, claims: AccessClaims) -> None:
         raise InvalidAccessToken(Reason.LOGGED_OUT)
     if revocations.session_revoked:
         raise InvalidAccessToken(Reason.SESSION_REVOKED)
-    if claims.issued_at_ms < revocations.tokens_not_before_ms:
+    if claims.issued_at_ms <= revocations.not_before_ms:
         raise InvalidAccessToken(Reason.NOT_BEFORE)
 
 

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     WRONG_PASSWORD = "wrong_password"  # noqa: S105  # nosec B105  # a code, not a secret
     DISABLED = "disabled"
     INVALID_IDENTITY = "invalid_identity"
+    ACCOUNT_CHANGED = "account_changed"  # the account changed between the read and the commit
     LOCKED = "locked"
     # everything else
     BAD_INPUT = "bad_input"

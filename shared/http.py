@@ -8,7 +8,6 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from shared.errors import BadRequest
@@ -58,17 +57,29 @@ class Request:
         return self.header(COOKIE_MODE_HEADER).strip().lower() == COOKIE_MODE_VALUE
 
     def cookie(self, name: str) -> str:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(self.header("cookie"))
-        except CookieError:
-            return ""
-        morsel = jar.get(name)
-        return morsel.value if morsel else ""
+        """The value of cookie `name` ("" when absent). Each `name=value` pair is read on its own, so
+        a foreign cookie this parser cannot make sense of never hides ours; the same name twice
+        (one planted by a sibling subdomain, say) is refused rather than guessed."""
+        found = []
+        for pair in self.header("cookie").split(";"):
+            key, separator, value = pair.strip().partition("=")
+            if separator and key.strip() == name:
+                found.append(value.strip().removeprefix('"').removesuffix('"'))
+        if len(found) > 1:
+            raise BadRequest("cookie", f"the {name} cookie was sent more than once")
+        return found[0] if found else ""
 
 
 def parse_event(event: Mapping[str, Any]) -> Request:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items() if v is not None}
+    cookies = [
+        str(value)
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+        if str(name).lower() == "cookie" and isinstance(values, list)
+        for value in values
+    ]
+    if len(cookies) > 1:  # several Cookie headers: API Gateway's `headers` keeps only the last one
+        headers["cookie"] = "; ".join(cookies)
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:

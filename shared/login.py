@@ -1,26 +1,30 @@
 """Login: the same work and the same answer for every kind of failure.
 
 Unknown email, wrong password, wrong user type and disabled account all do one strongly
-consistent read, one password-hash verification and one failure-counter write, then raise the
-same InvalidCredentials. The counter is kept per normalised email and user type whether or not
-the account exists, so a lockout (429) reveals nothing either; a locked account's password is not
-checked.
+consistent read, reserve one attempt (before the password is checked), one password-hash
+verification, then raise the same InvalidCredentials. Attempts are counted per account and source
+IP (the lock) and per account (a higher ceiling), whether or not the account exists, so a lockout
+(429) reveals nothing either; a locked account's password is not checked.
+
+The session and its tokens date from the moment the account was read, and the session is committed
+only if the account is still at the version that was read: a login in flight across a password
+change, a role change or a disable gets 401, never a session from the old state.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import unicodedata
 from dataclasses import dataclass
 
 from shared import passwords
 from shared.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
+from shared.lockout import reserve_attempt
 from shared.observability import Client, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
-from shared.settings import Settings
-from shared.store.users import LoginFailures, User
+from shared.store.dynamo import TransactionRejected
+from shared.store.users import User
 from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
 USER_TYPES = ("admin", "staff")
@@ -38,69 +42,67 @@ def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
-def lockout_remaining(failures: LoginFailures, at_ms: int, settings: Settings) -> int:
-    """Seconds until the next attempt is allowed: exponential in failures past the threshold,
-    bounded by the maximum; 0 when not locked."""
-    if failures.failures < settings.lockout_threshold:
-        return 0
-    if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1000:
-        return 0
-    exponent = min(failures.failures - settings.lockout_threshold, 20)
-    lock_seconds = min(settings.lockout_base_seconds * 2**exponent, settings.lockout_max_seconds)
-    remaining_ms = failures.last_failure_ms + lock_seconds * 1000 - at_ms
-    return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
-
-
 def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant:
     settings = services.settings
     email = normalise_email(request.email)
     if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
         raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
     passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
-    user, failures = services.users.login_state(request.user_type, email)
-    at = services.clock.now_ms()
+    at = services.clock.now_ms()  # the snapshot: the session and its tokens date from this read
+    user, counters = services.users.login_state(request.user_type, email, client.source_ip)
+    user_id = user.user_id if user else ""
+    try:
+        reserve_attempt(
+            services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
+        )
+    except TooManyAttempts:
+        _audit("login_lockout", "blocked", client, user_id, Reason.LOCKED)
+        raise
 
-    retry_after = lockout_remaining(failures, at, settings)
-    if retry_after:
-        _audit("login_lockout", "blocked", client, user.user_id if user else "", Reason.LOCKED)
-        raise TooManyAttempts(retry_after)
-
-    if user is None:
-        passwords.dummy_verify(request.password)
-        reason: Reason | None = Reason.UNKNOWN_USER
-    elif not passwords.verify_password(user.password_hash, request.password):
-        reason = Reason.WRONG_PASSWORD
-    elif user.disabled:
-        reason = Reason.DISABLED
-    else:
-        reason = None
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type) if user else None
-    if identity is not None and not reason:
-        try:
-            check_identity(identity)
-        except InvalidIdentity:
-            reason = Reason.INVALID_IDENTITY
-
-    if reason or user is None or identity is None:
-        reason = reason or Reason.UNKNOWN_USER
-        services.users.record_failure(request.user_type, email, failures, at, settings.lockout_window_seconds)
-        _audit("login", "failure", client, user.user_id if user else "", reason)
+    reason = _refusal(user, request.password)
+    if reason is not None or user is None:
+        _audit("login", "failure", client, user_id, reason or Reason.UNKNOWN_USER)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)
-        raise InvalidCredentials(reason)
+        raise InvalidCredentials(reason or Reason.UNKNOWN_USER)
 
     if passwords.needs_rehash(user.password_hash):
         services.users.update_password_hash(
             user, user.password_hash, passwords.hash_password(request.password)
         )
     new_device, agents, ips = _device_history(user, client)
-    remember = services.users.remember_device_operation(user, agents, ips)
-    reset = services.users.reset_failures_operation(request.user_type, email)
-    grant = start_session(services, identity, client, extra=[reset, remember], new_device=new_device)
+    commit = [
+        *services.users.reset_attempts_operations([counter.key for counter in counters]),
+        services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
+    ]
+    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    try:
+        grant = start_session(
+            services, identity, client, commit, at=at, user_version=user.version, new_device=new_device
+        )
+    except TransactionRejected:
+        _audit("login", "failure", client, user_id, Reason.ACCOUNT_CHANGED)
+        raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     sid = grant.claims.sid
     _audit("login", "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
     if new_device:
         _audit("login_new_device", "flagged", client, user.user_id, "device and IP never seen", sid)
     return grant
+
+
+def _refusal(user: User | None, password: str) -> Reason | None:
+    """Why this login is refused (None: it is not), after exactly one password-hash verification."""
+    if user is None:
+        passwords.dummy_verify(password)
+        return Reason.UNKNOWN_USER
+    if not passwords.verify_password(user.password_hash, password):
+        return Reason.WRONG_PASSWORD
+    if user.disabled:
+        return Reason.DISABLED
+    try:
+        check_identity(Identity(user.user_id, user.email, user.name, user.role, user.user_type))
+    except InvalidIdentity:
+        return Reason.INVALID_IDENTITY
+    return None
 
 
 def _digest(text: str) -> str:

@@ -45,10 +45,11 @@ class Services:
 def build_services(settings: Settings, dynamodb: DynamoDBClient | None = None) -> Services:
     dynamodb = dynamodb or aws.dynamodb()
     denylist = DenylistStore(settings.denylist_table, dynamodb)
+    users = UserStore(settings.users_table, dynamodb)
     return Services(
         settings=settings,
-        users=UserStore(settings.users_table, dynamodb),
-        sessions=SessionStore(settings.sessions_table, dynamodb, denylist),
+        users=users,
+        sessions=SessionStore(settings.sessions_table, dynamodb, users, denylist),
         denylist=denylist,
         cars=CarStore(settings.cars_table, dynamodb),
     )

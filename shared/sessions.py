@@ -1,16 +1,17 @@
-"""Sessions: start one at login, list a user's, end one, log out, log out everywhere.
+"""Sessions: start one, list a user's, end one, log out, log out everywhere.
 
 Revocation rules: ending a session marks it revoked and denies its access tokens (SID# entry);
-a per-user "not before" denies every access token issued earlier (and, with sessions, every
-session created earlier); `*` does the same for every user.
+a per-user "not before" refuses every access token issued and every session created at or before
+it, in one atomic write, whether or not the sessions could be listed; `*` does the same for every
+user. Listing and revoking the sessions one by one afterwards is clean-up, best effort.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.errors import NotFound, ServiceUnavailable
-from shared.observability import Client, audit
+from shared.errors import DomainError, NotFound, ServiceUnavailable
+from shared.observability import Client, audit, logger
 from shared.refresh_tokens import SESSION_ID, new_refresh_token, new_session_id, session_id_of, token_hash
 from shared.services import Services
 from shared.store.dynamo import Operation, TransactionRejected
@@ -66,10 +67,14 @@ def start_session(
     client: Client,
     extra: list[Operation],
     *,
+    at: int,
+    user_version: int,
     new_device: bool = False,
 ) -> TokenGrant:
-    """Create a session and its first refresh token (committed before any token is signed)."""
-    at = services.clock.now_ms()
+    """Create a session and its first refresh token, with `extra` operations, in one transaction
+    committed before any token is signed. The session and its tokens date from `at`, the moment the
+    identity and the account version were read. Raises TransactionRejected when a condition of
+    `extra` fails (the caller knows what it meant)."""
     sid = new_session_id()
     refresh_token = new_refresh_token(sid)
     session = Session(
@@ -86,12 +91,10 @@ def start_session(
         user_agent=client.user_agent,
         source_ip=client.source_ip,
         new_device=new_device,
+        user_version=user_version,
     )
     idle_expires = idle_expiry(services, at, session.abs_expires)
-    try:
-        services.sessions.create(session, token_hash(refresh_token), idle_expires, extra)
-    except TransactionRejected as rejected:
-        raise ServiceUnavailable("DynamoDB") from rejected
+    services.sessions.create(session, token_hash(refresh_token), idle_expires, extra)
     return grant(services, session, refresh_token, idle_expires, at)
 
 
@@ -102,10 +105,11 @@ def revoke_session(
     client: Client,
     extra: list[Operation] | None = None,
 ) -> None:
+    settings = services.settings
+    # Denied until the last access token the session could have issued has expired.
+    denied_until = session.abs_expires + settings.access_token_ttl + settings.clock_leeway
     try:
-        services.sessions.revoke(
-            session.sid, session.abs_expires, reason, services.clock.now_ms(), extra or []
-        )
+        services.sessions.revoke(session.sid, denied_until, reason, services.clock.now_ms(), extra or [])
     except TransactionRejected as rejected:
         raise ServiceUnavailable("DynamoDB") from rejected
     outcome = "detected" if reason == "refresh_token_reuse" else "success"
@@ -114,21 +118,21 @@ def revoke_session(
 
 
 def logout(services: Services, caller: AccessClaims, refresh_token: str | None, client: Client) -> None:
-    """Deny the caller's access token until it expires and revoke its session.
+    """Deny the caller's access token until it expires and end the caller's session, always.
 
-    A refresh token in the body names the session to revoke instead, but only one of the caller's
-    own: anything else is ignored (the caller's session ends), so nobody can end another user's
-    session with it.
+    A refresh token may name one more of the caller's own sessions to end as well (never instead);
+    anything else is ignored, so nobody can end another user's session with it.
     """
-    session = _named_own_session(services, caller, refresh_token) or services.sessions.get(caller.sid)
-    denied_until = caller.exp + services.settings.clock_leeway
-    if session is None or session.user_id != caller.sub:
-        services.denylist.deny_token(caller.jti, denied_until)
+    own = services.sessions.get(caller.sid)
+    deny = services.denylist.deny_token_operation(caller.jti, caller.exp + services.settings.clock_leeway)
+    if own is not None and own.user_id == caller.sub:
+        revoke_session(services, own, "logout", client, extra=[deny])
     else:
-        deny = services.denylist.deny_token_operation(caller.jti, denied_until)
-        revoke_session(services, session, "logout", client, extra=[deny])
-    session_id = session.sid if session is not None else caller.sid
-    audit("logout", "success", client, user_id=caller.sub, session_id=session_id)
+        services.denylist.deny_token(caller.jti, caller.exp + services.settings.clock_leeway)
+    named = _named_own_session(services, caller, refresh_token)
+    if named is not None:
+        revoke_session(services, named, "logout", client)
+    audit("logout", "success", client, user_id=caller.sub, session_id=caller.sid)
 
 
 def _named_own_session(services: Services, caller: AccessClaims, refresh_token: str | None) -> Session | None:
@@ -167,23 +171,33 @@ def end_session(services: Services, caller: AccessClaims, session_id: str, clien
     revoke_session(services, session, "revoked_by_user", client)
 
 
-def set_not_before(services: Services, subject: str, *, sessions: bool) -> None:
-    """Deny every access token (and, with `sessions`, every session) of `subject` issued before now."""
-    settings = services.settings
-    keep = max(settings.session_max_ttl, settings.access_token_ttl) + settings.clock_leeway
-    services.denylist.set_not_before(subject, services.clock.now_ms(), sessions=sessions, keep_seconds=keep)
+def revocation_time(services: Services, user_id: str) -> int:
+    """A not-before for a revocation starting now: at or after its start, and after the user's
+    current one (a not-before never moves back, whatever the clock of whoever wrote it)."""
+    return max(services.clock.now_ms(), services.denylist.not_before(user_id) + 1)
 
 
-def revoke_everything(services: Services, user_id: str, client: Client, event: str, reason: str) -> int:
-    """Every access token and every session of the user, issued before now, stops working."""
-    set_not_before(services, user_id, sessions=True)
+def clean_up_sessions(services: Services, user_id: str, reason: str, client: Client, keep: str = "") -> int:
+    """After a not-before: mark the user's listed sessions revoked, best effort (the not-before has
+    already ended them all, listed or not). How many were marked."""
     ended = 0
     for session in live_sessions(services, user_id):
-        revoke_session(services, session, reason, client)
+        if session.sid == keep:
+            continue
+        try:
+            revoke_session(services, session, reason, client)
+        except DomainError as error:
+            logger.warning(
+                "session clean-up skipped", extra={"reason": str(error.reason), "detail": error.detail}
+            )
+            continue
         ended += 1
-    audit(event, "success", client, user_id=user_id, reason=reason)
     return ended
 
 
 def logout_all(services: Services, caller: AccessClaims, client: Client) -> int:
-    return revoke_everything(services, caller.sub, client, "logout_all", "logout_all")
+    """Every access token and every session of the caller, issued before now, stops working."""
+    services.denylist.set_not_before(caller.sub, revocation_time(services, caller.sub))
+    ended = clean_up_sessions(services, caller.sub, "logout_all", client)
+    audit("logout_all", "success", client, user_id=caller.sub, reason="logout_all")
+    return ended

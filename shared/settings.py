@@ -54,6 +54,7 @@ class Settings:
     refresh_grace_seconds: int = DEFAULTS["refresh_grace_seconds"]
     clock_leeway: int = DEFAULTS["clock_leeway"]
     lockout_threshold: int = DEFAULTS["lockout_threshold"]
+    lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
     lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
     lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
@@ -61,10 +62,15 @@ class Settings:
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
     refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
-    refresh_cookie_path: str = "/auth"  # not a setting: the cookie serves the /auth routes only
     cookie_same_site: str = DEFAULTS["cookie_same_site"]
     routes_file: str = DEFAULTS["routes_file"]
     cars_table: str = DEFAULTS["cars_table"]  # the demo /cars routes only
+
+    @property
+    def refresh_cookie_path(self) -> str:
+        """`__Host-` cookies must have Path=/ (so no sibling subdomain can plant one); any other
+        name is scoped to the /auth routes."""
+        return "/" if self.refresh_cookie_name.startswith("__Host-") else "/auth"
 
     @property
     def uses_kms(self) -> bool:

@@ -189,7 +189,16 @@ TUNABLES: tuple[Tunable, ...] = (
         5,
         1,
         100,
-        "failed logins on one email and user type before 429",
+        "failed logins on one account (email and user type) from one source IP before 429",
+    ),
+    _int(
+        "LOCKOUT_ACCOUNT_THRESHOLD",
+        "lockout_account_threshold",
+        50,
+        1,
+        10_000,
+        "failed logins on one account from all IPs together before 429 (a higher ceiling: a stranger "
+        "cannot lock the owner out from another IP)",
     ),
     _int(
         "LOCKOUT_BASE_SECONDS",
@@ -238,8 +247,9 @@ TUNABLES: tuple[Tunable, ...] = (
         "REFRESH_COOKIE_NAME",
         "refresh_cookie_name",
         "text",
-        "refresh_token",
-        "the refresh cookie's name, in cookie mode",
+        "__Host-refresh_token",
+        "the refresh cookie's name, in cookie mode (a `__Host-` name is sent with `Path=/`, and no "
+        "sibling subdomain can plant one)",
         context="refresh_cookie_name",
         pattern=r"[A-Za-z0-9_-]{1,64}",
         shape="letters, digits, '_' or '-', at most 64",
@@ -273,6 +283,12 @@ TUNABLES: tuple[Tunable, ...] = (
 RULES: tuple[Rule, ...] = (
     Rule("refresh_idle_ttl", "<=", "session_max_ttl", "no session lives past its absolute lifetime"),
     Rule("lockout_base_seconds", "<=", "lockout_max_seconds", "the first lock is the shortest"),
+    Rule(
+        "lockout_threshold",
+        "<=",
+        "lockout_account_threshold",
+        "the account-wide ceiling is the higher one",
+    ),
     Rule(
         "lockout_window_seconds",
         ">",

@@ -4,7 +4,7 @@
 
 from typing import Any
 
-from shared.authorizer import authorize
+from shared.authorizer import authorization_header, authorize
 from shared.errors import DomainError, InvalidAccessToken, Reason
 from shared.observability import Client, audit, log_invocation, logger, metrics
 from shared.services import get_services
@@ -15,10 +15,9 @@ get_settings()
 
 @log_invocation
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    headers = event.get("headers") or {}
-    authorization = next((str(v) for k, v in headers.items() if str(k).lower() == "authorization"), "")
     request_context = event.get("requestContext") or {}
     try:
+        authorization = authorization_header(event)
         _claims, policy = authorize(get_services(), authorization, str(event.get("methodArn", "")))
     except InvalidAccessToken as error:
         _deny(error.reason, error.detail, request_context)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from shared.endpoint import caller_of, client_of, http_endpoint
+from shared.errors import BadRequest
 from shared.http import Request, clear_refresh_cookie, json_body, response
 from shared.services import Services
 from shared.sessions import logout
@@ -12,10 +13,12 @@ get_settings()
 
 
 def logout_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    body = json_body(request, optional=True)
-    token = body.get("refresh_token")
-    if token is None and request.wants_cookie:
-        token = request.cookie(services.settings.refresh_cookie_name) or None
+    try:  # the body and the cookie are optional: malformed, they never keep the session alive
+        token = json_body(request, optional=True).get("refresh_token")
+        if token is None and request.wants_cookie:
+            token = request.cookie(services.settings.refresh_cookie_name) or None
+    except BadRequest:
+        token = None
     logout(services, caller_of(request), token if isinstance(token, str) else None, client_of(request))
     cookies = [clear_refresh_cookie(services.settings)] if request.wants_cookie else None
     return response(200, {"message": "Successfully logged out"}, request, services.settings, cookies=cookies)

@@ -1,10 +1,11 @@
-"""POST /auth/password: change the caller's password (behind the authorizer)."""
+"""POST /auth/password: change the caller's password (behind the authorizer). Every older session
+and access token ends; the answer carries a fresh session, as login's does."""
 
 from typing import Any
 
 from shared.accounts import change_password
-from shared.endpoint import caller_of, client_of, http_endpoint
-from shared.http import Request, json_body, response, string_field
+from shared.endpoint import caller_of, client_of, http_endpoint, token_response
+from shared.http import Request, json_body, string_field
 from shared.passwords import MAX_PASSWORD_LENGTH
 from shared.services import Services
 from shared.settings import get_settings
@@ -16,9 +17,14 @@ def password_endpoint(request: Request, services: Services) -> dict[str, Any]:
     body = json_body(request)
     current = string_field(body, "current_password", max_length=1024)
     new = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
-    change_password(services, caller_of(request), current, new, client_of(request))
-    message = "Password changed: other sessions ended; refresh to get a new access token"
-    return response(200, {"message": message}, request, services.settings)
+    grant = change_password(services, caller_of(request), current, new, client_of(request))
+    answer = {
+        "message": "Password changed: every other session ended; continue with these tokens",
+        "access_token": grant.access_token,
+        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "expires_in": grant.expires_in,
+    }
+    return token_response(request, services, answer, grant.refresh_token, grant.refresh_expires_in)
 
 
 handler = http_endpoint(password_endpoint)

@@ -1,7 +1,7 @@
 """The Sessions table.
 
-SESSION#<sid>        one per login: owner, identity snapshot, device, IP, times, status
-                     (index by_owner on owner, created_at)
+SESSION#<sid>        one per login: owner, identity snapshot and the account version it was read
+                     at, device, IP, times, status (index by_owner on owner, created_at)
 RT#<sha256(token)>   one per refresh token of the session, rotated on every use
 """
 
@@ -26,6 +26,7 @@ from shared.store.dynamo import (
     transact_write,
 )
 from shared.store.tables import SESSIONS_BY_OWNER
+from shared.store.users import UserStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -54,6 +55,7 @@ class Session:
     user_agent: str
     source_ip: str
     new_device: bool = False
+    user_version: int = 0  # the account's version when the session's identity was read
 
     def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
         if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
@@ -102,6 +104,7 @@ def _session_from_item(item: Item) -> Session:
         user_agent=text(item, "user_agent"),
         source_ip=text(item, "source_ip"),
         new_device=boolean(item, "new_device"),
+        user_version=number(item, "user_version"),
     )
 
 
@@ -119,9 +122,12 @@ def _refresh_from_item(item: Item) -> RefreshRecord:
 
 
 class SessionStore:
-    def __init__(self, table: str, dynamodb: DynamoDBClient, denylist: DenylistStore) -> None:
+    def __init__(
+        self, table: str, dynamodb: DynamoDBClient, users: UserStore, denylist: DenylistStore
+    ) -> None:
         self.table = table
         self.dynamodb = dynamodb
+        self.users = users
         self.denylist = denylist
 
     def _refresh_item(
@@ -160,6 +166,7 @@ class SessionStore:
             "user_agent": s(session.user_agent[:512]),
             "source_ip": s(session.source_ip[:64]),
             "new_device": {"BOOL": session.new_device},
+            "user_version": n(session.user_version),
         }
         refresh_item = self._refresh_item(
             token_hash, session.sid, session.created_at, idle_expires, session.abs_expires
@@ -180,7 +187,8 @@ class SessionStore:
         )
 
     def _session_still_valid(self, session: Session, at_ms: int) -> list[Operation]:
-        """Touch the session only if it is active, and check no not-before has passed it."""
+        """Touch the session only if it is active, and check that no not-before has reached it and
+        that the account is still at the version the session was issued from."""
         touch = {
             "Update": {
                 "TableName": self.table,
@@ -195,7 +203,11 @@ class SessionStore:
                 },
             }
         }
-        return [touch, *self.denylist.session_not_revoked_checks(session.user_id, session.created_at)]
+        return [
+            touch,
+            *self.denylist.session_not_revoked_checks(session.user_id, session.sid, session.created_at),
+            self.users.account_unchanged_check(session.user_type, session.email, session.user_version),
+        ]
 
     def rotate(
         self, session: Session, parent_hash: str, child_hash: str, at_ms: int, idle_expires: int
@@ -264,19 +276,6 @@ class SessionStore:
             lambda: self.dynamodb.get_item(TableName=self.table, Key=key(pk), ConsistentRead=True)
         )
         return response.get("Item")
-
-    def set_role(self, sid: str, role: str) -> None:
-        """Refresh issues tokens from the session's snapshot of the user: keep its role current."""
-        dynamodb_call(
-            lambda: self.dynamodb.update_item(
-                TableName=self.table,
-                Key=key(session_key(sid)),
-                UpdateExpression="SET #role = :role",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#role": "role"},
-                ExpressionAttributeValues={":role": s(role)},
-            )
-        )
 
     def sessions_of(self, user_id: str) -> Iterator[Session]:
         paginator = self.dynamodb.get_paginator("query")

@@ -1,18 +1,27 @@
 """The Users table.
 
-USER#<type>#<email>     the account
-LOCK#<type>#<email>     its login-failure counter, kept whether or not the account exists
-IPFAIL#<ip>#<bucket>    the accounts that failed to log in from one IP in one window
+USER#<type>#<email>         the account; `version` is bumped by every change that must end its
+                            sessions (password, role, disable), and every issuing commit is
+                            conditional on the version it read
+LOCK#<type>#<email>         the account's login-attempt counter, from every source IP
+LOCK#<type>#<email>#<ip>    the account's login-attempt counter from one source IP
+PWLOCK#<session id>         one session's password-change attempt counter
+IPFAIL#<ip>#<bucket>        the accounts that failed to log in from one IP in one window
+
+Counters exist whether or not the account does, and an attempt is counted (reserved) before the
+password is checked, by a write conditional on the counter as read: parallel guesses serialise.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.store.dynamo import (
     Item,
     Operation,
+    TransactionRejected,
     batch_get,
     boolean,
     conditional,
@@ -24,6 +33,7 @@ from shared.store.dynamo import (
     scan_all,
     strings,
     text,
+    transact_write,
 )
 
 if TYPE_CHECKING:
@@ -34,8 +44,13 @@ def user_key(user_type: str, email: str) -> str:
     return f"USER#{user_type}#{email}"
 
 
-def lock_key(user_type: str, email: str) -> str:
-    return f"LOCK#{user_type}#{email}"
+def lock_key(user_type: str, email: str, source_ip: str | None = None) -> str:
+    account = f"LOCK#{user_type}#{email}"
+    return account if source_ip is None else f"{account}#{source_ip[:64]}"
+
+
+def password_lock_key(session_id: str) -> str:
+    return f"PWLOCK#{session_id}"
 
 
 @dataclass(frozen=True)
@@ -51,11 +66,27 @@ class User:
     known_agents: tuple[str, ...] = ()  # digests of the user agents that logged in before
     known_ips: tuple[str, ...] = ()  # source IPs that logged in before
 
+    version: int = 0
+
 
 @dataclass(frozen=True)
-class LoginFailures:
-    failures: int
-    last_failure_ms: int
+class Attempts:
+    """One attempt counter as read: `failures` counted attempts (reserved, not yet reset by a
+    success), the last one at `last_ms`, refused until `locked_until_ms`."""
+
+    key: str
+    failures: int = 0
+    last_ms: int = 0
+    locked_until_ms: int = 0
+    exists: bool = False
+
+
+def _attempts_from_item(pk: str, item: Item | None) -> Attempts:
+    if item is None:
+        return Attempts(pk)
+    return Attempts(
+        pk, number(item, "failures"), number(item, "last_failure"), number(item, "locked_until"), True
+    )
 
 
 def _user_from_item(item: Item) -> User:
@@ -70,6 +101,7 @@ def _user_from_item(item: Item) -> User:
         created_at=number(item, "created_at"),
         known_agents=strings(item, "known_agents"),
         known_ips=strings(item, "known_ips"),
+        version=number(item, "version"),
     )
 
 
@@ -78,45 +110,79 @@ class UserStore:
         self.table = table
         self.dynamodb = dynamodb
 
-    def login_state(self, user_type: str, email: str) -> tuple[User | None, LoginFailures]:
-        """The account and its failure counter, in one strongly consistent request."""
-        keys = [key(user_key(user_type, email)), key(lock_key(user_type, email))]
-        items = batch_get(self.dynamodb, {self.table: keys})[self.table]
-        user = failures = None
-        for item in items:
-            if item["pk"]["S"].startswith("USER#"):
-                user = _user_from_item(item)
+    def login_state(self, user_type: str, email: str, source_ip: str) -> tuple[User | None, list[Attempts]]:
+        """The account and its two attempt counters (account-wide, then from this IP), in one
+        strongly consistent request."""
+        counters = [lock_key(user_type, email), lock_key(user_type, email, source_ip)]
+        keys = [key(user_key(user_type, email)), *(key(pk) for pk in counters)]
+        by_key = {item["pk"]["S"]: item for item in batch_get(self.dynamodb, {self.table: keys})[self.table]}
+        found = by_key.get(user_key(user_type, email))
+        user = _user_from_item(found) if found else None
+        return user, [_attempts_from_item(pk, by_key.get(pk)) for pk in counters]
+
+    def attempts(self, pks: list[str]) -> list[Attempts]:
+        by_key = {
+            item["pk"]["S"]: item
+            for item in batch_get(self.dynamodb, {self.table: [key(pk) for pk in pks]})[self.table]
+        }
+        return [_attempts_from_item(pk, by_key.get(pk)) for pk in pks]
+
+    def reserve_attempts(self, counts: list[tuple[Attempts, Attempts]], keep_seconds: int) -> bool:
+        """Write each counter's next state (`(seen, next)` pairs) in one transaction, conditional on
+        the counter still being as seen. False when another request counted first: read again."""
+        operations: list[Operation] = []
+        for seen, following in counts:
+            if seen.exists:
+                condition = "failures = :seen AND last_failure = :seen_last"
+                values = {":seen": n(seen.failures), ":seen_last": n(seen.last_ms)}
             else:
-                failures = LoginFailures(number(item, "failures"), number(item, "last_failure"))
-        return user, failures or LoginFailures(0, 0)
+                condition, values = "attribute_not_exists(pk)", {}
+            operations.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": key(following.key),
+                        "UpdateExpression": "SET failures = :failures, last_failure = :now, "
+                        "locked_until = :until, #ttl = :ttl",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#ttl": "ttl"},
+                        "ExpressionAttributeValues": {
+                            **values,
+                            ":failures": n(following.failures),
+                            ":now": n(following.last_ms),
+                            ":until": n(following.locked_until_ms),
+                            ":ttl": n(following.last_ms // 1000 + keep_seconds),
+                        },
+                    }
+                }
+            )
+        try:
+            transact_write(self.dynamodb, operations)
+        except TransactionRejected:
+            return False
+        return True
 
-    def record_failure(
-        self, user_type: str, email: str, seen: LoginFailures, at_ms: int, window_seconds: int
-    ) -> None:
-        """Count one failure in one write. `seen` is the counter as read at the start of the request:
-        absent or idle for longer than the window, it starts again at one (only if nobody wrote it
-        meanwhile); otherwise it is incremented atomically."""
-        stale = seen.failures == 0 or at_ms - seen.last_failure_ms > window_seconds * 1000
-        values = {":now": n(at_ms), ":ttl": n(at_ms // 1000 + 2 * window_seconds), ":one": n(1)}
+    def reset_attempts_operations(self, pks: list[str]) -> list[Operation]:
+        return [{"Delete": {"TableName": self.table, "Key": key(pk)}} for pk in pks]
 
-        def update(restart: bool) -> None:
-            arguments: dict[str, Any] = {
-                "TableName": self.table,
-                "Key": key(lock_key(user_type, email)),
-                "UpdateExpression": "SET last_failure = :now, #ttl = :ttl ADD failures :one",
-                "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ExpressionAttributeValues": dict(values),
-            }
-            if restart:
-                arguments["UpdateExpression"] = "SET last_failure = :now, #ttl = :ttl, failures = :one"
-                arguments["ConditionExpression"] = (
-                    "attribute_not_exists(last_failure) OR last_failure = :seen"
-                )
-                arguments["ExpressionAttributeValues"][":seen"] = n(seen.last_failure_ms)
-            self.dynamodb.update_item(**arguments)
+    def unlock(self, user_type: str, email: str) -> int:
+        """Delete every attempt counter of the account (account-wide and per IP); how many."""
+        prefix = lock_key(user_type, email)
+        items = scan_all(
+            self.dynamodb,
+            self.table,
+            FilterExpression="pk = :whole OR begins_with(pk, :prefix)",
+            ExpressionAttributeValues={":whole": s(prefix), ":prefix": s(prefix + "#")},
+        )
+        for item in items:
+            counter = key(item["pk"]["S"])
+            dynamodb_call(functools.partial(self.dynamodb.delete_item, TableName=self.table, Key=counter))
+        return len(items)
 
-        if not conditional(lambda: update(restart=stale)):  # counted meanwhile: count this one on top
-            dynamodb_call(lambda: update(restart=False))
+    def account_unchanged_check(self, user_type: str, email: str, version: int) -> Operation:
+        """A transaction's condition: the account still exists at the version that was read."""
+        account = key(user_key(user_type, email))
+        return {"ConditionCheck": {"TableName": self.table, "Key": account, **_at_version(version)}}
 
     def get(self, user_type: str, email: str) -> User | None:
         response = dynamodb_call(
@@ -139,6 +205,7 @@ class UserStore:
             "password_hash": s(user.password_hash),
             "disabled": {"BOOL": user.disabled},
             "created_at": n(user.created_at),
+            "version": n(max(user.version, 1)),
         }
         return conditional(
             lambda: self.dynamodb.put_item(
@@ -158,27 +225,32 @@ class UserStore:
             )
         )
 
-    def update(self, user: User, **changes: str | bool) -> None:
-        """Set attributes (role, name, disabled, password_hash) of an existing account."""
+    def update_operation(self, user: User, **changes: str | bool) -> Operation:
+        """Set attributes (role, name, disabled, password_hash) of the account as read, and bump its
+        version: every session and token issued from an older version stops being honoured."""
         names = {f"#{name}": name for name in changes}
-        values = {f":{name}": ({"BOOL": v} if isinstance(v, bool) else s(v)) for name, v in changes.items()}
-        dynamodb_call(
-            lambda: self.dynamodb.update_item(
-                TableName=self.table,
-                Key=key(user_key(user.user_type, user.email)),
-                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in changes),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        )
+        values: dict[str, Any] = {
+            f":{name}": ({"BOOL": v} if isinstance(v, bool) else s(v)) for name, v in changes.items()
+        }
+        condition = _at_version(user.version)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(user_key(user.user_type, user.email)),
+                "UpdateExpression": "SET "
+                + ", ".join([*(f"#{name} = :{name}" for name in changes), "version = :next"]),
+                "ConditionExpression": condition["ConditionExpression"],
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    **values,
+                    **condition.get("ExpressionAttributeValues", {}),
+                    ":next": n(user.version + 1),
+                },
+            }
+        }
 
-    def delete(self, user: User) -> None:
-        dynamodb_call(
-            lambda: self.dynamodb.delete_item(
-                TableName=self.table, Key=key(user_key(user.user_type, user.email))
-            )
-        )
+    def delete_operation(self, user: User) -> Operation:
+        return {"Delete": {"TableName": self.table, "Key": key(user_key(user.user_type, user.email))}}
 
     def all(self) -> list[User]:
         items = scan_all(
@@ -219,18 +291,29 @@ class UserStore:
         return len(updated.get("accounts", {}).get("SS", []))
 
     def remember_device_operation(self, user: User, agents: list[str], ips: list[str]) -> Operation:
+        """Remember the device, only if the account is still at the version that was read (the
+        login's commit condition)."""
+        condition = _at_version(user.version)
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": key(user_key(user.user_type, user.email)),
                 "UpdateExpression": "SET known_agents = :agents, known_ips = :ips",
-                "ConditionExpression": "attribute_exists(pk)",
+                "ConditionExpression": condition["ConditionExpression"],
                 "ExpressionAttributeValues": {
                     ":agents": {"L": [s(agent) for agent in agents]},
                     ":ips": {"L": [s(ip) for ip in ips]},
+                    **condition.get("ExpressionAttributeValues", {}),
                 },
             }
         }
 
-    def reset_failures_operation(self, user_type: str, email: str) -> Operation:
-        return {"Delete": {"TableName": self.table, "Key": key(lock_key(user_type, email))}}
+
+def _at_version(version: int) -> dict[str, Any]:
+    """The condition that the account exists at `version` (0: an account stored before versions)."""
+    if version == 0:
+        return {"ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(version)"}
+    return {
+        "ConditionExpression": "version = :version",
+        "ExpressionAttributeValues": {":version": n(version)},
+    }

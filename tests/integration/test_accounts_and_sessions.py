@@ -82,7 +82,7 @@ def test_logout_all_revokes_every_session_and_access_token_of_the_caller_only(ac
     assert is_authorized(again["access_token"])
 
 
-def test_password_change_keeps_this_session_ends_the_others_and_denies_old_access_tokens(
+def test_password_change_answers_with_a_fresh_session_and_ends_every_older_one(
     accounts: Accounts,
 ) -> None:
     laptop = login_ok("staff@dealership.example", accounts.password, "staff")
@@ -90,10 +90,16 @@ def test_password_change_keeps_this_session_ends_the_others_and_denies_old_acces
     new_password = "violet kettle across 9 moons"
     response = change_password(laptop["access_token"], accounts.password, new_password)
     assert response["statusCode"] == 200, response
-    assert not is_authorized(laptop["access_token"])
-    assert not is_authorized(phone["access_token"])
-    assert refresh(phone["refresh_token"])["statusCode"] == 401
-    renewed = refresh(laptop["refresh_token"])
+    fresh = body_of(response)
+    assert fresh["token_type"] == "Bearer" and is_authorized(fresh["access_token"])
+    assert (
+        jwt.decode(fresh["access_token"], options={"verify_signature": False})["sid"]
+        != jwt.decode(laptop["access_token"], options={"verify_signature": False})["sid"]
+    )
+    for old in (laptop, phone):
+        assert not is_authorized(old["access_token"])
+        assert refresh(old["refresh_token"])["statusCode"] == 401
+    renewed = refresh(fresh["refresh_token"])
     assert renewed["statusCode"] == 200
     assert is_authorized(body_of(renewed)["access_token"])
     assert login("staff@dealership.example", accounts.password, "staff")["statusCode"] == 401
@@ -125,13 +131,14 @@ def test_password_policy_refuses_short_long_and_common_passwords_without_truncat
     assert login("staff@dealership.example", exactly_128[:-1], "staff")["statusCode"] == 401
 
 
-def test_role_change_denies_old_tokens_and_refresh_issues_the_new_role(
+def test_role_change_ends_the_sessions_of_the_old_role_and_the_next_login_has_the_new_one(
     services: Services, accounts: Accounts
 ) -> None:
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     accounts_module.change_role(services, accounts.staff, "manager")
     assert not is_authorized(tokens["access_token"])
-    renewed = body_of(refresh(tokens["refresh_token"]))
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
+    renewed = login_ok("staff@dealership.example", accounts.password, "staff")
     claims = jwt.decode(renewed["access_token"], options={"verify_signature": False})
     assert claims["role"] == "manager"
     assert is_authorized(renewed["access_token"])

@@ -45,23 +45,30 @@ def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
     assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
 
 
-def test_login_success_makes_two_dynamodb_requests_and_one_kms_sign(
+def test_login_success_makes_three_dynamodb_requests_and_one_kms_sign(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
     services.keys  # noqa: B018 - warm container
     aws_calls.clear()
     login_ok(STAFF, accounts.password, "staff")
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+    # the account and its attempt counters; the attempt reserved; the session committed
+    assert aws_calls == [
+        "dynamodb.BatchGetItem",
+        "dynamodb.TransactWriteItems",
+        "dynamodb.TransactWriteItems",
+        "kms.Sign",
+    ]
 
 
 def test_login_failure_makes_one_read_two_counter_writes_and_no_kms_call(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    """The account's lockout counter, then the source IP's distinct-accounts counter."""
+    """The attempt reserved on the account's two counters (one transaction, before the password is
+    checked), then the source IP's distinct-accounts counter."""
     services.keys  # noqa: B018
     aws_calls.clear()
     assert login(STAFF, "not the password", "staff")["statusCode"] == 401
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
+    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem"]
 
 
 def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call(

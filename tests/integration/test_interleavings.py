@@ -106,7 +106,8 @@ def _new_user(services: Services, role: str = "sales") -> User:
 
 def _session(services: Services, user: User) -> dict[str, str]:
     identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
-    grant = start_session(services, identity, OPERATOR, extra=[])
+    at, version = services.clock.now_ms(), user.version or 1
+    grant = start_session(services, identity, OPERATOR, extra=[], at=at, user_version=version)
     return {"access_token": grant.access_token, "refresh_token": grant.refresh_token, "sid": grant.claims.sid}
 
 

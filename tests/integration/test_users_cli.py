@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
 
+import boto3
+import botocore.client
 import pytest
 
 from operations.users import main
@@ -13,16 +19,43 @@ from tests.fixtures import Accounts
 from tests.flows import is_authorized, login, login_ok, refresh
 
 
+def deploy_function(environment: dict[str, str], region: str = "us-east-1", name: str = "authorizer") -> str:
+    """A stand-in for a deployed function: what the CLI reads is its configuration's environment."""
+    iam = boto3.client("iam", region_name=region)
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    try:
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=f"{name}-role")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    function = boto3.client("lambda", region_name=region).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": environment},
+    )
+    arn: str = function["FunctionArn"]
+    return arn
+
+
 @pytest.fixture
-def cli(services: Services, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    tables = [
-        "--users-table",
-        services.settings.users_table,
-        "--sessions-table",
-        services.settings.sessions_table,
-        "--denylist-table",
-        services.settings.denylist_table,
-    ]
+def deployed(aws_env: dict[str, str]) -> str:
+    return deploy_function(aws_env)
+
+
+@pytest.fixture
+def cli(services: Services, deployed: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    tables = ["--function", deployed]
 
     def run(*arguments: str, stdin: str | None = None) -> tuple[int, object, str]:
         if stdin is not None:
@@ -92,13 +125,16 @@ def test_list_and_show_never_print_password_hashes(cli, accounts: Accounts) -> N
     assert "argon2" not in json.dumps(listed)
 
 
-def test_set_role_denies_old_tokens_and_refresh_carries_the_new_role(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
+def test_set_role_ends_the_sessions_of_the_old_role_and_the_next_login_has_the_new_one(
+    cli, accounts: Accounts
+) -> None:  # type: ignore[no-untyped-def]
     import jwt
 
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     assert cli("set-role", "staff@dealership.example", "--type", "staff", "manager")[0] == 0
     assert not is_authorized(tokens["access_token"])
-    renewed = json.loads(refresh(tokens["refresh_token"])["body"])
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
+    renewed = login_ok("staff@dealership.example", accounts.password, "staff")
     assert jwt.decode(renewed["access_token"], options={"verify_signature": False})["role"] == "manager"
 
 
@@ -149,15 +185,61 @@ def test_the_emergency_switch_invalidates_everyones_tokens(cli, accounts: Accoun
     assert refresh(staff["refresh_token"])["statusCode"] == 401
 
 
-def test_a_missing_table_is_a_clear_error(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["--users-table", "nope", "--sessions-table", "nope", "--denylist-table", "nope", "list"])
+def test_a_missing_table_is_a_clear_error(
+    aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    function = deploy_function({**aws_env, "USERS_TABLE": "nope"})
+    status = main(["--function", function, "list"])
     assert status == 1
     assert "table does not exist" in capsys.readouterr().err
 
 
-def test_no_table_names_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_the_deployed_settings_it_refuses_to_act(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 1
-    assert "--local, --stack" in capsys.readouterr().err
+    assert "no deployed settings: use --local, --stack NAME or --function NAME" in capsys.readouterr().err
+
+
+def test_it_acts_with_the_deployed_lifetimes_not_the_defaults(
+    aws_env: dict[str, str], accounts: Accounts, services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11.5: with a 60-day idle lifetime deployed, a session idle for 39 days is still one the
+    operator sees (and ends)."""
+    from tests.fixtures import FakeClock
+
+    deployed = {
+        **aws_env,
+        "REFRESH_IDLE_TTL_SECONDS": str(60 * 86400),
+        "SESSION_MAX_TTL_SECONDS": str(90 * 86400),
+    }
+    function = deploy_function(deployed)
+    login_ok("staff@dealership.example", accounts.password, "staff")
+    later = FakeClock()
+    later.advance(39 * 86400)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("operations.users.local_clock", lambda: later)
+        capsys.readouterr()
+        status = main(["--function", function, "sessions", "staff@dealership.example", "--type", "staff"])
+    assert status == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+
+
+def test_the_region_is_honoured_by_every_call(
+    aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12.8: `--stack NAME --region R` acts in R only, never on a same-named stack elsewhere."""
+    function = deploy_function(aws_env, region="eu-west-1")
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {"AuthorizerFunctionArn": {"Value": function}},
+    }
+    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+        StackName="JwtAuth-prod", TemplateBody=json.dumps(template)
+    )
+    assert main(["--stack", "JwtAuth-prod", "list"]) == 1
+    assert "no stack JwtAuth-prod in your default region" in capsys.readouterr().err
+    with record_aws_regions() as regions:
+        main(["--stack", "JwtAuth-prod", "--region", "eu-west-1", "list"])
+    assert regions and set(regions) == {"eu-west-1"}
 
 
 def test_missing_credentials_is_a_clear_error(
@@ -172,7 +254,7 @@ def test_missing_credentials_is_a_clear_error(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
     aws.reset_clients()
-    status = main(["--users-table", "u", "--sessions-table", "s", "--denylist-table", "d", "list"])
+    status = main(["--function", "authorizer", "list"])
     aws.reset_clients()
     assert status == 1
     assert "no AWS credentials" in capsys.readouterr().err
@@ -195,5 +277,53 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         "sessions",
         "revoke-session",
         "revoke-all-tokens",
+        "unlock",
     ):
         assert command in text
+
+
+@contextlib.contextmanager
+def record_aws_regions() -> Iterator[list[str]]:
+    regions: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        regions.append(self.meta.region_name)
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield regions
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def test_unlock_clears_the_lockout_from_every_source_ip(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
+    for source_ip in ("198.51.100.1", "198.51.100.2"):
+        for _ in range(5):
+            login("staff@dealership.example", "wrong password here", "staff", source_ip=source_ip)
+        assert (
+            login("staff@dealership.example", accounts.password, "staff", source_ip=source_ip)["statusCode"]
+            == 429
+        )
+    status, output, _ = cli("unlock", "staff@dealership.example", "--type", "staff")
+    assert status == 0 and output["counters_cleared"] == 3  # the account's, and one per IP
+    assert (
+        login("staff@dealership.example", accounts.password, "staff", source_ip="198.51.100.1")["statusCode"]
+        == 200
+    )
+
+
+def test_40_an_operator_revocation_from_a_machine_two_minutes_slow_is_complete(
+    cli, accounts: Accounts
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures import FakeClock
+
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    slow = FakeClock()
+    slow.advance(-120)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("operations.users.local_clock", lambda: slow)
+        assert cli("revoke-all-tokens")[0] == 0
+    assert not is_authorized(tokens["access_token"])
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
