@@ -217,7 +217,7 @@ class Gateway:
             # None, or several (the authorizer would verify one and the cache key on another):
             # refused before the authorizer, and nothing cached.
             refusal = self.gateway_response(401, "Unauthorized", "UnauthorizedException", origin, request_id)
-            return _Authorization(refusal=refusal, label="none" if not sent else "ambiguous")
+            return _Authorization(refusal=refusal, label="ambiguous" if len(sent) > 1 else "none")
         authorization = sent[0]
         arn = method_arn(request.method, base["path"])
         answer = self.cache.get(authorization)

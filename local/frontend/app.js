@@ -1,6 +1,6 @@
 // Demo client for the JWT auth service: plain JavaScript, no build step.
 // The access token is kept in this closure only (never in storage); the refresh token travels as an
-// HttpOnly, Secure, SameSite=Strict cookie scoped to /auth that this page can neither read nor send
+// HttpOnly, Secure, SameSite=Strict `__Host-` cookie that this page can neither read nor send
 // by itself: it asks for cookie mode with the X-Token-Transport header, which a cross-site form
 // cannot send (the CSRF defence), and calls with credentials: "include".
 "use strict";

@@ -215,7 +215,7 @@ def refresh_cookie(reply_headers: object) -> str:
     return cookies[0]
 
 
-def test_cookie_mode_login_sets_an_httponly_secure_strict_cookie_scoped_to_auth(local_api: LocalApi) -> None:
+def test_cookie_mode_login_sets_an_httponly_secure_strict_host_prefixed_cookie(local_api: LocalApi) -> None:
     email, password = "admin@dealership.example", local_api.password
     reply = call(
         "POST",
@@ -227,8 +227,9 @@ def test_cookie_mode_login_sets_an_httponly_secure_strict_cookie_scoped_to_auth(
     assert "refresh_token" not in reply.json()
     cookie = refresh_cookie(reply.headers)
     attributes = [part.strip() for part in cookie.split(";")]
-    assert attributes[0].startswith("refresh_token=") and len(attributes[0]) > 40
-    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"} <= set(attributes)
+    assert attributes[0].startswith("__Host-refresh_token=") and len(attributes[0]) > 40
+    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"} <= set(attributes)
+    assert not any(attribute.lower().startswith("domain") for attribute in attributes)
     assert reply.header("Access-Control-Allow-Origin") == local_api.frontend_url
     assert reply.header("Access-Control-Allow-Credentials") == "true"
 

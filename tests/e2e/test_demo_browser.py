@@ -67,15 +67,17 @@ def test_cookie_refresh_is_transparent_survives_a_reload_and_logout_ends_it(
     sign_in(page, local_api, "admin")
     expect(page.locator("#cars tbody tr").first).to_be_visible()
 
-    # The refresh token is an HttpOnly, Secure, SameSite=Strict cookie of the API's origin, for /auth only.
+    # The refresh token is an HttpOnly, Secure, SameSite=Strict `__Host-` cookie of the API's origin.
     (cookie,) = [
-        c for c in page.context.cookies(f"{local_api.base_url}/auth/refresh") if c["name"] == "refresh_token"
+        c
+        for c in page.context.cookies(f"{local_api.base_url}/auth/refresh")
+        if c["name"] == "__Host-refresh_token"
     ]
     assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"], cookie["path"]) == (
         True,
         True,
         "Strict",
-        "/auth",
+        "/",
     )
     assert page.evaluate("document.cookie") == ""
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0

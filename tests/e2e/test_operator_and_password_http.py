@@ -77,7 +77,7 @@ def test_an_operator_creates_and_disables_a_user_of_the_running_local_api(
     assert _login(api, "temp@dealership.example", password)[0] == 401
 
 
-def test_password_change_over_http_keeps_this_session_and_retires_the_old_password(
+def test_password_change_over_http_answers_with_a_fresh_session_and_retires_the_old_password(
     private_api: tuple[LocalApi, Path],
 ) -> None:
     api, _ = private_api
@@ -93,7 +93,16 @@ def test_password_change_over_http_keeps_this_session_and_retires_the_old_passwo
     )
     assert reply.status == 200, reply.body
     assert call("GET", f"{api.base_url}/auth/me", headers=bearer).status == 401
-    renewed = call("POST", f"{api.base_url}/auth/refresh", body={"refresh_token": tokens["refresh_token"]})
+    stale = call("POST", f"{api.base_url}/auth/refresh", body={"refresh_token": tokens["refresh_token"]})
+    assert stale.status == 401
+    fresh = reply.json()
+    assert (
+        call(
+            "GET", f"{api.base_url}/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}
+        ).status
+        == 200
+    )
+    renewed = call("POST", f"{api.base_url}/auth/refresh", body={"refresh_token": fresh["refresh_token"]})
     assert renewed.status == 200
     assert _login(api, "staff@dealership.example", api.password)[0] == 401
     assert _login(api, "staff@dealership.example", new_password)[0] == 200

@@ -231,3 +231,18 @@ def test_the_authorizer_cache_is_keyed_by_the_authorization_header_and_expires_a
     clock.now += 5
     assert send(gw, "GET", "/cars").authorizer == "allow"
     assert len(functions.calls("authorizer")) == 3
+
+
+def test_43_two_authorization_headers_differing_in_case_are_refused_before_the_authorizer(
+    functions: StandIns,
+) -> None:
+    """The authorizer would verify one and the cache key on another: one user's cached answer could
+    be served for another user's token."""
+    gw = gateway(functions, cache_ttl=300)
+    send(gw, "GET", "/cars", token="Bearer first")  # cached under "Bearer first"
+    headers = [("Origin", ORIGIN), ("Authorization", "Bearer second"), ("authorization", "Bearer first")]
+    response = gw.handle(HttpRequest("GET", "/cars", headers, b"", "127.0.0.9"))
+    assert response.status == 401 and response.authorizer == "ambiguous"
+    assert len(functions.calls("authorizer")) == 1 and not functions.calls("function")[1:]
+    swapped = [("Origin", ORIGIN), ("authorization", "Bearer first"), ("Authorization", "Bearer second")]
+    assert gw.handle(HttpRequest("GET", "/cars", swapped, b"", "127.0.0.9")).status == 401
