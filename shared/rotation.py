@@ -21,13 +21,16 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
     sid = session_id_of(presented)
     if sid is None:
         raise InvalidRefreshToken(Reason.MALFORMED)
-    child = derive_child(presented, services.refresh_key)
-    presented_hash, child_hash = token_hash(presented), token_hash(child)
+    presented_hash = token_hash(presented)
     grace_ms = services.settings.refresh_grace_seconds * 1000
+    reloaded = False
 
     for _attempt in range(3):
+        # The successor under each derivation key, the current one first: during a key rotation a
+        # retry may reach a container that derived the child with the other key.
+        successors = {token_hash(child): child for child in _successors(services, presented, reloaded)}
         at = services.clock.now_ms()
-        view = services.sessions.view(presented_hash, child_hash, sid)
+        view = services.sessions.view(presented_hash, list(successors), sid)
         record, session = view.presented, view.session
         if record is None or record.sid != sid or session is None:
             raise InvalidRefreshToken(Reason.UNKNOWN_TOKEN)
@@ -38,6 +41,7 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
         if record.status == "active":
             if not record.is_usable(at):
                 raise InvalidRefreshToken(Reason.TOKEN_EXPIRED)
+            child_hash, child = next(iter(successors.items()))
             try:
                 services.sessions.rotate(session, presented_hash, child_hash, at, idle_expires)
             except TransactionRejected as rejected:
@@ -47,10 +51,12 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
             _audit(client, session, "rotated")
             return grant(services, session, child, idle_expires, at)
 
-        child_record = view.child
+        if record.status == "used" and record.child_hash not in successors and not reloaded:
+            reloaded = True  # derived under a key this container has not read yet: read the keys again
+            continue
+        child_record = view.children.get(record.child_hash)
         within_grace = (
             record.status == "used"
-            and record.child_hash == child_hash
             and at - record.used_at <= grace_ms
             and child_record is not None
             and child_record.is_usable(at)
@@ -61,12 +67,16 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
             except TransactionRejected as rejected:
                 raise InvalidRefreshToken(Reason.SESSION_REVOKED) from rejected
             _audit(client, session, "grace_retry")
-            return grant(services, session, child, child_record.idle_expires, at)
+            return grant(services, session, successors[record.child_hash], child_record.idle_expires, at)
 
         revoke_session(services, session, "refresh_token_reuse", client)
         raise InvalidRefreshToken(Reason.REUSE_DETECTED)
 
     raise ServiceUnavailable("DynamoDB")
+
+
+def _successors(services: Services, presented: str, reload: bool) -> list[str]:
+    return [derive_child(presented, key) for key in services.refresh_keys(reload=reload)]
 
 
 def _audit(client: Client, session: Session, how: str) -> None:

@@ -10,7 +10,7 @@ from shared import aws
 from shared.clock import Clock
 from shared.routes import RouteTable, load_route_table
 from shared.settings import Settings, get_settings
-from shared.signing import KeySet, key_set, refresh_derivation_key
+from shared.signing import KeySet, key_set, refresh_derivation_keys
 from shared.store.cars import CarStore
 from shared.store.denylist import DenylistStore
 from shared.store.sessions import SessionStore
@@ -33,9 +33,9 @@ class Services:
     def keys(self) -> KeySet:
         return key_set(self.settings)
 
-    @property
-    def refresh_key(self) -> bytes:
-        return refresh_derivation_key(self.settings)
+    def refresh_keys(self, *, reload: bool = False) -> tuple[bytes, ...]:
+        """The refresh-derivation keys, the current one first."""
+        return refresh_derivation_keys(self.settings, reload=reload)
 
     @property
     def routes(self) -> RouteTable:

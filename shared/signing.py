@@ -9,11 +9,11 @@ reveal the account). Verification looks keys up in this static set only.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ KMS_KEY_SPEC = {"RS256": "RSA_2048", "ES256": "ECC_NIST_P256"}
 KMS_SIGNING_ALGORITHM = {"RS256": "RSASSA_PKCS1_V1_5_SHA_256", "ES256": "ECDSA_SHA_256"}
 KMS_RAW_MESSAGE_LIMIT = 4096
 MIN_HS256_SECRET_BYTES = 32
+SECRET_CACHE_SECONDS = 300  # a rotated secret reaches every container within this
 
 
 def b64url(data: bytes) -> str:
@@ -141,22 +142,28 @@ def _load_kms_keys(settings: Settings) -> KeySet:
 
 
 def _load_hs256_key(settings: Settings) -> KeySet:
-    secret = read_secret(settings.hs256_secret_arn).encode("utf-8")
-    if len(secret) < MIN_HS256_SECRET_BYTES:
-        raise ConfigurationError(
-            f"HS256_SECRET_ARN: the secret must be at least {MIN_HS256_SECRET_BYTES} bytes"
-        )
-    kid = thumbprint({"kty": "oct", "k": b64url(secret)})
-    signer = Signer(kid, "HS256", lambda message: hmac.new(secret, message, hashlib.sha256).digest())
-    return KeySet(signer, {kid: VerificationKey(kid, "HS256", secret, None)})
+    """The current secret signs; the current and the previous one (during a rotation) verify."""
+    secrets = secret_versions(settings.hs256_secret_arn, "HS256_SECRET_ARN")
+    keys = {}
+    for secret in secrets:
+        kid = thumbprint({"kty": "oct", "k": b64url(secret)})
+        keys[kid] = VerificationKey(kid, "HS256", secret, None)
+    current = secrets[0]
+    kid = thumbprint({"kty": "oct", "k": b64url(current)})
+    signer = Signer(kid, "HS256", lambda message: hmac.new(current, message, hashlib.sha256).digest())
+    return KeySet(signer, keys)
 
 
-def read_secret(secret_id: str) -> str:
+def read_secret(secret_id: str, stage: str = "AWSCURRENT") -> str | None:
+    """The secret's string at a version stage; None for a stage the secret does not have (there is
+    no AWSPREVIOUS before the first rotation)."""
     try:
-        response = aws.secrets_manager().get_secret_value(SecretId=secret_id)
+        response = aws.secrets_manager().get_secret_value(SecretId=secret_id, VersionStage=stage)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
+            if stage != "AWSCURRENT":
+                return None
             raise ConfigurationError(f"secret {secret_id} does not exist") from None
         raise ServiceUnavailable("Secrets Manager") from error
     except BotoCoreError as error:
@@ -167,36 +174,54 @@ def read_secret(secret_id: str) -> str:
     return value
 
 
+def secret_versions(secret_id: str, setting: str) -> tuple[bytes, ...]:
+    """The current secret, then the previous one if the secret was rotated: both stay valid for
+    verification while containers catch up (each re-reads within SECRET_CACHE_SECONDS)."""
+    versions = []
+    for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+        value = read_secret(secret_id, stage)
+        if value is None:
+            continue
+        secret = value.encode("utf-8")
+        if len(secret) < MIN_HS256_SECRET_BYTES:
+            raise ConfigurationError(f"{setting}: the secret must be at least {MIN_HS256_SECRET_BYTES} bytes")
+        versions.append(secret)
+    return tuple(versions)
+
+
 _lock = threading.Lock()
-_loaded: dict[Settings, KeySet] = {}
+_loaded: dict[Settings, tuple[KeySet, float]] = {}
+_refresh_keys: dict[str, tuple[tuple[bytes, ...], float]] = {}
 
 
 def key_set(settings: Settings) -> KeySet:
-    """The keys, loaded once per container on first use (not at import: SnapStart-safe)."""
+    """The keys, loaded on first use (not at import: SnapStart-safe). KMS public keys are kept for
+    the container's life; an HS256 secret is read again after SECRET_CACHE_SECONDS, so a rotated
+    secret reaches every container within that time."""
     found = _loaded.get(settings)
-    if found is not None:
-        return found
+    if found is not None and (settings.uses_kms or time.monotonic() - found[1] < SECRET_CACHE_SECONDS):
+        return found[0]
     with _lock:
-        if settings not in _loaded:
-            loader = _load_hs256_key if settings.signing_algorithm == "HS256" else _load_kms_keys
-            _loaded[settings] = loader(settings)
-        return _loaded[settings]
+        loader = _load_hs256_key if settings.signing_algorithm == "HS256" else _load_kms_keys
+        _loaded[settings] = (loader(settings), time.monotonic())
+        return _loaded[settings][0]
 
 
-@functools.cache
-def _refresh_derivation_key(secret_id: str) -> bytes:
-    secret = read_secret(secret_id).encode("utf-8")
-    if len(secret) < MIN_HS256_SECRET_BYTES:
-        raise ConfigurationError("REFRESH_KEY_SECRET_ARN: the secret must be at least 32 bytes")
-    return secret
-
-
-def refresh_derivation_key(settings: Settings) -> bytes:
-    return _refresh_derivation_key(settings.refresh_key_secret_arn)
+def refresh_derivation_keys(settings: Settings, *, reload: bool = False) -> tuple[bytes, ...]:
+    """The keys that derive a refresh token's successor: the current one first (new successors),
+    then the previous one during a rotation (recognising successors derived before it). Read again
+    after SECRET_CACHE_SECONDS, or at once with `reload`."""
+    secret_id = settings.refresh_key_secret_arn
+    found = _refresh_keys.get(secret_id)
+    if found is not None and not reload and time.monotonic() - found[1] < SECRET_CACHE_SECONDS:
+        return found[0]
+    keys = secret_versions(secret_id, "REFRESH_KEY_SECRET_ARN")
+    _refresh_keys[secret_id] = (keys, time.monotonic())
+    return keys
 
 
 def forget_keys() -> None:
     """Drop cached keys (tests, and key rotation in a long-lived local process)."""
     with _lock:
         _loaded.clear()
-    _refresh_derivation_key.cache_clear()
+    _refresh_keys.clear()

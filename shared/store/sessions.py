@@ -82,10 +82,11 @@ class RefreshRecord:
 
 @dataclass(frozen=True)
 class RefreshView:
-    """What one strongly consistent read tells about a presented refresh token."""
+    """What one strongly consistent read tells about a presented refresh token: its record, its
+    possible successors' records by hash (one per derivation key), and its session."""
 
     presented: RefreshRecord | None
-    child: RefreshRecord | None
+    children: dict[str, RefreshRecord]
     session: Session | None
 
 
@@ -173,16 +174,22 @@ class SessionStore:
         )
         transact_write(self.dynamodb, [self._put_new(session_item), self._put_new(refresh_item), *extra])
 
-    def view(self, token_hash: str, child_hash: str, sid: str) -> RefreshView:
-        keys = [key(refresh_key(token_hash)), key(refresh_key(child_hash)), key(session_key(sid))]
-        items = batch_get(self.dynamodb, {self.table: keys})[self.table]
+    def view(self, token_hash: str, child_hashes: list[str], sid: str) -> RefreshView:
+        names = [refresh_key(token_hash), *(refresh_key(child) for child in child_hashes), session_key(sid)]
+        items = batch_get(self.dynamodb, {self.table: [key(name) for name in dict.fromkeys(names)]})[
+            self.table
+        ]
         by_key = {item["pk"]["S"]: item for item in items}
         presented = by_key.get(refresh_key(token_hash))
-        child = by_key.get(refresh_key(child_hash))
         session = by_key.get(session_key(sid))
+        children = {
+            child: _refresh_from_item(by_key[refresh_key(child)])
+            for child in child_hashes
+            if refresh_key(child) in by_key
+        }
         return RefreshView(
             presented=_refresh_from_item(presented) if presented else None,
-            child=_refresh_from_item(child) if child else None,
+            children=children,
             session=_session_from_item(session) if session else None,
         )
 

@@ -35,7 +35,7 @@ def measure(world: World) -> dict[str, list[str]]:
     signing.forget_keys()  # a fresh container: keys not loaded yet
     found["authorizer, cold container"] = _count(lambda: authorize(tokens["access_token"]))
     found["authorizer, warm"] = _count(lambda: authorize(tokens["access_token"], "GET", "/cars"))
-    services.refresh_key  # noqa: B018 - warm again: forget_keys() dropped the derivation key too
+    services.refresh_keys()  # warm again: forget_keys() dropped the derivation keys too
     found["login, success"] = _count(lambda: login(STAFF, PASSWORD, "staff"))
     found["login, wrong password"] = _count(lambda: login(STAFF, "not the password", "staff"))
     found["login, unknown user"] = _count(lambda: login("nobody@dealership.example", PASSWORD, "staff"))

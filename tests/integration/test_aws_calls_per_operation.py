@@ -29,7 +29,7 @@ def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
     tokens = login_ok(STAFF, accounts.password, "staff")
-    services.refresh_key  # noqa: B018 - warm container: the derivation key is read once
+    services.refresh_keys()  # warm container: the derivation keys are read once
     aws_calls.clear()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200
     assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
