@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,17 +81,13 @@ def serialised_moto() -> Iterator[None]:
     """moto's in-process backend is not thread-safe (a cancelled transaction restores a copy of
     the whole table): concurrent tests serialise every AWS call, as the local API does."""
     lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
 
-    def locked(self: Any, operation: str, params: Any) -> Any:
+    def locked(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
         with lock:
-            return original(self, operation, params)
+            return call()
 
-    botocore.client.BaseClient._make_api_call = locked  # type: ignore[method-assign]
-    try:
+    with around_aws_calls(locked):
         yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -101,21 +97,36 @@ def aws_calls() -> Iterator[list[str]]:
         yield calls
 
 
+Around = Callable[[Any, str, Any, Callable[[], Any]], Any]
+
+
 @contextlib.contextmanager
-def record_aws_calls() -> Iterator[list[str]]:
-    """Every AWS API call made inside the block, as 'service.Operation', below every client."""
-    calls: list[str] = []
+def around_aws_calls(around: Around) -> Iterator[None]:
+    """Every AWS API call made inside the block, below every client and above moto, goes through
+    `around(client, operation, params, call)`; `call()` makes the call."""
     original = botocore.client.BaseClient._make_api_call
 
-    def recording(self: Any, operation: str, params: Any) -> Any:
-        calls.append(f"{self.meta.service_model.service_name}.{operation}")
-        return original(self, operation, params)
+    def patched(self: Any, operation: str, params: Any) -> Any:
+        return around(self, operation, params, lambda: original(self, operation, params))
 
-    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = patched  # type: ignore[method-assign]
     try:
-        yield calls
+        yield
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def record_aws_calls() -> Iterator[list[str]]:
+    """Every AWS API call made inside the block, as 'service.Operation'."""
+    calls: list[str] = []
+
+    def recording(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
+        calls.append(f"{client.meta.service_model.service_name}.{operation}")
+        return call()
+
+    with around_aws_calls(recording):
+        yield calls
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.client
 import jwt
 import pytest
 from moto import mock_aws
@@ -37,6 +36,7 @@ from shared.sessions import start_session
 from shared.store.users import User
 from shared.tokens import Identity
 from tests.events import body_of
+from tests.fixtures import around_aws_calls
 from tests.flows import change_password as change_password_call
 from tests.flows import is_authorized, login, logout, logout_all, refresh, session_delete
 
@@ -220,23 +220,22 @@ def cut_before_call(number: int, interrupt: Callable[[], None]) -> Iterator[list
     """Run `interrupt` (unobserved) just before the issuing operation's AWS call number `number`
     (0-based); yields the calls the issuing operation made."""
     calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
+    interrupting = []
 
-    def observed(self: Any, operation: str, params: Any) -> Any:
+    def observed(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
+        if interrupting:  # the revocation's own calls
+            return call()
         if len(calls) == number:
-            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+            interrupting.append(True)
             try:
                 interrupt()
             finally:
-                botocore.client.BaseClient._make_api_call = observed  # type: ignore[method-assign]
-        calls.append(f"{self.meta.service_model.service_name}.{operation}")
-        return original(self, operation, params)
+                interrupting.clear()
+        calls.append(f"{client.meta.service_model.service_name}.{operation}")
+        return call()
 
-    botocore.client.BaseClient._make_api_call = observed  # type: ignore[method-assign]
-    try:
+    with around_aws_calls(observed):
         yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 @dataclass

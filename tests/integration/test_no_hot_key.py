@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
-
-import botocore.client
 
 from shared import accounts as account_actions
 from shared.services import Services
 from shared.store.denylist import GLOBAL_SHARDS, global_key
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, around_aws_calls
 from tests.flows import authorize, login_ok, refresh
 
 USERS = 40
@@ -24,9 +22,8 @@ USERS = 40
 def keys_touched() -> Iterator[list[str]]:
     """Every DynamoDB key a request reads, writes or condition-checks, as `table/pk`."""
     keys: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
 
-    def recording(self: Any, operation: str, params: Any) -> Any:
+    def recording(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
         if operation == "BatchGetItem":
             for table, request in params["RequestItems"].items():
                 keys.extend(f"{table}/{json.dumps(key, sort_keys=True)}" for key in request["Keys"])
@@ -35,13 +32,10 @@ def keys_touched() -> Iterator[list[str]]:
                 ((_, action),) = item.items()
                 key = action.get("Key") or {"pk": action["Item"]["pk"]}
                 keys.append(f"{action['TableName']}/{json.dumps(key, sort_keys=True)}")
-        return original(self, operation, params)
+        return call()
 
-    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
-    try:
+    with around_aws_calls(recording):
         yield keys
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def test_no_key_is_touched_by_every_users_authorizer_call_or_refresh(services: Services) -> None:

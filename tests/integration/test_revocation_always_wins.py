@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import botocore.client
 import pytest
 
 from functions.authorizer.handler import handler as authorizer_handler
@@ -21,7 +20,7 @@ from functions.refresh.handler import handler as refresh_handler
 from shared import passwords
 from shared.services import Services
 from tests.events import LambdaContext, api_event, authorizer_event, body_of
-from tests.fixtures import Accounts, FakeClock
+from tests.fixtures import Accounts, FakeClock, around_aws_calls
 from tests.flows import (
     change_password,
     is_authorized,
@@ -63,22 +62,18 @@ def reads_first(request: pytest.FixtureRequest) -> Iterator[threading.Barrier]:
     parties = request.param
     barrier = threading.Barrier(parties, timeout=30)
     lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
     waited = threading.local()
 
-    def serialised(self: Any, operation: str, params: Any) -> Any:
+    def serialised(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
         with lock:  # moto's in-process backend is not thread-safe
-            result = original(self, operation, params)
+            result = call()
         if operation == "BatchGetItem" and not getattr(waited, "done", False):
             waited.done = True
             barrier.wait()
         return result
 
-    botocore.client.BaseClient._make_api_call = serialised  # type: ignore[method-assign]
-    try:
+    with around_aws_calls(serialised):
         yield barrier
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------------- the lockout

@@ -6,16 +6,15 @@ import contextlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 
 from operations.users import main
 from shared.services import Services
-from tests.fixtures import Accounts
+from tests.fixtures import Accounts, around_aws_calls
 from tests.flows import is_authorized, login, login_ok, refresh
 
 
@@ -285,17 +284,13 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 @contextlib.contextmanager
 def record_aws_regions() -> Iterator[list[str]]:
     regions: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
 
-    def recording(self: Any, operation: str, params: Any) -> Any:
-        regions.append(self.meta.region_name)
-        return original(self, operation, params)
+    def recording(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
+        regions.append(client.meta.region_name)
+        return call()
 
-    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
-    try:
+    with around_aws_calls(recording):
         yield regions
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def test_unlock_clears_the_lockout_from_every_source_ip(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
