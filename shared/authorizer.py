@@ -70,7 +70,7 @@ def check_not_revoked(services: Services, claims: AccessClaims) -> None:
         raise InvalidAccessToken(Reason.LOGGED_OUT)
     if revocations.session_revoked:
         raise InvalidAccessToken(Reason.SESSION_REVOKED)
-    if claims.issued_at_ms <= revocations.not_before_ms:
+    if claims.iat_ms <= revocations.not_before_ms:
         raise InvalidAccessToken(Reason.NOT_BEFORE)
 
 
@@ -84,7 +84,10 @@ def authorizer_context(claims: AccessClaims) -> dict[str, str]:
         "jti": claims.jti,
         "sid": claims.sid,
         "exp": str(claims.exp),
-        "iat": f"{claims.iat:.3f}",
+        "iat": str(claims.iat),
+        "iat_ms": str(claims.iat_ms),
+        "auth_time": str(claims.auth_time),
+        "client_id": claims.client_id,
     }
 
 

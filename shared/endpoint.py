@@ -14,6 +14,7 @@ from shared.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
     TooManyAttempts,
 )
@@ -35,6 +36,7 @@ Endpoint = Callable[[Request, Services], dict[str, Any]]
 # shows its own message and names the field). An error missing here is a bug: it surfaces as 500.
 ANSWERS: dict[type[DomainError], tuple[int, str]] = {
     BadRequest: (400, "Bad request"),
+    PayloadTooLarge: (413, "Request body is too large"),
     InvalidCredentials: (401, "Invalid credentials"),
     InvalidRefreshToken: (401, "Invalid refresh token"),
     Forbidden: (403, "Forbidden"),
@@ -60,8 +62,11 @@ def caller_of(request: Request) -> AccessClaims:
             name=str(context.get("name", "")),
             role=str(context["role"]),
             user_type=str(context["type"]),
-            iat=float(context.get("iat", 0)),
+            iat=int(context.get("iat", 0)),
             exp=int(context["exp"]),
+            iat_ms=int(context.get("iat_ms", 0)),
+            auth_time=int(context.get("auth_time", 0)),
+            client_id=str(context.get("client_id", "")),
         )
     except (KeyError, ValueError):
         # Only a misconfigured integration (no authorizer in front) can get here.
@@ -74,7 +79,7 @@ def error_answer(error: DomainError, request: Request, services: Services) -> di
     status, message = ANSWERS[type(error)]
     headers: dict[str, str] = {}
     field = None
-    if isinstance(error, BadRequest):
+    if isinstance(error, BadRequest):  # PayloadTooLarge too: both name the field
         message, field = error.message, error.field
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)

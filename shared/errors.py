@@ -72,6 +72,10 @@ class BadRequest(DomainError):
         self.message = message
 
 
+class PayloadTooLarge(BadRequest):
+    """The body is over the size limit."""
+
+
 class InvalidCredentials(DomainError):
     """Login failed. The reason is for the audit log only, never for the response."""
 

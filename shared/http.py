@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import BadRequest
+from shared.errors import BadRequest, PayloadTooLarge
 from shared.settings import Settings
 
 MAX_BODY_BYTES = 16 * 1024
@@ -106,7 +106,7 @@ def parse_event(event: Mapping[str, Any]) -> Request:
 def json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
     """The body as a JSON object, or BadRequest naming what is wrong."""
     if len(request.body) > MAX_BODY_BYTES:
-        raise BadRequest("body", "Request body is too large")
+        raise PayloadTooLarge("body", f"Request body is too large (at most {MAX_BODY_BYTES} bytes)")
     if not request.body.strip():
         if optional:
             return {}

@@ -45,7 +45,12 @@ def grant(
     """An access token issued at `at_ms` (when the session's state was read) and the refresh token."""
     identity = identity_of(session)
     access_token, claims = issue_access_token(
-        identity, session.sid, services.settings, services.keys, at=at_ms / 1000
+        identity,
+        session.sid,
+        services.settings,
+        services.keys,
+        at_ms=at_ms,
+        auth_time=session.created_at // 1000,
     )
     return TokenGrant(
         access_token=access_token,

@@ -60,6 +60,7 @@ class Settings:
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
     stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
+    client_id: str = DEFAULTS["client_id"]
     allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
     refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
     cookie_same_site: str = DEFAULTS["cookie_same_site"]

@@ -29,7 +29,22 @@ NAME_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 256
 _FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")
-_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "email", "name", "role", "type"]
+_REQUIRED_CLAIMS = [
+    "iss",
+    "aud",
+    "sub",
+    "iat",
+    "iat_ms",
+    "auth_time",
+    "exp",
+    "jti",
+    "sid",
+    "email",
+    "name",
+    "role",
+    "type",
+    "client_id",
+]
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,11 @@ class AccessClaims:
     name: str
     role: str
     user_type: str
-    iat: float
+    iat: int
     exp: int
-
-    @property
-    def issued_at_ms(self) -> int:
-        return round(self.iat * 1000)
+    iat_ms: int = 0  # `iat` to the millisecond: what not-before comparisons use
+    auth_time: int = 0
+    client_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,11 +97,18 @@ def check_identity(identity: Identity) -> None:
 
 
 def issue_access_token(
-    identity: Identity, session_id: str, settings: Settings, keys: KeySet, at: float
+    identity: Identity,
+    session_id: str,
+    settings: Settings,
+    keys: KeySet,
+    *,
+    at_ms: int,
+    auth_time: int,
 ) -> tuple[str, AccessClaims]:
-    """A token issued at `at` (seconds): the moment the state it is built from was read."""
+    """A token issued at `at_ms`: the moment the state it is built from was read. NumericDates are
+    integers (RFC 7519 allows fractions, several verifiers do not); the millisecond travels in
+    `iat_ms` for the not-before rules."""
     check_identity(identity)
-    issued = round(at, 3)
     claims = AccessClaims(
         sub=identity.user_id,
         jti=new_token_id(),
@@ -96,8 +117,11 @@ def issue_access_token(
         name=identity.name,
         role=identity.role,
         user_type=identity.user_type,
-        iat=issued,
-        exp=int(issued) + settings.access_token_ttl,
+        iat=at_ms // 1000,
+        exp=at_ms // 1000 + settings.access_token_ttl,
+        iat_ms=at_ms,
+        auth_time=auth_time,
+        client_id=settings.client_id,
     )
     header = {"alg": keys.signer.algorithm, "typ": TOKEN_TYPE, "kid": keys.signer.kid}
     payload = {
@@ -105,7 +129,10 @@ def issue_access_token(
         "aud": settings.audience,
         "sub": claims.sub,
         "iat": claims.iat,
+        "iat_ms": claims.iat_ms,
+        "auth_time": claims.auth_time,
         "exp": claims.exp,
+        "client_id": claims.client_id,
         "jti": claims.jti,
         "sid": claims.sid,
         "email": claims.email,
@@ -144,6 +171,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_claim_types(payload: dict[str, Any]) -> None:
     for claim in ("sub", "jti", "sid"):
         if not isinstance(payload.get(claim), str) or not IDENTIFIER.fullmatch(payload[claim]):
@@ -158,10 +189,15 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         raise InvalidAccessToken(Reason.CLAIMS, "name")
     if not isinstance(payload.get("iss"), str) or not isinstance(payload.get("aud"), str):
         raise InvalidAccessToken(Reason.CLAIMS, "iss or aud")
-    if not _is_number(payload.get("iat")) or not isinstance(payload.get("exp"), int):
-        raise InvalidAccessToken(Reason.CLAIMS, "iat or exp")
-    if isinstance(payload.get("exp"), bool) or ("nbf" in payload and not _is_number(payload["nbf"])):
-        raise InvalidAccessToken(Reason.CLAIMS, "exp or nbf")
+    for claim in ("iat", "exp", "auth_time", "iat_ms"):
+        if not _is_integer(payload.get(claim)):
+            raise InvalidAccessToken(Reason.CLAIMS, claim)
+    if payload["iat_ms"] // 1000 != payload["iat"]:
+        raise InvalidAccessToken(Reason.CLAIMS, "iat_ms is not iat")
+    if not isinstance(payload.get("client_id"), str) or not NAME_TOKEN.fullmatch(payload["client_id"]):
+        raise InvalidAccessToken(Reason.CLAIMS, "client_id")
+    if "nbf" in payload and not _is_integer(payload["nbf"]):
+        raise InvalidAccessToken(Reason.CLAIMS, "nbf")
 
 
 def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float) -> AccessClaims:
@@ -219,6 +255,9 @@ def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float
         name=payload["name"],
         role=payload["role"],
         user_type=payload["type"],
-        iat=float(payload["iat"]),
+        iat=payload["iat"],
         exp=payload["exp"],
+        iat_ms=payload["iat_ms"],
+        auth_time=payload["auth_time"],
+        client_id=payload["client_id"],
     )

@@ -235,6 +235,16 @@ TUNABLES: tuple[Tunable, ...] = (
         "that window",
     ),
     Tunable(
+        "CLIENT_ID",
+        "client_id",
+        "text",
+        "web",
+        "the `client_id` claim (RFC 9068) of every access token: the frontend the tokens are for",
+        context="client_id",
+        pattern=r"[A-Za-z0-9_.-]{1,64}",
+        shape="letters, digits, '.', '_' or '-', at most 64",
+    ),
+    Tunable(
         "ALLOWED_ORIGINS",
         "allowed_origins",
         "origins",

@@ -19,9 +19,11 @@ def parse_login(request: Request) -> LoginRequest:
     password = string_field(body, "password", max_length=MAX_PASSWORD_BYTES)
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise BadRequest("password", f"password is too long (at most {MAX_PASSWORD_BYTES} bytes)")
-    user_type = body.get("userType")
+    # `userType` is the canonical name; `user_type` is accepted too (the other bodies' convention).
+    field = "userType" if "userType" in body or "user_type" not in body else "user_type"
+    user_type = body.get(field)
     if user_type not in USER_TYPES:
-        raise BadRequest("userType", f"userType must be one of {', '.join(USER_TYPES)}")
+        raise BadRequest(field, f"{field} must be one of {', '.join(USER_TYPES)}")
     return LoginRequest(email=email, password=password, user_type=user_type)
 
 

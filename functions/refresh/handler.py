@@ -3,7 +3,7 @@
 from typing import Any
 
 from shared.endpoint import client_of, http_endpoint, token_response
-from shared.errors import InvalidRefreshToken, Reason
+from shared.errors import BadRequest, InvalidRefreshToken, Reason
 from shared.http import Request, json_body
 from shared.rotation import refresh
 from shared.services import Services
@@ -14,13 +14,20 @@ get_settings()
 
 def presented_token(request: Request, services: Services) -> str:
     """From the body, or (only with the cookie-mode header, which cross-site forms cannot send)
-    from the refresh cookie."""
+    from the refresh cookie. None at all is a 400 saying where it goes; a present but invalid one
+    is a 401."""
     body = json_body(request, optional=True)
     token = body.get("refresh_token")
     if token is None and request.wants_cookie:
-        token = request.cookie(services.settings.refresh_cookie_name)
+        token = request.cookie(services.settings.refresh_cookie_name) or None
+    if token is None:
+        raise BadRequest(
+            "refresh_token",
+            "refresh_token is required: in the JSON body, or as the refresh cookie with the "
+            "X-Token-Transport: cookie header",
+        )
     if not isinstance(token, str) or not token or len(token) > 256:
-        raise InvalidRefreshToken(Reason.MALFORMED, "missing")
+        raise InvalidRefreshToken(Reason.MALFORMED, "not a refresh token")
     return token
 
 

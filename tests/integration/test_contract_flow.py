@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import jwt
 import pytest
 
 from functions.jwks.handler import handler as jwks_handler
-from tests.events import api_event, body_of
+from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts
 from tests.flows import CONTEXT, authorize, is_authorized, login, login_ok, logout, me, refresh
 
@@ -127,3 +129,42 @@ def test_logout_with_another_own_refresh_token_ends_that_session(accounts: Accou
     assert logout(laptop["access_token"], phone["refresh_token"])["statusCode"] == 200
     assert refresh(phone["refresh_token"])["statusCode"] == 401
     assert not is_authorized(laptop["access_token"])
+
+
+def test_login_accepts_user_type_as_well_as_user_type_camel_case(accounts: Accounts) -> None:
+    from functions.login.handler import handler as login_handler
+
+    body = {"email": "staff@dealership.example", "password": accounts.password, "user_type": "staff"}
+    answer = login_handler(api_event("POST", "/auth/login", body=body), LambdaContext())
+    assert answer["statusCode"] == 200
+    wrong = login_handler(
+        api_event("POST", "/auth/login", body={**body, "user_type": "root"}), LambdaContext()
+    )
+    assert wrong["statusCode"] == 400 and json.loads(wrong["body"])["field"] == "user_type"
+
+
+def test_refresh_with_no_token_at_all_is_400_naming_it_and_an_invalid_one_stays_401(
+    accounts: Accounts,
+) -> None:
+    from functions.refresh.handler import handler as refresh_handler
+
+    for event in (
+        api_event("POST", "/auth/refresh", body={}),
+        api_event("POST", "/auth/refresh", body={"refreshToken": "misspelt"}),
+        api_event(
+            "POST", "/auth/refresh", headers={"Cookie": "__Host-refresh_token=x"}
+        ),  # no transport header
+    ):
+        answer = refresh_handler(event, LambdaContext())
+        assert answer["statusCode"] == 400 and json.loads(answer["body"])["field"] == "refresh_token"
+    invalid = refresh_handler(
+        api_event("POST", "/auth/refresh", body={"refresh_token": "nope"}), LambdaContext()
+    )
+    assert invalid["statusCode"] == 401
+
+
+def test_a_body_over_the_limit_is_413(accounts: Accounts) -> None:
+    from functions.login.handler import handler as login_handler
+
+    answer = login_handler(api_event("POST", "/auth/login", raw_body="x" * 20_000), LambdaContext())
+    assert answer["statusCode"] == 413 and json.loads(answer["body"])["field"] == "body"

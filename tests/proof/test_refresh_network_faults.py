@@ -113,7 +113,7 @@ def _refresh_at_once(
         "User-Agent": BROWSER_AGENT,
         "Origin": api.frontend_url,
         "X-Token-Transport": "cookie",
-        "Cookie": f"refresh_token={refresh_token}",
+        "Cookie": f"__Host-refresh_token={refresh_token}",
     }
 
     def tab(index: int) -> None:
@@ -132,7 +132,7 @@ def _refresh_at_once(
 def _cookie_token(headers: dict[str, str]) -> str:
     jar: SimpleCookie = SimpleCookie()
     jar.load(headers["set-cookie"])
-    return jar["refresh_token"].value
+    return jar["__Host-refresh_token"].value
 
 
 @pytest.mark.parametrize("clients", [2, 10])

@@ -89,7 +89,9 @@ def test_login_model_bounds_match_the_handler() -> None:
 
     schemas = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     login = schemas["LoginRequest"]
-    assert login["required"] == ["email", "password", "userType"]
+    assert login["required"] == ["email", "password"]
+    assert login["anyOf"] == [{"required": ["userType"]}, {"required": ["user_type"]}]
+    assert login["properties"]["user_type"]["enum"] == list(USER_TYPES)
     assert login["properties"]["email"]["maxLength"] == 254
     assert login["properties"]["password"]["maxLength"] == MAX_PASSWORD_BYTES
     assert login["properties"]["userType"]["enum"] == list(USER_TYPES)

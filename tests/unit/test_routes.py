@@ -20,6 +20,7 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         ("POST", "/auth/login"),
         ("POST", "/auth/refresh"),
         ("GET", "/.well-known/jwks.json"),
+        ("GET", "/.well-known/openid-configuration"),
         ("POST", "/auth/logout"),
         ("POST", "/auth/logout-all"),
         ("GET", "/auth/me"),
@@ -34,6 +35,7 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         "/auth/login",
         "/auth/refresh",
         "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
     }
 
 
