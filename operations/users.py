@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.clock import Clock
+from shared.clock import Clock, iso_time
 
 if TYPE_CHECKING:
     from shared.services import Services
@@ -34,39 +34,64 @@ class CliError(Exception):
     """A problem the operator can fix: printed as one line, exit status 1."""
 
 
+DANGEROUS = ("delete", "revoke-all-tokens", "disable", "reset-password")
+
+
+def _where(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options that say which deployment: accepted before or after the command."""
+    keep: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
+    where = parser.add_argument_group("which deployment")
+    where.add_argument("--local", action="store_true", help="the running local API (make run)", **keep)
+    where.add_argument("--stack", help="a deployed stack: the settings of its authorizer function", **keep)
+    where.add_argument(
+        "--function", help="a deployed function (name or ARN): the settings it runs with", **keep
+    )
+    where.add_argument(
+        "--region", help="AWS region of the stack (default: from your AWS configuration)", **keep
+    )
+    where.add_argument("--yes", action="store_true", help="do not ask before a dangerous command", **keep)
+
+
 def _parser() -> argparse.ArgumentParser:
+    from shared.routes import load_route_table
+    from shared.settings import DEFAULT_ROUTES_FILE
+
+    user_types = load_route_table(DEFAULT_ROUTES_FILE).user_types
     parser = argparse.ArgumentParser(prog="python -m operations.users", description=__doc__.split("\n")[0])
-    where = parser.add_argument_group("which store")
-    where.add_argument("--local", action="store_true", help="the running local API (make run)")
-    where.add_argument("--stack", help="a deployed stack: the settings of its authorizer function")
-    where.add_argument("--function", help="a deployed function (name or ARN): the settings it runs with")
-    where.add_argument("--region", help="AWS region of the stack (default: from your AWS configuration)")
+    _where(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, *, user: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        _where(sub, defaults=False)
         if user:
-            sub.add_argument("email")
-            sub.add_argument("--type", dest="user_type", choices=("admin", "staff"), required=True)
+            sub.add_argument("email", help="the user's email address")
+            sub.add_argument(
+                "--type", dest="user_type", choices=user_types, required=True, help="the user's type"
+            )
         return sub
 
     create = command("create", "create a user (password prompted, or generated and shown once)")
-    create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True)
-    create.add_argument("--generate-password", action="store_true")
+    create.add_argument("--name", required=True, help="the name shown to the user and in tokens")
+    create.add_argument("--role", required=True, help="a role the route declaration knows")
+    create.add_argument(
+        "--generate-password", action="store_true", help="generate a password and show it once"
+    )
     command("list", "list every user", user=False)
     command("show", "show one user")
     role = command("set-role", "change a user's role (their older access tokens are denied)")
-    role.add_argument("role")
+    role.add_argument("role", help="the new role (one the route declaration knows)")
     command("disable", "disable a user: every session and token revoked")
     command("enable", "enable a disabled user")
     command("delete", "delete a user: every session and token revoked")
     reset = command("reset-password", "set a new password (prompted or generated); every session revoked")
-    reset.add_argument("--generate-password", action="store_true")
+    reset.add_argument(
+        "--generate-password", action="store_true", help="generate a password and show it once"
+    )
     command("unlock", "clear a user's login lockout, from every source IP")
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
-    revoke.add_argument("session_id")
+    revoke.add_argument("session_id", help="the session's id (from `sessions`)")
     command(
         "revoke-all-tokens", "EMERGENCY: invalidate every token and session of every user, now", user=False
     )
@@ -183,6 +208,27 @@ def _describe(user: Any) -> dict[str, Any]:
     }
 
 
+def _confirm(arguments: argparse.Namespace, services: Services) -> None:
+    """Dangerous commands (and a role change of an admin) say where they act and ask first."""
+    target = getattr(arguments, "email", "")
+    dangerous = arguments.command in DANGEROUS or (
+        arguments.command == "set-role" and getattr(arguments, "user_type", "") == "admin"
+    )
+    if not dangerous or arguments.yes:
+        return
+    where = (
+        "the local API"
+        if arguments.local
+        else f"{arguments.stack or arguments.function} in {arguments.region or 'your default region'}"
+    )
+    table = services.settings.users_table
+    question = f"{arguments.command} {target or 'EVERY USER'} on {where} (users table {table})?"
+    if not sys.stdin.isatty():
+        raise CliError(f"{question} Not confirmed: pass --yes to run it without a terminal")
+    if input(f"{question} Type yes to go on: ").strip().lower() != "yes":
+        raise CliError("not confirmed: nothing was done")
+
+
 def run(arguments: argparse.Namespace) -> Any:
     from shared import accounts
     from shared.observability import OPERATOR
@@ -190,6 +236,7 @@ def run(arguments: argparse.Namespace) -> Any:
 
     services = _services(_deployed_settings(arguments), local_clock(), arguments.region)
     command = arguments.command
+    _confirm(arguments, services)
     if command == "list":
         return [
             _describe(user) for user in sorted(services.users.all(), key=lambda u: (u.user_type, u.email))
@@ -241,8 +288,8 @@ def run(arguments: argparse.Namespace) -> Any:
                 "id": s.sid,
                 "user_agent": s.user_agent,
                 "source_ip": s.source_ip,
-                "created_at": s.created_at,
-                "last_used": s.last_used,
+                "created_at": iso_time(s.created_at),
+                "last_used_at": iso_time(s.last_used),
             }
             for s in live_sessions(services, user.user_id)
         ]

@@ -105,6 +105,10 @@ def create_account(
     services: Services, email: str, password: str, *, name: str, role: str, user_type: str
 ) -> User:
     email = normalise_email(email)
+    check_user_type(services, user_type)
+    check_role(services, role)
+    if not name.strip():
+        raise BadRequest("name", "name must not be empty")
     check_password_policy(password, "password", email)
     at = services.clock.now_ms()
     user = new_user(email, password, name=name, role=role, user_type=user_type, created_at=at)
@@ -147,8 +151,24 @@ def revoke_account(
     raise ServiceUnavailable("DynamoDB")
 
 
+def check_role(services: Services, role: str) -> None:
+    """A role the route declaration knows (declared, or named by a route), or BadRequest listing them."""
+    known = services.routes.roles
+    if role not in known:
+        raise BadRequest("role", f"unknown role {role!r}: the route declaration knows {', '.join(known)}")
+
+
+def check_user_type(services: Services, user_type: str) -> None:
+    known = services.routes.user_types
+    if user_type not in known:
+        raise BadRequest(
+            "type", f"unknown user type {user_type!r}: the route declaration has {', '.join(known)}"
+        )
+
+
 def change_role(services: Services, user: User, role: str) -> int:
     """New role now: every session and access token issued with the old one ends."""
+    check_role(services, role)
     try:
         check_identity(Identity(user.user_id, user.email, user.name, role, user.user_type))
     except InvalidIdentity:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import time
+
+
+def iso_time(ms: int) -> str:
+    """The one timestamp format of HTTP and CLI output: ISO 8601, UTC, whole seconds."""
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).isoformat(timespec="seconds")
 
 
 class Clock:

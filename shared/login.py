@@ -27,7 +27,6 @@ from shared.store.dynamo import TransactionRejected
 from shared.store.users import User
 from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
-USER_TYPES = ("admin", "staff")
 KNOWN_DEVICES = 20
 
 

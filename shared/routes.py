@@ -3,9 +3,12 @@
 The CDK stack wires API Gateway from it, the authorizer builds its policies from it and the local
 API routes requests with it. Another API brings its own file in the same format.
 
-Format: {"api": name, "routes": [{"method", "path", "function", "public"?: true,
-"allow"?: {"types"?: [...], "roles"?: [...]}, "body"?: model name, "demo"?: true}]}.
-An empty "allow" means any signed-in user; "types" and "roles" both given must both hold.
+Format: {"api": name, "user_types"?: [...], "roles"?: [...], "routes": [{"method", "path",
+"function", "public"?: true, "allow"?: {"types"?: [...], "roles"?: [...]}, "body"?: model name,
+"demo"?: true}]}. An empty "allow" means any signed-in user; "types" and "roles" both given must
+both hold. `user_types` are the kinds of account that can log in (the auth API declares them; a
+route may name only those); `roles` are the roles an account may be given besides those the routes
+name. Adding a user type or a role is a change to this file only.
 """
 
 from __future__ import annotations
@@ -71,6 +74,14 @@ class Route:
 class RouteTable:
     api: str
     routes: tuple[Route, ...]
+    user_types: tuple[str, ...] = ()
+    declared_roles: tuple[str, ...] = ()
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role an account may hold: the declared ones and every one a route names."""
+        named = (role for route in self.routes for role in route.roles)
+        return tuple(dict.fromkeys((*self.declared_roles, *named)))
 
     def protected(self) -> tuple[Route, ...]:
         return tuple(route for route in self.routes if not route.public)
@@ -86,7 +97,8 @@ class RouteTable:
         return None
 
     def without_demo(self) -> RouteTable:
-        return RouteTable(self.api, tuple(route for route in self.routes if not route.demo))
+        kept = tuple(route for route in self.routes if not route.demo)
+        return RouteTable(self.api, kept, self.user_types, self.declared_roles)
 
 
 def _glob_matches(pattern: str, text: str) -> bool:
@@ -169,7 +181,24 @@ def parse_route_table(document: object) -> RouteTable:
             raise ConfigurationError(f"route {route.method} {route.path} is declared twice")
         seen.add(key)
     _check_wildcards_do_not_widen(routes)
-    return RouteTable(api=api, routes=routes)
+    user_types, roles = _names(document, "user_types"), _names(document, "roles")
+    for route in routes:
+        strangers = set(route.types) - set(user_types)
+        if user_types and strangers:
+            raise ConfigurationError(
+                f"route {route.method} {route.path} names user types {sorted(strangers)} that 'user_types' "
+                f"does not declare ({', '.join(user_types)})"
+            )
+    return RouteTable(api=api, routes=routes, user_types=user_types, declared_roles=roles)
+
+
+def _names(document: dict[str, object], key: str) -> tuple[str, ...]:
+    values = document.get(key, [])
+    if not isinstance(values, list) or not all(
+        isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value) for value in values
+    ):
+        raise ConfigurationError(f"the route declaration's '{key}' must be a list of names")
+    return tuple(values)
 
 
 @functools.cache

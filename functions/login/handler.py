@@ -5,7 +5,7 @@ from typing import Any
 from shared.endpoint import client_of, http_endpoint, token_response
 from shared.errors import BadRequest
 from shared.http import Request, json_body, string_field
-from shared.login import USER_TYPES, LoginRequest, login
+from shared.login import LoginRequest, login
 from shared.passwords import MAX_PASSWORD_BYTES
 from shared.services import Services
 from shared.settings import get_settings
@@ -13,7 +13,7 @@ from shared.settings import get_settings
 get_settings()  # a missing or unsafe setting stops the container at start-up
 
 
-def parse_login(request: Request) -> LoginRequest:
+def parse_login(request: Request, user_types: tuple[str, ...]) -> LoginRequest:
     body = json_body(request)
     email = string_field(body, "email", max_length=254)
     password = string_field(body, "password", max_length=MAX_PASSWORD_BYTES)
@@ -22,13 +22,13 @@ def parse_login(request: Request) -> LoginRequest:
     # `userType` is the canonical name; `user_type` is accepted too (the other bodies' convention).
     field = "userType" if "userType" in body or "user_type" not in body else "user_type"
     user_type = body.get(field)
-    if user_type not in USER_TYPES:
-        raise BadRequest(field, f"{field} must be one of {', '.join(USER_TYPES)}")
+    if user_type not in user_types:
+        raise BadRequest(field, f"{field} must be one of {', '.join(user_types)}")
     return LoginRequest(email=email, password=password, user_type=user_type)
 
 
 def login_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    grant = login(services, parse_login(request), client_of(request))
+    grant = login(services, parse_login(request, services.routes.user_types), client_of(request))
     identity = grant.identity
     body = {
         "access_token": grant.access_token,

@@ -1,8 +1,8 @@
 """GET /auth/sessions, DELETE /auth/sessions/{id}, POST /auth/logout-all (behind the authorizer)."""
 
-import datetime
 from typing import Any
 
+from shared.clock import iso_time
 from shared.devices import describe_device
 from shared.endpoint import caller_of, client_of, http_endpoint
 from shared.errors import NotFound
@@ -12,10 +12,6 @@ from shared.sessions import end_session, list_sessions, logout_all
 from shared.settings import get_settings
 
 get_settings()
-
-
-def _iso(ms: int) -> str:
-    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).isoformat(timespec="seconds")
 
 
 def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
@@ -32,8 +28,8 @@ def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
                     "os": device.os,
                     "device": device.device,
                     "source_ip": session.source_ip,
-                    "created_at": _iso(session.created_at),
-                    "last_used_at": _iso(session.last_used),
+                    "created_at": iso_time(session.created_at),
+                    "last_used_at": iso_time(session.last_used),
                     "current": view.current,
                     "new_device": session.new_device,
                 }

@@ -54,7 +54,7 @@ def deployed(aws_env: dict[str, str]) -> str:
 
 @pytest.fixture
 def cli(services: Services, deployed: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    tables = ["--function", deployed]
+    tables = ["--function", deployed, "--yes"]
 
     def run(*arguments: str, stdin: str | None = None) -> tuple[int, object, str]:
         if stdin is not None:
@@ -322,3 +322,51 @@ def test_40_an_operator_revocation_from_a_machine_two_minutes_slow_is_complete(
         assert cli("revoke-all-tokens")[0] == 0
     assert not is_authorized(tokens["access_token"])
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
+
+
+def test_options_work_after_the_command_too(
+    deployed: str, accounts: Accounts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", "staff@dealership.example", "--type", "staff", "--function", deployed]) == 0
+    assert json.loads(capsys.readouterr().out)["email"] == "staff@dealership.example"
+
+
+def test_a_dangerous_command_asks_first_and_says_where_it_acts(
+    deployed: str, accounts: Accounts, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal: no way to confirm
+    assert main(["--function", deployed, "delete", "staff@dealership.example", "--type", "staff"]) == 1
+    error = capsys.readouterr().err
+    assert "delete staff@dealership.example on" in error and "pass --yes" in error
+    assert login_ok("staff@dealership.example", accounts.password, "staff")  # nothing was done
+
+
+def test_an_unknown_role_and_an_empty_name_are_refused_with_what_is_known(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
+    status, _, error = cli(
+        "create",
+        "new@dealership.example",
+        "--type",
+        "staff",
+        "--name",
+        "New",
+        "--role",
+        "wizard",
+        "--generate-password",
+    )
+    assert status == 1 and "unknown role 'wizard'" in error and "sales" in error
+    status, _, error = cli(
+        "create",
+        "new@dealership.example",
+        "--type",
+        "staff",
+        "--name",
+        " ",
+        "--role",
+        "sales",
+        "--generate-password",
+    )
+    assert status == 1 and "name must not be empty" in error
+    status, _, error = cli("set-role", "staff@dealership.example", "--type", "staff", "wizard")
+    assert status == 1 and "unknown role" in error

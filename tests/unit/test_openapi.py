@@ -84,17 +84,20 @@ def test_protected_routes_declare_the_gateways_401_and_403_and_every_route_a_503
 
 
 def test_login_model_bounds_match_the_handler() -> None:
-    from shared.login import USER_TYPES
+    from shared.routes import load_route_table
+    from shared.settings import DEFAULT_ROUTES_FILE
+
+    user_types = load_route_table(DEFAULT_ROUTES_FILE).user_types
     from shared.passwords import MAX_PASSWORD_BYTES
 
     schemas = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     login = schemas["LoginRequest"]
     assert login["required"] == ["email", "password"]
     assert login["anyOf"] == [{"required": ["userType"]}, {"required": ["user_type"]}]
-    assert login["properties"]["user_type"]["enum"] == list(USER_TYPES)
+    assert login["properties"]["user_type"]["enum"] == list(user_types)
     assert login["properties"]["email"]["maxLength"] == 254
     assert login["properties"]["password"]["maxLength"] == MAX_PASSWORD_BYTES
-    assert login["properties"]["userType"]["enum"] == list(USER_TYPES)
+    assert login["properties"]["userType"]["enum"] == list(user_types)
     refresh = schemas["RefreshRequest"]
     assert "required" not in refresh, "the refresh token may come from the cookie instead"
     assert refresh["properties"]["refresh_token"]["type"] == "string"
