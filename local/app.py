@@ -27,8 +27,6 @@ DEFAULT_FRONTEND_PORT = 3001
 DEFAULT_DEMO_PASSWORD = "dealership-demo-password"  # noqa: S105  # nosec B105  # local demo default, printed
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI_FILE = REPO / "docs" / "openapi.json"
-# Where the user-admin CLI finds a running local API's store (LOCAL_CONNECTION_FILE overrides).
-CONNECTION_FILE = Path(os.environ.get("LOCAL_CONNECTION_FILE") or REPO / ".local-data" / "local-api.json")
 
 
 class StartupError(RuntimeError):
@@ -118,26 +116,31 @@ def run() -> int:
         api.gateway = Gateway(
             services.routes, functions, services.settings, cache_ttl=cache_ttl, openapi_file=OPENAPI_FILE
         )
-        _publish_connection(moto.url)  # before the banner: whoever waits for "Ready" may use it at once
+        _publish_connection(moto.url, port)  # before the banner: whoever waits for "Ready" may use it
         _banner(api_base, frontend_origin, moto.url, password, cache_ttl, functions.missing, started)
         _serve(api, frontend)
     finally:
-        CONNECTION_FILE.unlink(missing_ok=True)
+        from shared.local_api import connection_file
+
+        connection_file(port).unlink(missing_ok=True)
         moto.stop()
     print("Stopped.", flush=True)
     return 0
 
 
-def _publish_connection(moto_url: str) -> None:
+def _publish_connection(moto_url: str, port: int) -> None:
     """Where the user-admin CLI (`python -m operations.users --local`) finds this run's store."""
     import json
 
     from shared.tunables import TUNABLES
 
     settings = {tunable.env: os.environ[tunable.env] for tunable in TUNABLES if tunable.env in os.environ}
-    connection = {"AWS_ENDPOINT_URL": moto_url, "settings": settings}
-    CONNECTION_FILE.parent.mkdir(parents=True, exist_ok=True)
-    CONNECTION_FILE.write_text(json.dumps(connection, indent=2), encoding="utf-8")
+    connection = {"AWS_ENDPOINT_URL": moto_url, "port": port, "settings": settings}
+    from shared.local_api import connection_file
+
+    path = connection_file(port)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(connection, indent=2), encoding="utf-8")
 
 
 def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:

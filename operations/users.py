@@ -18,7 +18,6 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock, iso_time
@@ -26,7 +25,6 @@ from shared.clock import Clock, iso_time
 if TYPE_CHECKING:
     from shared.services import Services
 
-DEFAULT_CONNECTION_FILE = Path(__file__).resolve().parents[1] / ".local-data" / "local-api.json"
 AUTHORIZER_OUTPUT = "AuthorizerFunctionArn"
 
 
@@ -42,6 +40,9 @@ def _where(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     keep: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
     where = parser.add_argument_group("which deployment")
     where.add_argument("--local", action="store_true", help="the running local API (make run)", **keep)
+    where.add_argument(
+        "--port", type=int, help="with --local: the local API's PORT, when several run", **keep
+    )
     where.add_argument("--stack", help="a deployed stack: the settings of its authorizer function", **keep)
     where.add_argument(
         "--function", help="a deployed function (name or ARN): the settings it runs with", **keep
@@ -102,10 +103,7 @@ def _deployed_settings(arguments: argparse.Namespace) -> dict[str, str]:
     """The functions' own configuration (the environment every function reads its settings from):
     operator actions use the deployed lifetimes and tables, never defaults."""
     if arguments.local:
-        connection_file = Path(os.environ.get("LOCAL_CONNECTION_FILE") or DEFAULT_CONNECTION_FILE)
-        if not connection_file.exists():
-            raise CliError("the local API is not running: start it with `make run`")
-        connection = json.loads(connection_file.read_text(encoding="utf-8"))
+        connection = _local_connection(arguments.port or 0)
         os.environ["AWS_ENDPOINT_URL"] = connection["AWS_ENDPOINT_URL"]
         for variable, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(variable, value)
@@ -136,6 +134,35 @@ def _deployed_settings(arguments: argparse.Namespace) -> dict[str, str]:
     )
     variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
     return variables
+
+
+def _local_connection(port: int) -> dict[str, Any]:
+    """The connection file of the local API on `port` (0: the only one running)."""
+    import socket
+    import urllib.parse
+
+    from shared.local_api import connection_file, running_ports
+
+    if not port:
+        ports = running_ports()
+        if len(ports) > 1:
+            raise CliError(
+                f"several local APIs run (ports {', '.join(map(str, ports))}): say which with --port"
+            )
+        port = ports[0] if ports else 3000
+    path = connection_file(port)
+    if not path.exists():
+        raise CliError(f"no local API runs on port {port}: start it with `make run`")
+    connection: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    endpoint = urllib.parse.urlsplit(connection["AWS_ENDPOINT_URL"])
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port), timeout=2).close()
+    except OSError:
+        raise CliError(
+            f"the local API on port {port} is not answering (its connection file is stale): "
+            "start it again with `make run`"
+        ) from None
+    return connection
 
 
 def _services(environment: dict[str, str], local_clock: Clock, region: str | None) -> Services:

@@ -34,7 +34,7 @@ def _cli(
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
     capsys.readouterr()
     with mock.patch.dict(os.environ):  # the CLI points this process at the local endpoint
-        status = users_cli(["--local", *arguments])
+        status = users_cli(["--local", "--yes", *arguments])
     aws.reset_clients()
     captured = capsys.readouterr()
     assert status == 0, captured.err

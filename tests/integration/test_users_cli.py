@@ -370,3 +370,31 @@ def test_an_unknown_role_and_an_empty_name_are_refused_with_what_is_known(cli, a
     assert status == 1 and "name must not be empty" in error
     status, _, error = cli("set-role", "staff@dealership.example", "--type", "staff", "wizard")
     assert status == 1 and "unknown role" in error
+
+
+def test_a_stale_local_connection_says_the_local_api_is_not_answering(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on any more
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stale = tmp_path / "local-api-3000.json"
+    stale.write_text(json.dumps({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "settings": {}}))
+    monkeypatch.setenv("LOCAL_CONNECTION_FILE", str(stale))
+    assert main(["--local", "list"]) == 1
+    assert "is not answering" in capsys.readouterr().err
+
+
+def test_with_several_local_apis_running_it_asks_which(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared import local_api
+
+    for port in (3000, 4000):
+        (tmp_path / f"local-api-{port}.json").write_text("{}")
+    monkeypatch.setattr(local_api, "CONNECTIONS", tmp_path)
+    monkeypatch.delenv("LOCAL_CONNECTION_FILE", raising=False)
+    assert main(["--local", "list"]) == 1
+    assert "several local APIs run (ports 3000, 4000)" in capsys.readouterr().err
