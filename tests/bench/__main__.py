@@ -136,23 +136,14 @@ def run(sink: TextIO) -> tuple[Table, dict[str, list[str]]]:
         )
 
         _progress("AWS calls per operation")
-        expected = {
-            "authorizer, warm": "1 DynamoDB, 0 KMS",
-            "authorizer, cold container": "+ KMS GetPublicKey once",
-            "refresh": "<= 3 DynamoDB (2), 1 Sign",
-            "login, success": "2 DynamoDB, 1 Sign",
-            "login, wrong password": "same as unknown user, no KMS",
-            "login, unknown user": "same as wrong password, no KMS",
-            "logout (after the authorizer)": "no KMS",
-            "GET /auth/me (after the authorizer)": "none",
-            "GET /.well-known/jwks.json, warm": "none",
-        }
         for operation, recorded in calls.measure(world).items():
+            expected = calls.EXPECTED[operation]
             table.add(
                 "AWS calls per operation",
                 operation,
                 calls.summary(recorded),
-                target=expected.get(operation, ""),
+                target=calls.summary(list(expected)) + " (tests/expected_calls.py)",
+                verdict="ok" if tuple(recorded) == expected else "MISS",
             )
 
     _progress("local API throughput (16 clients, loopback)")
