@@ -267,7 +267,7 @@ def _node_section(table: Table, notes: dict[str, list[str]]) -> None:
         target = outcome = ""
         if key == "shipped":
             target, outcome = f"<= {NODE_COLD_TARGET:.2f}", verdict(cold_ratio, NODE_COLD_TARGET)
-        elif key in ("boto3", "nopyc"):
+        elif key in ("boto3", "nopyc", "scan"):
             outcome = f"lever: {figure.total / shipped:.2f} x shipped without it"
         table.add(
             section,

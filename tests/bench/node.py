@@ -16,6 +16,7 @@ reported apart. The Python variants switch one lever each, so every lever's befo
 from the same run:
 - as shipped: botocore clients (no boto3), compiled bytecode;
 - boto3 (lever off): `import boto3` first, as the authorizer did before;
+- service scan (lever off): botocore lists its ~450 data directories to check a service exists;
 - no bytecode: layer and function code compiled from source at start (the runtime's boto3 and
   botocore stay precompiled, as in Lambda's image);
 - SnapStart, restored: INIT and the before-snapshot priming run untimed (the snapshot), then the
@@ -90,6 +91,12 @@ print(json.dumps({{"total": done - start, "import": imported - start}}))
 _EMPTY_PY = 'print("{}")'
 _EMPTY_NODE = 'console.log("{}")'
 
+# botocore's own service list: every data directory scanned, as without shared.aws's loader.
+_SCAN = """
+import botocore.loaders, shared.aws
+shared.aws._KnownServicesLoader.list_available_services = botocore.loaders.Loader.list_available_services
+"""
+
 # The snapshot: INIT and priming, untimed; the clock starts at the restore.
 _RESTORED = """
 module.prime()
@@ -114,6 +121,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("shipped", "Python authorizer, as shipped (botocore, bytecode)"),
     Variant("boto3", "lever off: boto3 imported (as before)", before="import boto3"),
     Variant("nopyc", "lever off: no bytecode for layer + function code", no_bytecode=True),
+    Variant("scan", "lever off: botocore scans its data for the service list", before=_SCAN),
     Variant("snapstart", "SnapStart restore, primed: after-restore hook + first call", between=_RESTORED),
     Variant("unprimed", "SnapStart restore, not primed: first call", between=_UNPRIMED),
 )
