@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test test-fast test-proof lint docs bandit audit typecheck synth bench smoke lock clean
+.PHONY: help install browser run test test-fast test-proof lint docs bandit audit typecheck synth bench capacity smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
@@ -19,7 +19,8 @@ help:
 	@echo "make audit      bandit, then pip-audit over both lock files (needs PyPI's JSON API)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
 	@echo "make smoke      smoke-test a running API: BASE_URL=... SMOKE_EMAIL=... SMOKE_PASSWORD=..."
-	@echo "make bench      benchmark the hot paths and write docs/benchmarks.md"
+	@echo "make bench      benchmark the hot paths (and race a Node.js peer), write docs/benchmarks.md and docs/capacity.md"
+	@echo "make capacity   the capacity model: which AWS quota binds first, 10 thousand to 10 million users (docs/capacity.md)"
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
 
 $(STAMP): requirements/dev.txt
@@ -74,8 +75,11 @@ audit: bandit
 synth: $(STAMP) node_modules/.installed
 	VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" npx cdk synth --quiet
 
-bench: synth
+bench: synth node_modules/.installed capacity
 	$(BIN)/python -m tests.bench
+
+capacity: $(STAMP)
+	$(BIN)/python -m tests.capacity
 
 smoke: $(STAMP)
 	$(BIN)/python -m operations.smoke $${BASE_URL:-http://127.0.0.1:3000}

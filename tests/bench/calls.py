@@ -1,6 +1,6 @@
 """AWS calls per operation, recorded below every client (botocore's BaseClient._make_api_call),
-against moto, with the real handlers. The same operations are asserted as exact sequences in
-tests/integration/test_aws_calls_per_operation.py (run by `make test`)."""
+against moto, with the real handlers, each beside the sequence tests/expected_calls.py expects (the
+one the integration tests assert and the capacity model reads)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,23 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from tests import expected_calls
 from tests.bench.world import PASSWORD, STAFF, World, login_tokens
 from tests.fixtures import record_aws_calls
+
+# The benchmark's operation names -> the expected sequence (the functions behind the authorizer
+# without its read).
+EXPECTED = {
+    "authorizer, cold container": expected_calls.AUTHORIZER_COLD,
+    "authorizer, warm": expected_calls.AUTHORIZER,
+    "login, success": expected_calls.LOGIN,
+    "login, wrong password": expected_calls.LOGIN_FAILURE,
+    "login, unknown user": expected_calls.LOGIN_FAILURE,
+    "refresh": expected_calls.REFRESH,
+    "GET /auth/me (after the authorizer)": expected_calls.ME,
+    "GET /.well-known/jwks.json, warm": expected_calls.JWKS_WARM,
+    "logout (after the authorizer)": expected_calls.LOGOUT,
+}
 
 
 def _count(operation: Callable[[], object]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.session
 import jwt
 from botocore.stub import Stubber
 
@@ -35,6 +36,7 @@ def _empty_answer(table: str) -> dict[str, Any]:
 def measure(world: World) -> list[WarmResult]:
     from functions.authorizer.handler import handler
     from shared import aws
+    from shared.store.denylist import global_key
     from tests.events import LambdaContext, authorizer_event
 
     services = world.services
@@ -54,7 +56,7 @@ def measure(world: World) -> list[WarmResult]:
                 {"pk": {"S": f"JTI#{claims['jti']}"}},
                 {"pk": {"S": f"SID#{claims['sid']}"}},
                 {"pk": {"S": f"NBF#{claims['sub']}"}},
-                {"pk": {"S": "NBF#*"}},
+                {"pk": {"S": global_key(claims["sid"])}},
             ],
             "ConsistentRead": True,
         }
@@ -80,7 +82,7 @@ def measure(world: World) -> list[WarmResult]:
 
     # (a) Stubber: a client of its own whose every call is answered from the stub's queue.
     moto_client = services.denylist.dynamodb
-    stubbed = aws.boto3.session.Session().client("dynamodb", config=aws.CLIENT_CONFIG)
+    stubbed = botocore.session.get_session().create_client("dynamodb", config=aws.CLIENT_CONFIG)
     stubber = Stubber(stubbed)
     stubber.activate()
     services.denylist.dynamodb = stubbed

@@ -33,6 +33,7 @@ BASE_ENVIRONMENT = {
     "REFRESH_KEY_SECRET_ARN": "placeholder",
     # Failures are reset between timed logins anyway; this keeps a slow run from tripping 429.
     "LOCKOUT_THRESHOLD": "100",
+    "LOCKOUT_ACCOUNT_THRESHOLD": "1000",  # must not be below LOCKOUT_THRESHOLD
     "CARS_TABLE": "placeholder-cars",
 }
 

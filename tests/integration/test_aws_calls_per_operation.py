@@ -1,10 +1,12 @@
-"""Upper bounds on AWS calls per operation (the authorizer runs in front of every request)."""
+"""The exact AWS calls of each operation (the authorizer runs in front of every request). The expected
+sequences live in tests/expected_calls.py, which the benchmark and the capacity model read too."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from shared.services import Services
+from tests import expected_calls
 from tests.fixtures import Accounts
 from tests.flows import authorize, login, login_ok, logout, me, refresh
 
@@ -22,7 +24,20 @@ def test_warm_authorizer_makes_one_dynamodb_request_and_no_kms_call(
     authorize(tokens["access_token"])  # warm: keys loaded
     aws_calls.clear()
     authorize(tokens["access_token"], "GET", "/cars")
-    assert aws_calls == ["dynamodb.BatchGetItem"]
+    assert aws_calls == list(expected_calls.AUTHORIZER)
+
+
+def test_cold_authorizer_loads_each_configured_key_once_then_reads_once(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    from shared import signing
+
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    signing.forget_keys()
+    aws_calls.clear()
+    authorize(tokens["access_token"])
+    assert len(services.settings.signing_key_ids) == 1
+    assert aws_calls == list(expected_calls.AUTHORIZER_COLD)
 
 
 def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
@@ -32,7 +47,7 @@ def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
     services.refresh_keys()  # warm container: the derivation keys are read once
     aws_calls.clear()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+    assert aws_calls == list(expected_calls.REFRESH)
 
 
 def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
@@ -42,7 +57,7 @@ def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
     refresh(tokens["refresh_token"])
     aws_calls.clear()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign"]
+    assert aws_calls == list(expected_calls.REFRESH_GRACE_RETRY)
 
 
 def test_login_success_makes_three_dynamodb_requests_and_one_kms_sign(
@@ -51,13 +66,7 @@ def test_login_success_makes_three_dynamodb_requests_and_one_kms_sign(
     services.keys  # noqa: B018 - warm container
     aws_calls.clear()
     login_ok(STAFF, accounts.password, "staff")
-    # the account and its attempt counters; the attempt reserved; the session committed
-    assert aws_calls == [
-        "dynamodb.BatchGetItem",
-        "dynamodb.TransactWriteItems",
-        "dynamodb.TransactWriteItems",
-        "kms.Sign",
-    ]
+    assert aws_calls == list(expected_calls.LOGIN)
 
 
 def test_login_failure_makes_one_read_two_counter_writes_and_no_kms_call(
@@ -68,7 +77,7 @@ def test_login_failure_makes_one_read_two_counter_writes_and_no_kms_call(
     services.keys  # noqa: B018
     aws_calls.clear()
     assert login(STAFF, "not the password", "staff")["statusCode"] == 401
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem"]
+    assert aws_calls == list(expected_calls.LOGIN_FAILURE)
 
 
 def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call(
@@ -79,7 +88,7 @@ def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call
     aws_calls.clear()
     assert logout(tokens["access_token"])["statusCode"] == 200
     # the authorizer's one read, then the logout function's read and one transaction
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.GetItem", "dynamodb.TransactWriteItems"]
+    assert aws_calls == [*expected_calls.AUTHORIZER, *expected_calls.LOGOUT]
     assert _by_service(aws_calls)["kms"] == 0
 
 
@@ -91,7 +100,7 @@ def test_me_makes_no_aws_call_after_the_authorizer(
     aws_calls.clear()
     assert me(tokens["access_token"])["statusCode"] == 200
     # only the authorizer's one read: the function answers from the authorizer's context
-    assert aws_calls == ["dynamodb.BatchGetItem"]
+    assert aws_calls == [*expected_calls.AUTHORIZER, *expected_calls.ME]
 
 
 def test_warm_jwks_makes_no_aws_call(services: Services, aws_calls: list[str]) -> None:
@@ -102,4 +111,4 @@ def test_warm_jwks_makes_no_aws_call(services: Services, aws_calls: list[str]) -
     aws_calls.clear()
     response = handler(api_event("GET", "/.well-known/jwks.json"), LambdaContext())
     assert response["statusCode"] == 200
-    assert aws_calls == []
+    assert aws_calls == list(expected_calls.JWKS_WARM)

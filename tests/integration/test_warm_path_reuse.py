@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -24,15 +24,15 @@ STRANGER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 @pytest.fixture
 def client_creations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every boto3 client created while the test runs."""
+    """Every AWS client created while the test runs (boto3's clients are botocore's too)."""
     created: list[str] = []
-    original = boto3.session.Session.client
+    original = botocore.session.Session.create_client
 
     def counting(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
         created.append(service_name)
         return original(self, service_name, *args, **kwargs)
 
-    monkeypatch.setattr(boto3.session.Session, "client", counting)
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
     return created
 
 
