@@ -14,7 +14,7 @@ help:
 	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
-	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) from shared/tunables.py"
+	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
 	@echo "make audit      bandit, then pip-audit over both lock files (needs PyPI's JSON API)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
@@ -60,7 +60,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 docs: $(STAMP)
-	$(BIN)/python -m infra.configuration_docs
+	$(BIN)/python -m operations.configuration_docs
+	$(BIN)/python -m operations.http_requests
 
 # Exceptions and their reasons: docs/security-checks.md. pip-audit reads the vulnerability database
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev

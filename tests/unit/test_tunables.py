@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import configuration_docs
 from infra.config import ContextError, DeployConfig, config_from_context
+from operations import configuration_docs
 from shared.errors import ConfigurationError
 from shared.settings import Settings, settings_from_env
 from shared.tunables import (
@@ -110,7 +110,7 @@ def test_the_functions_and_the_stack_apply_every_rule_between_settings(rule: Any
 
 
 def test_the_configuration_tables_in_the_docs_are_generated_from_the_tunables() -> None:
-    assert configuration_docs.stale() == [], "run `make docs` (python -m infra.configuration_docs)"
+    assert configuration_docs.stale() == [], "run `make docs` (python -m operations.configuration_docs)"
 
 
 def test_the_docs_check_fails_when_a_default_changes(monkeypatch: pytest.MonkeyPatch) -> None:

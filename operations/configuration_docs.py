@@ -1,8 +1,8 @@
 """README's configuration table and docs/deploy.md's table of the functions' context keys, generated
 from shared/tunables.py.
 
-    python -m infra.configuration_docs           # rewrite both tables (`make docs`)
-    python -m infra.configuration_docs --check   # exit 1 when either differs (tests/unit runs this)
+    python -m operations.configuration_docs           # rewrite both tables (`make docs`)
+    python -m operations.configuration_docs --check   # exit 1 when either differs (tests/unit runs this)
 
 Each table sits between BEGIN and END; everything else in the files is left as written.
 """
