@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from shared.store.tables import SESSIONS, TABLES, USERS
+from shared.store.tables import TABLES
 from tests.infra.conftest import Synth
 
 
@@ -26,8 +26,9 @@ def test_every_table_is_on_demand_with_ttl_on_the_ttl_attribute_and_point_in_tim
 
 
 def test_indexes_match_the_definitions(dev: Synth) -> None:
-    for definition in (USERS, SESSIONS):
-        (index,) = definition.indexes
+    indexes = [index for definition in TABLES for index in definition.indexes]
+    assert indexes
+    for index in indexes:
         keys = [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
         if index.sort_key:
             keys.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
