@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-proof lint docs bandit audit typecheck synth bench smoke lock clean
+.PHONY: help install run test test-fast test-proof lint docs flags bandit audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) from shared/tunables.py"
+	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
 	@echo "make audit      bandit, then pip-audit over both lock files (needs PyPI's JSON API)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
@@ -52,6 +53,9 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m infra.configuration_docs
+
+flags: $(STAMP)
+	$(BIN)/python -m infra.feature_flags
 
 # Exceptions and their reasons: docs/security-checks.md. pip-audit reads the vulnerability database
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev

@@ -102,7 +102,7 @@ def test_its_authorizer_reads_the_bundled_declaration_and_the_service_settings(
     env = function["Environment"]["Variables"]
     assert env["ROUTES_FILE"] == "/var/task/routes.json"
     assert env["AUDIENCE"] == "jwt-auth-dev"
-    assert "Fn::ImportValue" in json.dumps(env["DENYLIST_TABLE"])  # the service's table, across stacks
+    assert "Fn::GetStackOutput" in json.dumps(env["DENYLIST_TABLE"])  # the service's table, across stacks
 
 
 def test_its_role_reads_only_the_denylist_and_the_public_keys(two_stacks: dict[str, Any]) -> None:
