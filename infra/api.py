@@ -156,6 +156,21 @@ def request_authorizer(
     )
 
 
+def redeploy_on_authorizer_change(api: apigw.RestApi, handler: lambda_.IFunction, cache_ttl: int) -> None:
+    """Make every change of the authorizer (its function or alias, its cache TTL, its identity source)
+    change the deployment's logical id, so CloudFormation creates a new deployment and the stage
+    serves the change. A stage keeps serving its deployment's snapshot otherwise: switching the
+    authorizer to the `live` alias would leave the stage calling the unqualified function, whose
+    invoke permission was just removed (every protected route 500). The feature flag
+    @aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId does the same; this does not depend on
+    it being set."""
+    if api.latest_deployment is not None:
+        identity = "method.request.header.Authorization"
+        api.latest_deployment.add_to_logical_id(
+            {"authorizer": {"handler": handler.function_arn, "cacheTtl": cache_ttl, "identity": identity}}
+        )
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -178,6 +193,7 @@ class Api(Construct):
             self, "Authorizer", authorizer_function, config.authorizer_cache_ttl
         )
         self.methods = wire_routes(self.rest_api, routes, handlers, self.authorizer)
+        redeploy_on_authorizer_change(self.rest_api, authorizer_function, config.authorizer_cache_ttl)
         self._gateway_responses()
         self.domain = self._custom_domain() if config.domain_name else None
 

@@ -21,7 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.api import request_authorizer, wire_routes
+from infra.api import redeploy_on_authorizer_change, request_authorizer, wire_routes
 from infra.bundling import function_code, handler_path, newest_python_runtime
 from infra.lambdas import AUTHORIZER, SharedLayer
 from infra.nag import acknowledge_xray
@@ -124,4 +124,6 @@ class RouteAuthorizer(Construct):
     ) -> dict[str, apigw.Method]:
         """Wire every route of the declaration on `api` to its handler (by the route's `function`
         name), with this authorizer in front of every non-public route."""
-        return wire_routes(api, self.routes, handlers, self.authorizer)
+        methods = wire_routes(api, self.routes, handlers, self.authorizer)
+        redeploy_on_authorizer_change(api, self.function, self.service.cache_ttl_seconds)
+        return methods
