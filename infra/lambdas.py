@@ -15,10 +15,12 @@ from constructs import Construct
 from infra.bundling import (
     LAMBDA_TASK_ROOT,
     ROUTES_ASSET_NAME,
+    LayerBundling,
     check_function_folder,
     function_code,
     handler_path,
     layer_code,
+    python_version_of,
 )
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
@@ -69,6 +71,9 @@ class SharedLayer(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, runtime: lambda_.Runtime) -> None:
         super().__init__(scope, construct_id)
+        # What decides the layer's content (the lock file and the target): functions that publish
+        # versions mix it into their version's hash, so a layer-only change publishes a new version.
+        self.fingerprint = LayerBundling(python_version_of(runtime)).fingerprint()
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -107,7 +112,7 @@ class Functions(Construct):
         *,
         config: DeployConfig,
         roles: FunctionRoles,
-        layer: lambda_.ILayerVersion,
+        layer: SharedLayer,
         runtime: lambda_.Runtime,
         environment: dict[str, str],
         routes_document: dict[str, Any],
@@ -142,7 +147,7 @@ class Functions(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=handler_path(name),
             code=function_code(name, self.routes_document, self.runtime),
-            layers=[self.layer],
+            layers=[self.layer.layer],
             role=role,
             memory_size=access.memory_mb,
             timeout=Duration.seconds(access.timeout_seconds),
@@ -152,6 +157,10 @@ class Functions(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.config.snap_start else None,
         )
+        # The version hash covers code, configuration and (with the recognizeLayerVersion feature flag)
+        # the layers; this makes a layer-only change publish a new version whatever the flags say, so
+        # the `live` alias (SnapStart, provisioned concurrency) moves to the new dependencies.
+        function.invalidate_version_based_on(self.layer.fingerprint)
         self._grant_logs(role, log_group)
         self._grant(role, access)
         return function

@@ -75,7 +75,7 @@ class JwtAuthStack(cdk.Stack):
             "Functions",
             config=config,
             roles=self.roles,
-            layer=self.layer.layer,
+            layer=self.layer,
             runtime=self.runtime,
             environment=self.function_environment,
             routes_document=self.routes_document,
