@@ -210,6 +210,14 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
+    snap_start = _boolean("snap_start", value("snap_start", False))
+    provisioned = _integer("provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000)
+    if snap_start and provisioned:
+        raise ContextError(
+            f"context 'snap_start' (true) and 'provisioned_concurrency' ({provisioned}) cannot go together: "
+            "Lambda does not support provisioned concurrency on a SnapStart version, so the deploy would "
+            "fail. Both shorten cold starts: choose one (docs/cost-and-performance.md compares them)."
+        )
     return DeployConfig(
         **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,
@@ -238,8 +246,6 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         new_device_alarm_threshold=_integer(
             "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000
         ),
-        snap_start=_boolean("snap_start", value("snap_start", False)),
-        provisioned_concurrency=_integer(
-            "provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000
-        ),
+        snap_start=snap_start,
+        provisioned_concurrency=provisioned,
     )
