@@ -32,6 +32,12 @@ SERVICE_NAME = "jwt-auth"
 METRICS_NAMESPACE = "JwtAuth"
 
 
+def metrics_namespace(stage: str) -> str:
+    """The stage's own CloudWatch namespace: two stages in one account and region never share a
+    custom metric, so a dev test cannot move a prod alarm."""
+    return f"{METRICS_NAMESPACE}/{stage}"
+
+
 def function_names(routes: Any) -> tuple[str, ...]:
     """Every function the route declaration names, plus the authorizer, in a stable order."""
     return (*sorted({route.function for route in routes.routes}), AUTHORIZER)
@@ -61,7 +67,10 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
         **{tunable.env: env_value(getattr(config, tunable.context)) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        # Powertools reads it when the code names no namespace itself. shared/observability.py names
+        # one (JwtAuth) today, so the functions' own EMF metrics are not per stage yet; the alarms and
+        # the dashboard do not use them (infra/monitoring.py counts from each stage's own logs).
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(config.stage),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 

@@ -1,14 +1,21 @@
 """Alarms on security events and failures, sent to one SNS topic.
 
-The functions publish Powertools metrics (namespace JwtAuth, dimension service=jwt-auth) named after
-each audit event: refresh_reuse/detected -> RefreshReuseDetected, login/failure -> LoginFailure,
-login_lockout/blocked -> LoginLockoutBlocked. An undecidable authorizer answer (KMS, DynamoDB or
-configuration trouble; it fails closed) is counted from its log line by a metric filter that
-matches the reason code exactly (shared.errors.Reason), because the authorizer's Lambda `Errors`
+Every custom metric is counted by a metric filter on this stage's own log groups into this stage's
+own namespace (`JwtAuth/<stage>`), and every alarm is named `jwt-auth-<stage>-...`: a dev and a prod
+stack in one account and region share no metric and no alarm, so a dev test never pages prod. (The
+functions' own Powertools metrics go to one namespace, JwtAuth, with dimension service=jwt-auth, in
+every stage: shared/observability.py names them itself. Nothing here reads them.)
+
+The filters match the audit line each security event writes (shared.observability.audit:
+`$.audit.event` and `$.audit.outcome`, e.g. refresh_reuse/detected -> RefreshReuseDetected). An
+undecidable authorizer answer (KMS, DynamoDB or configuration trouble; it fails closed) is counted by
+matching its reason code exactly (shared.errors.Reason), because the authorizer's Lambda `Errors`
 also count every ordinary `Unauthorized`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -23,13 +30,39 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import DeployConfig
-from infra.lambdas import METRICS_NAMESPACE, SERVICE_NAME
+from infra.lambdas import AUTHORIZER, metrics_namespace
 from infra.tables import removal_policy
 from shared.errors import Reason
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10
 UNDECIDABLE_METRIC = "AuthorizerUndecidable"
+
+
+@dataclass(frozen=True)
+class EventMetric:
+    """A metric counted from one audit event (event, outcome) in the logs of the functions that
+    write it."""
+
+    event: str
+    outcome: str
+    functions: tuple[str, ...]
+    reason: str = ""  # only lines with this audit reason code, when set
+
+
+EVENT_METRICS: dict[str, EventMetric] = {
+    "LoginSuccess": EventMetric("login", "success", ("login",)),
+    "LoginFailure": EventMetric("login", "failure", ("login",)),
+    "LoginLockoutBlocked": EventMetric("login_lockout", "blocked", ("login",)),
+    "LoginNewDeviceFlagged": EventMetric("login_new_device", "flagged", ("login",)),
+    "CredentialStuffingSuspected": EventMetric("credential_stuffing", "suspected", ("login",)),
+    "RefreshSuccess": EventMetric("refresh", "success", ("refresh",)),
+    "RefreshReuseDetected": EventMetric("refresh_reuse", "detected", ("refresh",)),
+    "AuthorizerDenied": EventMetric("authorizer_deny", "denied", (AUTHORIZER,)),
+    UNDECIDABLE_METRIC: EventMetric(
+        "authorizer_deny", "denied", (AUTHORIZER,), reason=Reason.UNDECIDABLE.value
+    ),
+}
 
 
 class Monitoring(Construct):
@@ -40,15 +73,17 @@ class Monitoring(Construct):
         *,
         config: DeployConfig,
         stage: apigw.Stage,
-        authorizer: lambda_.IFunction,
-        authorizer_logs: logs.ILogGroup,
+        functions: dict[str, lambda_.Function],
+        log_groups: dict[str, logs.ILogGroup],
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
+        self.namespace = metrics_namespace(config.stage)
         self.topic = self._topic()
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self.event_metrics = self._event_metrics(log_groups)
         self._security_alarms()
-        self._authorizer_alarms(authorizer, authorizer_logs)
+        self._authorizer_alarms(functions[AUTHORIZER])
         self._api_alarms(stage)
 
     def _topic(self) -> sns.Topic:
@@ -78,12 +113,47 @@ class Monitoring(Construct):
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
         return topic
 
+    # ------------------------------------------------------------------------- metrics
+    def _event_metrics(self, log_groups: dict[str, logs.ILogGroup]) -> dict[str, cloudwatch.Metric]:
+        """One metric filter per event metric and log group that writes it; the metric sums them."""
+        metrics: dict[str, cloudwatch.Metric] = {}
+        for name, source in EVENT_METRICS.items():
+            present = [function for function in source.functions if function in log_groups]
+            if not present:
+                continue  # a function this deployment does not have
+            for function in present:
+                terms = [
+                    logs.FilterPattern.string_value("$.audit.event", "=", source.event),
+                    logs.FilterPattern.string_value("$.audit.outcome", "=", source.outcome),
+                ]
+                if source.reason:
+                    terms.append(logs.FilterPattern.string_value("$.audit.reason", "=", source.reason))
+                logs.MetricFilter(
+                    self,
+                    f"{name}{function.capitalize()}Filter",
+                    log_group=log_groups[function],
+                    metric_namespace=self.namespace,
+                    metric_name=name,
+                    metric_value="1",
+                    filter_pattern=logs.FilterPattern.all(*terms),
+                )
+            metrics[name] = cloudwatch.Metric(
+                namespace=self.namespace, metric_name=name, statistic="Sum", period=PERIOD
+            )
+        return metrics
+
+    # -------------------------------------------------------------------------- alarms
     def _alarm(
-        self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str
-    ) -> None:
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+    ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
+            alarm_name=f"jwt-auth-{self.config.stage}-{construct_id.removesuffix('Alarm')}",
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
@@ -93,67 +163,48 @@ class Monitoring(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         self.alarms[construct_id] = alarm
+        return alarm
 
-    @staticmethod
-    def _event_metric(name: str) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name=name,
-            dimensions_map={"service": SERVICE_NAME},
-            statistic="Sum",
-            period=PERIOD,
-        )
+    def _event_alarm(self, construct_id: str, metric: str, threshold: float, description: str) -> None:
+        if metric in self.event_metrics:
+            self._alarm(construct_id, self.event_metrics[metric], threshold, description)
 
     def _security_alarms(self) -> None:
-        self._alarm(
+        self._event_alarm(
             "RefreshReuseAlarm",
-            self._event_metric("RefreshReuseDetected"),
+            "RefreshReuseDetected",
             1,
             "A rotated refresh token was presented again: likely token theft; the session was revoked.",
         )
-        self._alarm(
+        self._event_alarm(
             "LoginFailureBurstAlarm",
-            self._event_metric("LoginFailure"),
+            "LoginFailure",
             self.config.login_failure_alarm_threshold,
             "A burst of failed logins (credential stuffing or guessing) in 5 minutes.",
         )
-        self._alarm(
+        self._event_alarm(
             "LoginLockoutAlarm",
-            self._event_metric("LoginLockoutBlocked"),
+            "LoginLockoutBlocked",
             LOCKOUT_ALARM_THRESHOLD,
             "Logins blocked by the per-account lockout in 5 minutes.",
         )
-        self._alarm(
+        self._event_alarm(
             "CredentialStuffingAlarm",
-            self._event_metric("CredentialStuffingSuspected"),
+            "CredentialStuffingSuspected",
             1,
             "Failed logins for many accounts from one IP within the stuffing window.",
         )
-        self._alarm(
+        self._event_alarm(
             "NewDeviceLoginAlarm",
-            self._event_metric("LoginNewDeviceFlagged"),
+            "LoginNewDeviceFlagged",
             self.config.new_device_alarm_threshold,
             "Many logins from a device and IP never seen for their user in 5 minutes.",
         )
 
-    def _authorizer_alarms(self, authorizer: lambda_.IFunction, authorizer_logs: logs.ILogGroup) -> None:
-        logs.MetricFilter(
-            self,
-            "AuthorizerUndecidableFilter",
-            log_group=authorizer_logs,
-            metric_namespace=METRICS_NAMESPACE,
-            metric_name=UNDECIDABLE_METRIC,
-            metric_value="1",
-            filter_pattern=logs.FilterPattern.all(
-                logs.FilterPattern.string_value("$.audit.event", "=", "authorizer_deny"),
-                logs.FilterPattern.string_value("$.audit.reason", "=", Reason.UNDECIDABLE.value),
-            ),
-        )
-        self._alarm(
+    def _authorizer_alarms(self, authorizer: lambda_.IFunction) -> None:
+        self._event_alarm(
             "AuthorizerErrorAlarm",
-            cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE, metric_name=UNDECIDABLE_METRIC, statistic="Sum", period=PERIOD
-            ),
+            UNDECIDABLE_METRIC,
             1,
             "The authorizer could not decide (KMS, DynamoDB or configuration failure) "
             "and denied: callers get 401.",

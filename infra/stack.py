@@ -100,8 +100,8 @@ class JwtAuthStack(cdk.Stack):
             "Monitoring",
             config=config,
             stage=self.api.stage,
-            authorizer=self.authorizer_function,
-            authorizer_logs=self.functions.log_groups[AUTHORIZER],
+            functions=self.functions.by_name,
+            log_groups=dict(self.functions.log_groups),
         )
         self._outputs()
         add_suppressions(self)

@@ -69,7 +69,7 @@ def test_every_function_gets_the_same_environment_and_it_passes_the_settings_val
     settings = settings_from_env(resolved)
     assert settings.allowed_origins == tuple(ORIGINS.split(","))
     assert first["ROUTES_FILE"] == "/var/task/routes.json"
-    assert first["POWERTOOLS_METRICS_NAMESPACE"] == "JwtAuth"
+    assert first["POWERTOOLS_METRICS_NAMESPACE"] == "JwtAuth/dev"
     assert {
         "USERS_TABLE",
         "SESSIONS_TABLE",
