@@ -143,14 +143,18 @@ class SigningKeys(Construct):
             self._grant_secret(role, self.hs256_secret)
 
     def grant_read_public_keys(self, role: iam.IRole) -> None:
+        role.add_to_principal_policy(self.read_public_keys_statement())
+
+    def read_public_keys_statement(self) -> iam.PolicyStatement:
+        """What verifying tokens takes: the public keys, or in HS256 mode the signing secret."""
         if self.config.uses_kms:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GetPublicKey"], resources=[key.key_arn for key in self.keys]
-                )
+            return iam.PolicyStatement(
+                actions=["kms:GetPublicKey"], resources=[key.key_arn for key in self.keys]
             )
-        else:
-            self._grant_secret(role, self.hs256_secret)
+        assert self.hs256_secret is not None  # nosec B101  # type narrowing: HS256 mode creates it
+        return iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue"], resources=[self.hs256_secret.secret_arn]
+        )
 
     def grant_read_refresh_key(self, role: iam.IRole) -> None:
         self._grant_secret(role, self.refresh_key_secret)

@@ -19,12 +19,11 @@ from infra.lambdas import (
     SharedLayer,
     check_function_folders,
     function_names,
-    retention,
     settings_environment,
 )
 from infra.monitoring import Monitoring
 from infra.nag import add_suppressions
-from infra.protect import AuthServiceReference
+from infra.sharing import SharedParameters
 from infra.tables import Tables
 from infra.waf import Waf
 from shared.errors import ConfigurationError
@@ -103,6 +102,17 @@ class JwtAuthStack(cdk.Stack):
             functions=self.functions.by_name,
             log_groups=dict(self.functions.log_groups),
         )
+        self.shared = SharedParameters(
+            self,
+            "Shared",
+            stage=config.stage,
+            environment={**self.function_environment, "ISSUER": self.issuer},
+            denylist_table_arn=self.tables.by_name["Denylist"].table_arn,
+            read_keys=self.keys.read_public_keys_statement(),
+            layer=self.layer.layer,
+            runtime=self.runtime,
+            jwks_url=f"{self.base_url}.well-known/jwks.json",
+        )
         self._outputs()
         add_suppressions(self)
 
@@ -163,15 +173,3 @@ class JwtAuthStack(cdk.Stack):
             )
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
-
-    def service_reference(self) -> AuthServiceReference:
-        """What another stack's RouteAuthorizer needs to verify this service's tokens."""
-        environment = {**self.function_environment, "ISSUER": self.issuer}
-        return AuthServiceReference(
-            environment=environment,
-            denylist_table_arn=self.tables.by_name["Denylist"].table_arn,
-            signing_key_arns=tuple(key.key_arn for key in self.keys.keys),
-            hs256_secret_arn=self.keys.hs256_secret.secret_arn if self.keys.hs256_secret else "",
-            cache_ttl_seconds=self.config.authorizer_cache_ttl,
-            log_retention=retention(self.config),
-        )
