@@ -44,7 +44,7 @@ LOG_RETENTION_DAYS = (
 )
 _KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,31}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
 class ContextError(ValueError):
@@ -91,6 +91,7 @@ class DeployConfig:
     new_device_alarm_threshold: int = 20
     snap_start: bool = False
     provisioned_concurrency: int = 0
+    api_gateway_cloudwatch_role: bool = True
 
     @property
     def deletion_protection(self) -> bool:
@@ -103,6 +104,11 @@ class DeployConfig:
     @property
     def uses_kms(self) -> bool:
         return self.signing_algorithm != "HS256"
+
+    @property
+    def certificate_region(self) -> str:
+        match = _CERTIFICATE_ARN.fullmatch(self.certificate_arn)
+        return match.group(1) if match else ""
 
 
 def _defaults(stage: str) -> dict[str, Any]:
@@ -248,4 +254,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         ),
         snap_start=snap_start,
         provisioned_concurrency=provisioned,
+        api_gateway_cloudwatch_role=_boolean(
+            "api_gateway_cloudwatch_role", value("api_gateway_cloudwatch_role", True)
+        ),
     )

@@ -9,6 +9,9 @@ grace-window refresh tokens is a generated secret: no key material is ever in th
 
 from __future__ import annotations
 
+from typing import cast
+
+import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -79,6 +82,12 @@ class SigningKeys(Construct):
             pending_window=Duration.days(30),
         )
         key.add_alias(f"alias/jwt-auth-{self.config.stage}-{name}")
+        # KMS refuses a key policy naming a principal that does not exist yet ("invalid principals"):
+        # the key waits for every role its policy names, explicitly, not only through the ARNs. The
+        # roles themselves, not their policies (those name the key: a cycle).
+        key_resource = cast(cdk.CfnResource, key.node.default_child)
+        for role in self.signers:
+            key_resource.add_dependency(cast(cdk.CfnResource, role.node.default_child))
         return key
 
     def _key_policy(self) -> iam.PolicyDocument:

@@ -42,12 +42,13 @@ def add_suppressions(stack: Any) -> None:
         )
 
     api = stack.api.rest_api
-    acknowledge(
-        api,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-        "API Gateway's account-level CloudWatch role: the AWS managed policy is the documented one, and it "
-        "allows writing logs only.",
-    )
+    if stack.config.api_gateway_cloudwatch_role:
+        acknowledge(
+            api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role: the AWS managed policy is the documented "
+            "one, and it allows writing logs only.",
+        )
     if stack.waf is None:
         acknowledge(
             stack.api.stage,

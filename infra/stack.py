@@ -32,6 +32,7 @@ from shared.settings import settings_from_env
 
 ROUTES_FILE = REPO_ROOT / "shared" / "routes.json"
 ISSUER_PLACEHOLDER = "https://issuer.placeholder.invalid"
+JWKS = "jwks"
 
 
 def load_routes_document() -> dict[str, Any]:
@@ -60,7 +61,10 @@ class JwtAuthStack(cdk.Stack):
         self.config = config
         self.routes_document = effective_document(routes_document or load_routes_document(), config.demo)
         self.routes = parse_route_table(self.routes_document)
-        names = function_names(self.routes)
+        # In HS256 mode there is no public key: API Gateway answers the JWKS route with an empty key
+        # set, and no JWKS function exists that could read the signing secret.
+        self.static_bodies: dict[str, dict[str, Any]] = {} if config.uses_kms else {JWKS: {"keys": []}}
+        names = tuple(name for name in function_names(self.routes) if name not in self.static_bodies)
         check_function_folders(names)
         self.runtime = newest_python_runtime()
 
@@ -89,6 +93,7 @@ class JwtAuthStack(cdk.Stack):
             routes=self.routes,
             handlers={name: fn for name, fn in self.functions.targets.items() if name != AUTHORIZER},
             authorizer_function=self.functions.targets[AUTHORIZER],
+            static_bodies=self.static_bodies,
         )
         self.waf = self._waf() if config.waf else None
         self.issuer = self._issuer()
