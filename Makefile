@@ -38,7 +38,7 @@ run: $(STAMP)
 	$(BIN)/python -m local
 
 test: $(STAMP) node_modules/.installed
-	$(BIN)/python -m pytest
+	$(WITH_NODE) $(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/integration
@@ -67,11 +67,15 @@ audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
+# CDK synthesis runs on a Node.js the CDK supports (22+): the system's, or one npm installs into .node/
+# (infra/toolchain.py). On an older one, jsii prints an end-of-life banner as Python byte strings.
+WITH_NODE = node_dir="$$($(BIN)/python -m infra.toolchain node)" && PATH="$$node_dir:$(CURDIR)/$(BIN):$$PATH"
+
 synth: $(STAMP) node_modules/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+	$(WITH_NODE) npx cdk synth --quiet
 
 bench: synth
-	$(BIN)/python -m tests.bench
+	$(WITH_NODE) $(BIN)/python -m tests.bench
 
 smoke: $(STAMP)
 	$(BIN)/python -m operations.smoke $${BASE_URL:-http://127.0.0.1:3000}
@@ -81,4 +85,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 pyproject.toml --all-extras -o requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .node cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -87,7 +87,7 @@ class SigningKeys(Construct):
         # roles themselves, not their policies (those name the key: a cycle).
         key_resource = cast(cdk.CfnResource, key.node.default_child)
         for role in self.signers:
-            key_resource.add_dependency(cast(cdk.CfnResource, role.node.default_child))
+            key_resource.add_resource_dependency(cast(cdk.CfnResource, role.node.default_child))
         return key
 
     def _key_policy(self) -> iam.PolicyDocument:

@@ -27,10 +27,10 @@ from constructs import Construct
 from infra.api import redeploy_on_authorizer_change, request_authorizer, wire_routes
 from infra.bundling import (
     LAMBDA_TASK_ROOT,
+    PYTHON_RUNTIME,
     ROUTES_ASSET_NAME,
     function_code,
     handler_path,
-    newest_python_runtime,
 )
 from infra.config import STAGES
 from infra.lambdas import AUTHORIZER, SERVICE_NAME, metrics_namespace
@@ -76,7 +76,7 @@ class RouteAuthorizer(Construct):
         self.stage = stage
         self.cache_ttl_seconds = cache_ttl_seconds
         self.routes_document, self.routes = load_declaration(routes_file)
-        runtime = newest_python_runtime()
+        runtime = PYTHON_RUNTIME
         self.layer = layer or lambda_.LayerVersion.from_layer_version_arn(
             self, "Layer", self._parameter(parameter_name(stage, LAYER_ARN))
         )

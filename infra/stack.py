@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra.api import Api
-from infra.bundling import REPO_ROOT, newest_python_runtime
+from infra.bundling import PYTHON_RUNTIME, REPO_ROOT
 from infra.config import ContextError, DeployConfig
 from infra.keys import SigningKeys
 from infra.lambdas import (
@@ -66,7 +66,7 @@ class JwtAuthStack(cdk.Stack):
         self.static_bodies: dict[str, dict[str, Any]] = {} if config.uses_kms else {JWKS: {"keys": []}}
         names = tuple(name for name in function_names(self.routes) if name not in self.static_bodies)
         check_function_folders(names)
-        self.runtime = newest_python_runtime()
+        self.runtime = PYTHON_RUNTIME
 
         self.tables = Tables(self, "Tables", config=config)
         self.roles = FunctionRoles(self, "Roles", names=names)
