@@ -12,6 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -82,6 +83,22 @@ def gateway_response_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]
         headers["Access-Control-Allow-Credentials"] = quoted("true")
         headers["Vary"] = quoted("Origin")
     return headers
+
+
+def api_name(config: DeployConfig) -> str:
+    return f"jwt-auth-{config.stage}"
+
+
+def api_metric(config: DeployConfig, metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
+    """An API Gateway metric of the stage, by the names it is deployed with (literal dimensions: no
+    reference to the stage resource, so alarms on it may be named by the functions' release)."""
+    return cloudwatch.Metric(
+        namespace="AWS/ApiGateway",
+        metric_name=metric_name,
+        dimensions_map={"ApiName": api_name(config), "Stage": config.stage},
+        statistic=statistic,
+        period=period,
+    )
 
 
 class Validators:
@@ -275,7 +292,7 @@ class Api(Construct):
         return apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"jwt-auth-{self.config.stage}",
+            rest_api_name=api_name(self.config),
             description="JWT auth: login, refresh, logout, JWKS and the routes behind the authorizer",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Execution logging needs API Gateway's account-level CloudWatch role (one per account and

@@ -17,6 +17,19 @@ from typing import Any
 from shared.tunables import CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
 
 STAGES = ("dev", "staging", "prod")
+# CodeDeploy's traffic shifting for releases (infra/release.py maps each to its configuration).
+CANARY_RELEASES = (
+    "off",
+    "canary-10-5min",
+    "canary-10-10min",
+    "canary-10-15min",
+    "canary-10-30min",
+    "linear-10-1min",
+    "linear-10-2min",
+    "linear-10-3min",
+    "linear-10-10min",
+    "all-at-once",
+)
 REMOVAL_POLICIES = ("destroy", "retain")
 LOG_RETENTION_DAYS = (
     1,
@@ -92,6 +105,7 @@ class DeployConfig:
     snap_start: bool = False
     provisioned_concurrency: int = 0
     api_gateway_cloudwatch_role: bool = True
+    canary_release: str = "off"
 
     @property
     def deletion_protection(self) -> bool:
@@ -257,4 +271,5 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         api_gateway_cloudwatch_role=_boolean(
             "api_gateway_cloudwatch_role", value("api_gateway_cloudwatch_role", True)
         ),
+        canary_release=_choice("canary_release", value("canary_release", "off"), CANARY_RELEASES),
     )

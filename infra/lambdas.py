@@ -28,6 +28,8 @@ from infra.tables import removal_policy
 from shared.tunables import IN_CONTEXT, env_value
 
 AUTHORIZER = "authorizer"
+# Released through CodeDeploy on their `live` alias when context canary_release is on (infra/release.py).
+RELEASED = (AUTHORIZER, "login", "refresh")
 SERVICE_NAME = "jwt-auth"
 METRICS_NAMESPACE = "JwtAuth"
 
@@ -139,7 +141,7 @@ class Functions(Construct):
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.by_name: dict[str, lambda_.Function] = {}
         # What API Gateway invokes: the function, or its `live` alias on a published version when
-        # SnapStart or provisioned concurrency (the authorizer's) is on.
+        # SnapStart, provisioned concurrency (the authorizer's) or a canary release (RELEASED) is on.
         self.targets: dict[str, lambda_.IFunction] = {}
         for name, role in roles.by_name.items():
             self.by_name[name] = self._function(name, role)
@@ -176,7 +178,8 @@ class Functions(Construct):
 
     def _target(self, name: str, function: lambda_.Function) -> lambda_.IFunction:
         provisioned = self.config.provisioned_concurrency if name == AUTHORIZER else 0
-        if not (self.config.snap_start or provisioned):
+        released = self.config.canary_release != "off" and name in RELEASED
+        if not (self.config.snap_start or provisioned or released):
             return function
         return lambda_.Alias(
             self,

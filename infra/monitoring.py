@@ -143,17 +143,21 @@ class Monitoring(Construct):
         return metrics
 
     # -------------------------------------------------------------------------- alarms
-    def _alarm(
+    def alarm(
         self,
         construct_id: str,
         metric: cloudwatch.IMetric,
         threshold: float,
         description: str,
+        *,
+        name: str = "",
     ) -> cloudwatch.Alarm:
+        """An alarm named jwt-auth-<stage>-<name> (default: the construct id without "Alarm") that
+        notifies the topic when it fires (>= threshold)."""
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
-            alarm_name=f"jwt-auth-{self.config.stage}-{construct_id.removesuffix('Alarm')}",
+            alarm_name=f"jwt-auth-{self.config.stage}-{name or construct_id.removesuffix('Alarm')}",
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
@@ -167,7 +171,7 @@ class Monitoring(Construct):
 
     def _event_alarm(self, construct_id: str, metric: str, threshold: float, description: str) -> None:
         if metric in self.event_metrics:
-            self._alarm(construct_id, self.event_metrics[metric], threshold, description)
+            self.alarm(construct_id, self.event_metrics[metric], threshold, description)
 
     def _security_alarms(self) -> None:
         self._event_alarm(
@@ -209,7 +213,7 @@ class Monitoring(Construct):
             "The authorizer could not decide (KMS, DynamoDB or configuration failure) "
             "and denied: callers get 401.",
         )
-        self._alarm(
+        self.alarm(
             "AuthorizerThrottleAlarm",
             authorizer.metric_throttles(period=PERIOD, statistic="Sum"),
             1,
@@ -217,7 +221,7 @@ class Monitoring(Construct):
         )
 
     def _api_alarms(self, stage: apigw.Stage) -> None:
-        self._alarm(
+        self.alarm(
             "Api5xxAlarm",
             stage.metric_server_error(period=PERIOD, statistic="Sum"),
             self.config.server_error_alarm_threshold,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import Api
@@ -14,6 +15,7 @@ from infra.config import ContextError, DeployConfig
 from infra.keys import SigningKeys
 from infra.lambdas import (
     AUTHORIZER,
+    RELEASED,
     FunctionRoles,
     Functions,
     SharedLayer,
@@ -23,6 +25,7 @@ from infra.lambdas import (
 )
 from infra.monitoring import Monitoring
 from infra.nag import add_suppressions
+from infra.release import Release
 from infra.sharing import SharedParameters
 from infra.tables import Tables
 from infra.waf import Waf
@@ -107,6 +110,7 @@ class JwtAuthStack(cdk.Stack):
             functions=self.functions.by_name,
             log_groups=dict(self.functions.log_groups),
         )
+        self.release = self._release() if config.canary_release != "off" else None
         self.shared = SharedParameters(
             self,
             "Shared",
@@ -141,6 +145,27 @@ class JwtAuthStack(cdk.Stack):
         # had when the API built it, so deployed stages keep their ACL (see infra/waf.py).
         return Waf(self.api, "Default", stage=self.api.stage, rate_limit=self.config.waf_rate_limit)
 
+    def _release(self) -> Release:
+        aliases = {name: self.functions.targets[name] for name in RELEASED if name in self.functions.targets}
+        return Release(
+            self,
+            "Release",
+            config=self.config,
+            aliases={name: cast(lambda_.Alias, target) for name, target in aliases.items()},
+            base_url=self.stage_url,
+            runtime=self.runtime,
+            monitoring=self.monitoring,
+        )
+
+    @property
+    def stage_url(self) -> str:
+        """The stage's base URL, ending in '/', built without the deployment (which depends on the
+        functions' aliases, and so would make a cycle with anything they depend on)."""
+        if self.config.domain_name:
+            return f"https://{self.config.domain_name}/"
+        api_id = self.api.rest_api.rest_api_id
+        return f"https://{api_id}.execute-api.{self.region}.{self.url_suffix}/{self.config.stage}/"
+
     def _issuer(self) -> str:
         if self.config.issuer:
             return self.config.issuer
@@ -170,6 +195,11 @@ class JwtAuthStack(cdk.Stack):
             outputs["SigningKeyArns"] = (
                 ",".join(key.key_arn for key in self.keys.keys),
                 "The KMS signing keys, active first",
+            )
+        if self.release is not None:
+            outputs["SmokeSecretArn"] = (
+                self.release.smoke_secret.secret_arn,
+                "Fill in the release smoke-test user's credentials here (docs/deploy.md)",
             )
         if self.api.domain is not None:
             outputs["CustomDomainTarget"] = (
