@@ -95,6 +95,7 @@ class DeployConfig:
     certificate_arn: str = ""
     waf: bool = False
     waf_rate_limit: int = 300
+    waf_blocked_alarm_threshold: int = 100
     demo: bool = True
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
@@ -255,6 +256,9 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         certificate_arn=certificate_arn,
         waf=_boolean("waf", value("waf", defaults["waf"])),
         waf_rate_limit=_integer("waf_rate_limit", value("waf_rate_limit", 300), 10, 2_000_000_000),
+        waf_blocked_alarm_threshold=_integer(
+            "waf_blocked_alarm_threshold", value("waf_blocked_alarm_threshold", 100), 1, 1_000_000_000
+        ),
         demo=_boolean("demo", value("demo", defaults["demo"])),
         alarm_email=alarm_email,
         login_failure_alarm_threshold=_integer(

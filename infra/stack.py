@@ -21,13 +21,14 @@ from infra.lambdas import (
     SharedLayer,
     check_function_folders,
     function_names,
+    retention,
     settings_environment,
 )
 from infra.monitoring import Monitoring
 from infra.nag import add_suppressions
 from infra.release import Release
 from infra.sharing import SharedParameters
-from infra.tables import Tables
+from infra.tables import Tables, removal_policy
 from infra.waf import Waf
 from shared.errors import ConfigurationError
 from shared.routes import parse_route_table
@@ -109,6 +110,8 @@ class JwtAuthStack(cdk.Stack):
             stage=self.api.stage,
             functions=self.functions.by_name,
             log_groups=dict(self.functions.log_groups),
+            tables=self.tables.by_name,
+            waf=self.waf,
         )
         self.release = self._release() if config.canary_release != "off" else None
         self.shared = SharedParameters(
@@ -143,7 +146,27 @@ class JwtAuthStack(cdk.Stack):
     def _waf(self) -> Waf:
         # In the API's scope under CDK's hidden id "Default": the logical ids stay those the web ACL
         # had when the API built it, so deployed stages keep their ACL (see infra/waf.py).
-        return Waf(self.api, "Default", stage=self.api.stage, rate_limit=self.config.waf_rate_limit)
+        return Waf(
+            self.api,
+            "Default",
+            stage=self.api.stage,
+            stage_name=self.config.stage,
+            rate_limit=self.config.waf_rate_limit,
+            credential_paths=self.credential_paths(),
+            log_retention=retention(self.config),
+            removal_policy=removal_policy(self.config),
+        )
+
+    def credential_paths(self) -> list[str]:
+        """The public routes that take a password: every public route with a body, except refresh
+        (its token is 256 random bits: nothing to guess)."""
+        return sorted(
+            {
+                route.path
+                for route in self.routes.routes
+                if route.public and route.body and route.function != "refresh"
+            }
+        )
 
     def _release(self) -> Release:
         aliases = {name: self.functions.targets[name] for name in RELEASED if name in self.functions.targets}

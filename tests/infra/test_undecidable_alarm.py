@@ -155,3 +155,16 @@ def test_every_security_event_metric_filter_matches_the_line_its_event_writes(
         matched = [line for line in audited if matches(terms, line)]
         assert matched, (name, written)
         assert len({(line["audit"]["event"], line["audit"]["outcome"]) for line in matched}) == 1, name
+
+
+def test_the_kms_unavailable_filter_matches_the_line_login_writes_when_kms_throttles(
+    dev: Synth, accounts: Accounts, faults: Faults, log_lines: LogLines
+) -> None:
+    faults.fail("kms.Sign", "ThrottlingException", times=6)
+    response = login("staff@dealership.example", accounts.password, "staff")
+    assert response["statusCode"] == 503
+    filters = metric_filters(dev, "KmsUnavailable")
+    assert filters
+    for metric_filter in filters:
+        terms = filter_terms(metric_filter["FilterPattern"])
+        assert [line for line in _lines(log_lines) if matches(terms, line)], _lines(log_lines)[-3:]
