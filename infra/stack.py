@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.api import Api
 from infra.bundling import PYTHON_RUNTIME, REPO_ROOT
 from infra.config import ContextError, DeployConfig
+from infra.dashboard import Dashboard
 from infra.keys import SigningKeys
 from infra.lambdas import (
     AUTHORIZER,
@@ -114,6 +115,15 @@ class JwtAuthStack(cdk.Stack):
             waf=self.waf,
         )
         self.release = self._release() if config.canary_release != "off" else None
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            config=config,
+            monitoring=self.monitoring,
+            functions=self.functions.by_name,
+            tables=self.tables.by_name,
+            stage=self.api.stage,
+        )
         self.shared = SharedParameters(
             self,
             "Shared",
