@@ -11,6 +11,7 @@ aws-cdk-lib release notes before deploying: a flag can change a deployed resourc
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import tarfile
@@ -35,14 +36,19 @@ def library_archive() -> Path:
     return archive
 
 
-def recommended_flags() -> dict[str, Any]:
-    """Flag name -> value, sorted by name as `cdk init` writes them."""
+@functools.cache
+def _read_flags() -> dict[str, Any]:
     with tarfile.open(library_archive()) as archive:
         member = archive.extractfile(_MEMBER)
         if member is None:
             raise FileNotFoundError(f"{_MEMBER} is not in {library_archive().name}")
         flags: dict[str, Any] = json.load(member)
     return {name: flags[name] for name in sorted(flags)}
+
+
+def recommended_flags() -> dict[str, Any]:
+    """Flag name -> value, sorted by name as `cdk init` writes them."""
+    return dict(_read_flags())
 
 
 def missing(context: dict[str, Any], flags: dict[str, Any]) -> list[str]:
