@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test test-fast test-proof lint docs bandit audit typecheck synth bench capacity smoke lock clean
+.PHONY: help install browser run test test-fast test-proof lint docs flags bandit audit typecheck synth bench capacity smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
+	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
 	@echo "make audit      bandit, then pip-audit over both lock files (needs PyPI's JSON API)"
 	@echo "make synth      synthesize the CDK app (no Docker, no AWS account)"
@@ -46,7 +47,7 @@ browser: $(STAMP)
 	@$(BIN)/python -m tests.browser
 
 test: $(STAMP) node_modules/.installed browser
-	$(BIN)/python -m pytest
+	$(WITH_NODE) $(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/integration
@@ -63,6 +64,9 @@ docs: $(STAMP)
 	$(BIN)/python -m operations.configuration_docs
 	$(BIN)/python -m operations.http_requests
 
+flags: $(STAMP)
+	$(BIN)/python -m infra.feature_flags
+
 # Exceptions and their reasons: docs/security-checks.md. pip-audit reads the vulnerability database
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev
 # lock holds per-Python-version pins, so pip resolves it for this interpreter.
@@ -73,11 +77,15 @@ audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
+# CDK synthesis runs on a Node.js the CDK supports (22+): the system's, or one npm installs into .node/
+# (infra/toolchain.py). On an older one, jsii prints an end-of-life banner as Python byte strings.
+WITH_NODE = node_dir="$$($(BIN)/python -m infra.toolchain node)" && PATH="$$node_dir:$(abspath $(BIN)):$$PATH"
+
 synth: $(STAMP) node_modules/.installed
-	VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" npx cdk synth --quiet
+	$(WITH_NODE) VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" npx cdk synth --quiet
 
 bench: synth node_modules/.installed capacity
-	$(BIN)/python -m tests.bench
+	$(WITH_NODE) $(BIN)/python -m tests.bench
 
 capacity: $(STAMP)
 	$(BIN)/python -m tests.capacity
@@ -90,4 +98,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 pyproject.toml --all-extras -o requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .node cdk.out .pytest_cache .mypy_cache .ruff_cache

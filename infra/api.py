@@ -8,14 +8,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import DeployConfig
+from infra.config import ContextError, DeployConfig
 from infra.lambdas import retention
 from infra.models import add_model
 from infra.tables import removal_policy
@@ -57,6 +59,8 @@ ACCESS_LOG_FIELDS = {
     "wafStatus": apigw.AccessLogField.context_waf_response_code(),
     "xrayTraceId": apigw.AccessLogField.context_xray_trace_id(),
 }
+# Headers of a response API Gateway makes from a static body (the JWKS in HS256 mode).
+STATIC_HEADERS = {"Content-Type": "'application/json'", "Cache-Control": "'public, max-age=300'"}
 MESSAGE_TEMPLATE = '{"message": $context.error.messageString}'
 
 
@@ -79,6 +83,22 @@ def gateway_response_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]
         headers["Access-Control-Allow-Credentials"] = quoted("true")
         headers["Vary"] = quoted("Origin")
     return headers
+
+
+def api_name(config: DeployConfig) -> str:
+    return f"jwt-auth-{config.stage}"
+
+
+def api_metric(config: DeployConfig, metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
+    """An API Gateway metric of the stage, by the names it is deployed with (literal dimensions: no
+    reference to the stage resource, so alarms on it may be named by the functions' release)."""
+    return cloudwatch.Metric(
+        namespace="AWS/ApiGateway",
+        metric_name=metric_name,
+        dimensions_map={"ApiName": api_name(config), "Stage": config.stage},
+        statistic=statistic,
+        period=period,
+    )
 
 
 class Validators:
@@ -104,19 +124,49 @@ class Validators:
         return self._params
 
 
+def static_response(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    """Method options that make API Gateway itself answer 200 with `body` (a mock integration), with
+    `headers` (static values, quoted as in gateway_response_headers)."""
+    parameters = {f"method.response.header.{name}": value for name, value in headers.items()}
+    return {
+        "integration": apigw.MockIntegration(
+            request_templates={"application/json": '{"statusCode": 200}'},
+            integration_responses=[
+                apigw.IntegrationResponse(
+                    status_code="200",
+                    response_templates={"application/json": json.dumps(body)},
+                    response_parameters=parameters,
+                )
+            ],
+        ),
+        "method_responses": [
+            apigw.MethodResponse(status_code="200", response_parameters=dict.fromkeys(parameters, True))
+        ],
+    }
+
+
 def wire_routes(
     api: apigw.RestApi,
     routes: Any,
     handlers: Mapping[str, lambda_.IFunction],
     authorizer: apigw.IAuthorizer,
     validators: Validators | None = None,
+    static: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, apigw.Method]:
     """Add every route of `routes` to `api`: its function behind it, the authorizer in front of every
-    non-public route, body models and path parameters validated. Returns methods by `METHOD path`."""
+    non-public route, body models and path parameters validated. A function named in `static` is
+    not built: API Gateway answers its routes with those options (static_response). Returns methods
+    by `METHOD path`."""
     validators = validators or Validators(api)
     integrations: dict[str, apigw.LambdaIntegration] = {}
     methods: dict[str, apigw.Method] = {}
     for route in routes.routes:
+        options: dict[str, Any] = {}
+        if static and route.function in static:
+            methods[f"{route.method} {route.path}"] = api.root.resource_for_path(route.path).add_method(
+                route.method, authorization_type=apigw.AuthorizationType.NONE, **static[route.function]
+            )
+            continue
         handler = handlers.get(route.function)
         if handler is None:
             raise KeyError(
@@ -125,7 +175,6 @@ def wire_routes(
         integration = integrations.setdefault(
             route.function, apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
         )
-        options: dict[str, Any] = {}
         if route.body:
             options["request_models"] = {"application/json": add_model(api, route.body)}
             options["request_validator"] = validators.body_and_parameters()
@@ -156,6 +205,21 @@ def request_authorizer(
     )
 
 
+def redeploy_on_authorizer_change(api: apigw.RestApi, handler: lambda_.IFunction, cache_ttl: int) -> None:
+    """Make every change of the authorizer (its function or alias, its cache TTL, its identity source)
+    change the deployment's logical id, so CloudFormation creates a new deployment and the stage
+    serves the change. A stage keeps serving its deployment's snapshot otherwise: switching the
+    authorizer to the `live` alias would leave the stage calling the unqualified function, whose
+    invoke permission was just removed (every protected route 500). The feature flag
+    @aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId does the same; this does not depend on
+    it being set."""
+    if api.latest_deployment is not None:
+        identity = "method.request.header.Authorization"
+        api.latest_deployment.add_to_logical_id(
+            {"authorizer": {"handler": handler.function_arn, "cacheTtl": cache_ttl, "identity": identity}}
+        )
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -166,6 +230,7 @@ class Api(Construct):
         routes: Any,
         handlers: Mapping[str, lambda_.IFunction],
         authorizer_function: lambda_.IFunction,
+        static_bodies: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
@@ -174,10 +239,18 @@ class Api(Construct):
         self.rest_api.node.try_remove_child(
             "Endpoint"
         )  # the stack's ApiUrl output replaces CDK's generated one
+        self.execution_logs = self._execution_log_group()
         self.authorizer = request_authorizer(
             self, "Authorizer", authorizer_function, config.authorizer_cache_ttl
         )
-        self.methods = wire_routes(self.rest_api, routes, handlers, self.authorizer)
+        static = {
+            name: static_response(
+                body, {**gateway_response_headers(config.allowed_origins), **STATIC_HEADERS}
+            )
+            for name, body in (static_bodies or {}).items()
+        }
+        self.methods = wire_routes(self.rest_api, routes, handlers, self.authorizer, static=static)
+        redeploy_on_authorizer_change(self.rest_api, authorizer_function, config.authorizer_cache_ttl)
         self._gateway_responses()
         self.domain = self._custom_domain() if config.domain_name else None
 
@@ -189,6 +262,20 @@ class Api(Construct):
         return logs.LogGroup(
             self, "AccessLogs", retention=retention(self.config), removal_policy=removal_policy(self.config)
         )
+
+    def _execution_log_group(self) -> logs.LogGroup:
+        """The group API Gateway writes execution logs to, under the name it uses: created by the
+        stack, with the stack's retention and removal policy, before the stage (otherwise API
+        Gateway creates it on first use, kept forever and left behind by `cdk destroy`)."""
+        group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{self.config.stage}",
+            retention=retention(self.config),
+            removal_policy=removal_policy(self.config),
+        )
+        self.rest_api.deployment_stage.node.add_dependency(group)
+        return group
 
     def _cors(self) -> apigw.CorsOptions | None:
         if not self.config.allowed_origins:
@@ -205,10 +292,15 @@ class Api(Construct):
         return apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"jwt-auth-{self.config.stage}",
+            rest_api_name=api_name(self.config),
             description="JWT auth: login, refresh, logout, JWKS and the routes behind the authorizer",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,  # execution logging needs the account-level CloudWatch role
+            # Execution logging needs API Gateway's account-level CloudWatch role (one per account and
+            # region, whoever sets it): off when the account already has one (docs/deploy.md).
+            cloud_watch_role=self.config.api_gateway_cloudwatch_role,
+            cloud_watch_role_removal_policy=(
+                cdk.RemovalPolicy.RETAIN if self.config.api_gateway_cloudwatch_role else None
+            ),
             disable_execute_api_endpoint=bool(self.config.domain_name),
             default_cors_preflight_options=self._cors(),
             deploy_options=apigw.StageOptions(
@@ -239,6 +331,7 @@ class Api(Construct):
 
     def _custom_domain(self) -> apigw.DomainName:
         """The API at the root of its own domain, so cookie paths like /auth hold."""
+        self._check_certificate_region()
         domain = apigw.DomainName(
             self,
             "Domain",
@@ -251,3 +344,20 @@ class Api(Construct):
         )
         domain.add_base_path_mapping(self.rest_api, stage=self.stage)
         return domain
+
+    def _check_certificate_region(self) -> None:
+        """A regional endpoint takes a certificate of its own region only (CloudFormation would fail
+        midway). Checked whenever the stack's region is known, as it is under `cdk deploy`."""
+        region = cdk.Stack.of(self).region
+        wanted = self.config.certificate_region
+        if cdk.Token.is_unresolved(region):
+            cdk.Annotations.of(self).add_warning_v2(
+                "jwt-auth:certificateRegion",
+                f"the stack's region is unknown at synth: certificate_arn must be in its region ({wanted})",
+            )
+        elif wanted != region:
+            raise ContextError(
+                f"context 'certificate_arn' is a certificate of {wanted}, but the stack deploys to {region}: "
+                "a regional API takes a certificate of its own region. Request or import it in "
+                f"{region} (ACM), or deploy to {wanted}."
+            )

@@ -1,7 +1,9 @@
 """Lambda bundling on this machine, without Docker (CDK's `ILocalBundling`).
 
 - One shared layer: the hash-pinned third-party packages of requirements/layer.txt, installed by
-  pip for the Lambda target (arm64, the runtime's CPython ABI, wheels only) into `python/`.
+  pip for the Lambda target (arm64, the runtime's CPython ABI, wheels only) into `python/`, then
+  compiled to byte code by an interpreter of the runtime's Python version when the build machine has
+  one (on PATH, or found by uv); otherwise synthesis says that the layer ships no byte code.
 - One asset per function: its folder under functions/ plus the shared/ package and the route
   declaration the authorizer reads, laid out as in the repository so `functions.<name>.handler.handler`
   and `from shared ...` import as they do in the tests.
@@ -11,8 +13,10 @@ boto3 is not bundled: the Lambda runtime provides it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import shutil
 import subprocess  # nosec B404  # runs pip with a fixed argument list, never a shell
 import sys
@@ -36,15 +40,10 @@ LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinu
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 
 
-def newest_python_runtime() -> lambda_.Runtime:
-    """The newest python3.x runtime this aws-cdk-lib knows."""
-    found: list[tuple[int, lambda_.Runtime]] = []
-    for name in dir(lambda_.Runtime):
-        if name.startswith("PYTHON_3_"):
-            minor = name.removeprefix("PYTHON_3_")
-            if minor.isdigit():
-                found.append((int(minor), getattr(lambda_.Runtime, name)))
-    return max(found, key=lambda pair: pair[0])[1]
+# The Lambda runtime of every function and of the layer, pinned: upgrading aws-cdk-lib never changes
+# it. Changing it is a deliberate edit here (and in README), with the layer rebuilt for its ABI.
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+LAYER_ROOT = "/opt/python"  # where Lambda extracts a layer's python/ folder
 
 
 def python_version_of(runtime: lambda_.Runtime) -> str:
@@ -70,13 +69,84 @@ def handler_path(name: str) -> str:
     return f"functions.{name}.handler.handler"
 
 
+def matching_interpreter(version: str) -> str | None:
+    """A CPython of exactly `version` ("3.14") on this machine: `python3.14` on PATH, else the one
+    `uv python find` names (never downloaded). None when there is none."""
+    return _lookup(version, os.environ.get("PATH", ""))
+
+
+@functools.cache
+def _lookup(version: str, path: str) -> str | None:
+    candidates = []
+    on_path = shutil.which(f"python{version}", path=path)
+    if on_path:
+        candidates.append(on_path)
+    uv = shutil.which("uv", path=path)
+    if uv:
+        found = _run([uv, "python", "find", version], {"UV_PYTHON_DOWNLOADS": "never"})
+        if found:
+            candidates.append(found)
+    for candidate in candidates:
+        if _run([candidate, "-c", _VERSION_PROBE]) == f"cpython {version}":
+            return candidate
+    return None
+
+
+_VERSION_PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
+
+
+def _run(command: list[str], extra_env: dict[str, str] | None = None) -> str:
+    """The command's first output line, or "" when it fails (a broken shim, a missing version)."""
+    try:
+        result = subprocess.run(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+            env={**os.environ, **(extra_env or {})},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = result.stdout.strip().splitlines()
+    return lines[0].strip() if result.returncode == 0 and lines else ""
+
+
+def compile_bytecode(site: Path, interpreter: str) -> None:
+    """Compile every module under `site` with `interpreter`, as Lambda will import them from
+    LAYER_ROOT: hash-based and unchecked (an asset's zip carries no real timestamps, and /opt is
+    read-only, so timestamp-checked byte code would be compiled again at every cold start), with the
+    paths tracebacks show under LAYER_ROOT."""
+    command = [
+        interpreter, "-m", "compileall", "-q", "-j", "0",
+        "--invalidation-mode", "unchecked-hash",
+        "-s", str(site), "-p", LAYER_ROOT,
+        str(site),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # fixed arguments, no shell
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"compiling the Lambda layer with {interpreter} failed:\n{result.stdout}\n{result.stderr}"
+        )
+
+
 @jsii.implements(cdk.ILocalBundling)
 class LayerBundling:
-    """pip-installs requirements/layer.txt for the Lambda target into `<output>/python`."""
+    """pip-installs requirements/layer.txt for the Lambda target into `<output>/python`, and compiles
+    it with a matching interpreter when there is one."""
 
     def __init__(self, python_version: str, requirements: Path = LAYER_REQUIREMENTS) -> None:
         self.python_version = python_version
         self.requirements = requirements
+
+    @functools.cached_property
+    def interpreter(self) -> str | None:
+        return matching_interpreter(self.python_version)
+
+    def describe(self) -> str:
+        """What decides the content besides the lock file."""
+        compiled = f"cpython-{self.python_version}" if self.interpreter else "none"
+        return f"python={self.python_version} platforms={','.join(LAMBDA_PLATFORMS)} bytecode={compiled}"
 
     def command(self, target: Path) -> list[str]:
         abi = "cp" + self.python_version.replace(".", "")
@@ -90,23 +160,40 @@ class LayerBundling:
             "--only-binary=:all:",
             "--require-hashes",
             "--no-deps",  # the lock file pins every dependency already
-            "--no-compile",  # byte code from this interpreter would not match the runtime's
+            "--no-compile",  # this interpreter's byte code would not match the runtime's (see try_bundle)
             "-r", str(self.requirements),
             "--target", str(target),
         ]  # fmt: skip
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(self.requirements.read_bytes())
-        digest.update(json.dumps([self.python_version, LAMBDA_PLATFORMS]).encode())
+        digest.update(self.describe().encode())
         return digest.hexdigest()
 
-    def try_bundle(self, output_dir: str, options: Any = None, **kwargs: Any) -> bool:
-        target = Path(output_dir) / "python"
+    def install(self, target: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(self.command(target), capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # argument list from constants and paths, no shell
         if result.returncode != 0:
             raise RuntimeError(f"building the Lambda layer failed:\n{result.stdout}\n{result.stderr}")
+
+    def try_bundle(self, output_dir: str, options: Any = None, **kwargs: Any) -> bool:
+        target = Path(output_dir) / "python"
+        self.install(target)
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use in a layer
+        if self.interpreter:
+            compile_bytecode(target, self.interpreter)
+            print(
+                f"jwt-auth layer: byte code compiled with {self.interpreter} (Python {self.python_version})",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"jwt-auth layer: no python{self.python_version} interpreter on PATH or through uv, so the "
+                "layer ships no byte code: every cold start compiles its modules (docs/benchmarks.md, the "
+                f"'no .pyc' rows). Install Python {self.python_version} (for example `uv python install "
+                f"{self.python_version}`) and synthesize again.",
+                file=sys.stderr,
+            )
         return True
 
 

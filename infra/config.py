@@ -17,6 +17,19 @@ from typing import Any
 from shared.tunables import CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
 
 STAGES = ("dev", "staging", "prod")
+# CodeDeploy's traffic shifting for releases (infra/release.py maps each to its configuration).
+CANARY_RELEASES = (
+    "off",
+    "canary-10-5min",
+    "canary-10-10min",
+    "canary-10-15min",
+    "canary-10-30min",
+    "linear-10-1min",
+    "linear-10-2min",
+    "linear-10-3min",
+    "linear-10-10min",
+    "all-at-once",
+)
 REMOVAL_POLICIES = ("destroy", "retain")
 LOG_RETENTION_DAYS = (
     1,
@@ -44,7 +57,7 @@ LOG_RETENTION_DAYS = (
 )
 _KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,31}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
 class ContextError(ValueError):
@@ -84,6 +97,7 @@ class DeployConfig:
     certificate_arn: str = ""
     waf: bool = False
     waf_rate_limit: int = 300
+    waf_blocked_alarm_threshold: int = 100
     demo: bool = True
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
@@ -93,6 +107,8 @@ class DeployConfig:
     new_device_alarm_threshold: int = 20
     snap_start: bool = False
     provisioned_concurrency: int = 0
+    api_gateway_cloudwatch_role: bool = True
+    canary_release: str = "off"
 
     @property
     def deletion_protection(self) -> bool:
@@ -105,6 +121,11 @@ class DeployConfig:
     @property
     def uses_kms(self) -> bool:
         return self.signing_algorithm != "HS256"
+
+    @property
+    def certificate_region(self) -> str:
+        match = _CERTIFICATE_ARN.fullmatch(self.certificate_arn)
+        return match.group(1) if match else ""
 
 
 def _defaults(stage: str) -> dict[str, Any]:
@@ -212,6 +233,14 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
+    snap_start = _boolean("snap_start", value("snap_start", False))
+    provisioned = _integer("provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000)
+    if snap_start and provisioned:
+        raise ContextError(
+            f"context 'snap_start' (true) and 'provisioned_concurrency' ({provisioned}) cannot go together: "
+            "Lambda does not support provisioned concurrency on a SnapStart version, so the deploy would "
+            "fail. Both shorten cold starts: choose one (docs/cost-and-performance.md compares them)."
+        )
     return DeployConfig(
         **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,
@@ -229,6 +258,9 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         certificate_arn=certificate_arn,
         waf=_boolean("waf", value("waf", defaults["waf"])),
         waf_rate_limit=_integer("waf_rate_limit", value("waf_rate_limit", 300), 10, 2_000_000_000),
+        waf_blocked_alarm_threshold=_integer(
+            "waf_blocked_alarm_threshold", value("waf_blocked_alarm_threshold", 100), 1, 1_000_000_000
+        ),
         demo=_boolean("demo", value("demo", defaults["demo"])),
         alarm_email=alarm_email,
         login_failure_alarm_threshold=_integer(
@@ -240,8 +272,10 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         new_device_alarm_threshold=_integer(
             "new_device_alarm_threshold", value("new_device_alarm_threshold", 20), 1, 1_000_000
         ),
-        snap_start=_boolean("snap_start", value("snap_start", False)),
-        provisioned_concurrency=_integer(
-            "provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000
+        snap_start=snap_start,
+        provisioned_concurrency=provisioned,
+        api_gateway_cloudwatch_role=_boolean(
+            "api_gateway_cloudwatch_role", value("api_gateway_cloudwatch_role", True)
         ),
+        canary_release=_choice("canary_release", value("canary_release", "off"), CANARY_RELEASES),
     )

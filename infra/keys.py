@@ -9,6 +9,9 @@ grace-window refresh tokens is a generated secret: no key material is ever in th
 
 from __future__ import annotations
 
+from typing import cast
+
+import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -79,6 +82,12 @@ class SigningKeys(Construct):
             pending_window=Duration.days(30),
         )
         key.add_alias(f"alias/jwt-auth-{self.config.stage}-{name}")
+        # KMS refuses a key policy naming a principal that does not exist yet ("invalid principals"):
+        # the key waits for every role its policy names, explicitly, not only through the ARNs. The
+        # roles themselves, not their policies (those name the key: a cycle).
+        key_resource = cast(cdk.CfnResource, key.node.default_child)
+        for role in self.signers:
+            key_resource.add_resource_dependency(cast(cdk.CfnResource, role.node.default_child))
         return key
 
     def _key_policy(self) -> iam.PolicyDocument:
@@ -143,14 +152,18 @@ class SigningKeys(Construct):
             self._grant_secret(role, self.hs256_secret)
 
     def grant_read_public_keys(self, role: iam.IRole) -> None:
+        role.add_to_principal_policy(self.read_public_keys_statement())
+
+    def read_public_keys_statement(self) -> iam.PolicyStatement:
+        """What verifying tokens takes: the public keys, or in HS256 mode the signing secret."""
         if self.config.uses_kms:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GetPublicKey"], resources=[key.key_arn for key in self.keys]
-                )
+            return iam.PolicyStatement(
+                actions=["kms:GetPublicKey"], resources=[key.key_arn for key in self.keys]
             )
-        else:
-            self._grant_secret(role, self.hs256_secret)
+        assert self.hs256_secret is not None  # nosec B101  # type narrowing: HS256 mode creates it
+        return iam.PolicyStatement(
+            actions=["secretsmanager:GetSecretValue"], resources=[self.hs256_secret.secret_arn]
+        )
 
     def grant_read_refresh_key(self, role: iam.IRole) -> None:
         self._grant_secret(role, self.refresh_key_secret)

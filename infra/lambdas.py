@@ -15,10 +15,12 @@ from constructs import Construct
 from infra.bundling import (
     LAMBDA_TASK_ROOT,
     ROUTES_ASSET_NAME,
+    LayerBundling,
     check_function_folder,
     function_code,
     handler_path,
     layer_code,
+    python_version_of,
 )
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
@@ -26,8 +28,16 @@ from infra.tables import removal_policy
 from shared.tunables import IN_CONTEXT, env_value
 
 AUTHORIZER = "authorizer"
+# Released through CodeDeploy on their `live` alias when context canary_release is on (infra/release.py).
+RELEASED = (AUTHORIZER, "login", "refresh")
 SERVICE_NAME = "jwt-auth"
 METRICS_NAMESPACE = "JwtAuth"
+
+
+def metrics_namespace(stage: str) -> str:
+    """The stage's own CloudWatch namespace: two stages in one account and region never share a
+    custom metric, so a dev test cannot move a prod alarm."""
+    return f"{METRICS_NAMESPACE}/{stage}"
 
 
 def function_names(routes: Any) -> tuple[str, ...]:
@@ -59,7 +69,10 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
         **{tunable.env: env_value(getattr(config, tunable.context)) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        # Powertools reads it when the code names no namespace itself. shared/observability.py names
+        # one (JwtAuth) today, so the functions' own EMF metrics are not per stage yet; the alarms and
+        # the dashboard do not use them (infra/monitoring.py counts from each stage's own logs).
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(config.stage),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 
@@ -69,6 +82,9 @@ class SharedLayer(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, runtime: lambda_.Runtime) -> None:
         super().__init__(scope, construct_id)
+        # What decides the layer's content (the lock file and the target): functions that publish
+        # versions mix it into their version's hash, so a layer-only change publishes a new version.
+        self.fingerprint = LayerBundling(python_version_of(runtime)).fingerprint()
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -107,7 +123,7 @@ class Functions(Construct):
         *,
         config: DeployConfig,
         roles: FunctionRoles,
-        layer: lambda_.ILayerVersion,
+        layer: SharedLayer,
         runtime: lambda_.Runtime,
         environment: dict[str, str],
         routes_document: dict[str, Any],
@@ -125,7 +141,7 @@ class Functions(Construct):
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.by_name: dict[str, lambda_.Function] = {}
         # What API Gateway invokes: the function, or its `live` alias on a published version when
-        # SnapStart or provisioned concurrency (the authorizer's) is on.
+        # SnapStart, provisioned concurrency (the authorizer's) or a canary release (RELEASED) is on.
         self.targets: dict[str, lambda_.IFunction] = {}
         for name, role in roles.by_name.items():
             self.by_name[name] = self._function(name, role)
@@ -142,7 +158,7 @@ class Functions(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=handler_path(name),
             code=function_code(name, self.routes_document, self.runtime),
-            layers=[self.layer],
+            layers=[self.layer.layer],
             role=role,
             memory_size=access.memory_mb,
             timeout=Duration.seconds(access.timeout_seconds),
@@ -152,13 +168,18 @@ class Functions(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.config.snap_start else None,
         )
+        # The version hash covers code, configuration and (with the recognizeLayerVersion feature flag)
+        # the layers; this makes a layer-only change publish a new version whatever the flags say, so
+        # the `live` alias (SnapStart, provisioned concurrency) moves to the new dependencies.
+        function.invalidate_version_based_on(self.layer.fingerprint)
         self._grant_logs(role, log_group)
         self._grant(role, access)
         return function
 
     def _target(self, name: str, function: lambda_.Function) -> lambda_.IFunction:
         provisioned = self.config.provisioned_concurrency if name == AUTHORIZER else 0
-        if not (self.config.snap_start or provisioned):
+        released = self.config.canary_release != "off" and name in RELEASED
+        if not (self.config.snap_start or provisioned or released):
             return function
         return lambda_.Alias(
             self,

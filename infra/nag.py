@@ -42,13 +42,35 @@ def add_suppressions(stack: Any) -> None:
             "five minutes, so tokens stay verifiable (tests/integration/test_secret_rotation.py).",
         )
 
+    if stack.release is not None:
+        acknowledge(
+            stack.release.role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
+            "CodeDeploy's role for Lambda releases: the AWS managed policy is the documented, limited one "
+            "(alias updates, invoking hooks, reading alarms).",
+        )
+        hook = stack.resolve(stack.release.hook.node.default_child.logical_id)
+        acknowledge(
+            stack.release.role,
+            f"AwsSolutions-IAM5[Resource::<{hook}.Arn>:*]",
+            "CodeDeploy invokes the release's smoke-check hook: that one function and its qualified ARNs "
+            "(versions and aliases), which is what ':*' after its ARN covers.",
+        )
+        acknowledge(
+            stack.release.smoke_secret,
+            "AwsSolutions-SMG4",
+            "The smoke-test user's password, set by the operator with the user (docs/deploy.md); rotate it "
+            "with operations.users and put-secret-value, there is no rotation Lambda to run.",
+        )
+
     api = stack.api.rest_api
-    acknowledge(
-        api,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-        "API Gateway's account-level CloudWatch role: the AWS managed policy is the documented one, and it "
-        "allows writing logs only.",
-    )
+    if stack.config.api_gateway_cloudwatch_role:
+        acknowledge(
+            api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role: the AWS managed policy is the documented "
+            "one, and it allows writing logs only.",
+        )
     if stack.waf is None:
         acknowledge(
             stack.api.stage,

@@ -1,16 +1,18 @@
 """Protect another team's API with this service's tokens.
 
-`RouteAuthorizer` gives another RestApi (in any stack of the same account and region) its own
-authorizer instance: the same code and settings as ours, but reading that API's own route
-declaration (same format as shared/routes.json), bundled into its asset as /var/task/routes.json.
-It may read the denylist and the public keys, nothing else.
+`RouteAuthorizer` gives another RestApi (in any stack, of any CDK app, in the account and region of
+the service) its own authorizer instance: the same code as ours, reading that API's own route
+declaration (same format as shared/routes.json, bundled into its asset as /var/task/routes.json),
+configured from the SSM parameters the service publishes (infra/sharing.py) by name alone. Nothing
+of the service's stack is imported, so the service deploys, rotates its keys and changes its
+settings without ever being blocked by a consumer; a consumer takes the new values at its next
+deploy (docs/deploy.md says when one is needed).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +21,25 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.api import request_authorizer, wire_routes
-from infra.bundling import function_code, handler_path, newest_python_runtime
-from infra.lambdas import AUTHORIZER, SharedLayer
+from infra.api import redeploy_on_authorizer_change, request_authorizer, wire_routes
+from infra.bundling import (
+    LAMBDA_TASK_ROOT,
+    PYTHON_RUNTIME,
+    ROUTES_ASSET_NAME,
+    function_code,
+    handler_path,
+)
+from infra.config import STAGES
+from infra.lambdas import AUTHORIZER, SERVICE_NAME, metrics_namespace
 from infra.nag import acknowledge_xray
 from infra.permissions import access_for
+from infra.sharing import AUTHORIZER_VARIABLES, LAYER_ARN, POLICY_ARN, parameter_name, variable_parameter
 from shared.routes import RouteTable, parse_route_table
 
-
-@dataclass(frozen=True)
-class AuthServiceReference:
-    """What an authorizer elsewhere needs from the auth service (values or CDK tokens)."""
-
-    environment: Mapping[str, str]  # the settings every function of the service reads
-    denylist_table_arn: str
-    signing_key_arns: tuple[str, ...] = ()
-    hs256_secret_arn: str = ""
-    cache_ttl_seconds: int = 0
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+MAX_CACHE_TTL = 3600  # API Gateway's limit
 
 
 def load_declaration(path: str | Path, *, include_demo: bool = False) -> tuple[dict[str, Any], RouteTable]:
@@ -50,27 +51,42 @@ def load_declaration(path: str | Path, *, include_demo: bool = False) -> tuple[d
 
 
 class RouteAuthorizer(Construct):
+    """`stage`: the service's stage, whose parameters (/jwt-auth/<stage>/...) configure it.
+    `cache_ttl_seconds`: API Gateway's cache of its answers, 0 (the default) for immediate
+    revocation; never more than the service's access-token lifetime."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        service: AuthServiceReference,
+        stage: str,
         routes_file: str | Path,
+        cache_ttl_seconds: int = 0,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         layer: lambda_.ILayerVersion | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.service = service
+        if stage not in STAGES:
+            raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+        if not 0 <= cache_ttl_seconds <= MAX_CACHE_TTL:
+            raise ValueError(
+                f"cache_ttl_seconds must be between 0 and {MAX_CACHE_TTL}, got {cache_ttl_seconds}"
+            )
+        self.stage = stage
+        self.cache_ttl_seconds = cache_ttl_seconds
         self.routes_document, self.routes = load_declaration(routes_file)
-        runtime = newest_python_runtime()
-        self.layer = layer or SharedLayer(self, "Layer", runtime=runtime).layer
-        self.log_group = logs.LogGroup(self, "Logs", retention=service.log_retention)
+        runtime = PYTHON_RUNTIME
+        self.layer = layer or lambda_.LayerVersion.from_layer_version_arn(
+            self, "Layer", self._parameter(parameter_name(stage, LAYER_ARN))
+        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
         self.role = self._role()
         access = access_for(AUTHORIZER)
         self.function = lambda_.Function(
             self,
             "Function",
-            description=f"jwt-auth authorizer for API '{self.routes.api}'",
+            description=f"jwt-auth {stage} authorizer for API '{self.routes.api}'",
             runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler_path(AUTHORIZER),
@@ -79,38 +95,45 @@ class RouteAuthorizer(Construct):
             role=self.role,
             memory_size=access.memory_mb,
             timeout=Duration.seconds(access.timeout_seconds),
-            environment=dict(service.environment),
+            environment=self._environment(),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
         )
-        self.authorizer = request_authorizer(self, "Authorizer", self.function, service.cache_ttl_seconds)
+        self.authorizer = request_authorizer(self, "Authorizer", self.function, cache_ttl_seconds)
         acknowledge_xray(self.role)
 
+    def _parameter(self, name: str) -> str:
+        """Resolved by CloudFormation at each deploy of the consumer's stack."""
+        return ssm.StringParameter.value_for_string_parameter(self, name)
+
+    def _environment(self) -> dict[str, str]:
+        environment = {
+            variable: self._parameter(variable_parameter(self.stage, variable))
+            for variable in AUTHORIZER_VARIABLES
+        }
+        return {
+            **environment,
+            "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self.stage),
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+
     def _role(self) -> iam.Role:
-        """Denylist BatchGetItem and the verification keys: nothing else (see infra/permissions.py)."""
+        """Its log group, X-Ray, and the service's managed policy (the denylist and the verification
+        keys, kept current by the service itself): nothing else (see infra/permissions.py)."""
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"jwt-auth authorizer for API '{self.routes.api}'",
-        )
-        (actions,) = access_for(AUTHORIZER).tables.values()
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self.service.denylist_table_arn])
-        )
-        if self.service.signing_key_arns:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GetPublicKey"], resources=list(self.service.signing_key_arns)
+            description=f"jwt-auth {self.stage} authorizer for API '{self.routes.api}'",
+            managed_policies=[
+                iam.ManagedPolicy.from_managed_policy_arn(
+                    self, "ServiceReadPolicy", self._parameter(parameter_name(self.stage, POLICY_ARN))
                 )
-            )
-        if self.service.hs256_secret_arn:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:GetSecretValue"], resources=[self.service.hs256_secret_arn]
-                )
-            )
+            ],
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -124,4 +147,6 @@ class RouteAuthorizer(Construct):
     ) -> dict[str, apigw.Method]:
         """Wire every route of the declaration on `api` to its handler (by the route's `function`
         name), with this authorizer in front of every non-public route."""
-        return wire_routes(api, self.routes, handlers, self.authorizer)
+        methods = wire_routes(api, self.routes, handlers, self.authorizer)
+        redeploy_on_authorizer_change(api, self.function, self.cache_ttl_seconds)
+        return methods

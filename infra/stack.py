@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import Api
-from infra.bundling import REPO_ROOT, newest_python_runtime
+from infra.bundling import PYTHON_RUNTIME, REPO_ROOT
 from infra.config import ContextError, DeployConfig
+from infra.dashboard import Dashboard
 from infra.keys import SigningKeys
 from infra.lambdas import (
     AUTHORIZER,
+    RELEASED,
     FunctionRoles,
     Functions,
     SharedLayer,
@@ -24,8 +27,9 @@ from infra.lambdas import (
 )
 from infra.monitoring import Monitoring
 from infra.nag import add_suppressions
-from infra.protect import AuthServiceReference
-from infra.tables import Tables
+from infra.release import Release
+from infra.sharing import SharedParameters
+from infra.tables import Tables, removal_policy
 from infra.waf import Waf
 from shared.errors import ConfigurationError
 from shared.routes import parse_route_table
@@ -33,6 +37,7 @@ from shared.settings import settings_from_env
 
 ROUTES_FILE = REPO_ROOT / "shared" / "routes.json"
 ISSUER_PLACEHOLDER = "https://issuer.placeholder.invalid"
+JWKS = "jwks"
 
 
 def load_routes_document() -> dict[str, Any]:
@@ -61,9 +66,12 @@ class JwtAuthStack(cdk.Stack):
         self.config = config
         self.routes_document = effective_document(routes_document or load_routes_document(), config.demo)
         self.routes = parse_route_table(self.routes_document)
-        names = function_names(self.routes)
+        # In HS256 mode there is no public key: API Gateway answers the JWKS route with an empty key
+        # set, and no JWKS function exists that could read the signing secret.
+        self.static_bodies: dict[str, dict[str, Any]] = {} if config.uses_kms else {JWKS: {"keys": []}}
+        names = tuple(name for name in function_names(self.routes) if name not in self.static_bodies)
         check_function_folders(names)
-        self.runtime = newest_python_runtime()
+        self.runtime = PYTHON_RUNTIME
 
         self.tables = Tables(self, "Tables", config=config)
         self.roles = FunctionRoles(self, "Roles", names=names)
@@ -75,7 +83,7 @@ class JwtAuthStack(cdk.Stack):
             "Functions",
             config=config,
             roles=self.roles,
-            layer=self.layer.layer,
+            layer=self.layer,
             runtime=self.runtime,
             environment=self.function_environment,
             routes_document=self.routes_document,
@@ -90,6 +98,7 @@ class JwtAuthStack(cdk.Stack):
             routes=self.routes,
             handlers={name: fn for name, fn in self.functions.targets.items() if name != AUTHORIZER},
             authorizer_function=self.functions.targets[AUTHORIZER],
+            static_bodies=self.static_bodies,
         )
         self.waf = self._waf() if config.waf else None
         self.issuer = self._issuer()
@@ -100,8 +109,31 @@ class JwtAuthStack(cdk.Stack):
             "Monitoring",
             config=config,
             stage=self.api.stage,
-            authorizer=self.authorizer_function,
-            authorizer_logs=self.functions.log_groups[AUTHORIZER],
+            functions=self.functions.by_name,
+            log_groups=dict(self.functions.log_groups),
+            tables=self.tables.by_name,
+            waf=self.waf,
+        )
+        self.release = self._release() if config.canary_release != "off" else None
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            config=config,
+            monitoring=self.monitoring,
+            functions=self.functions.by_name,
+            tables=self.tables.by_name,
+            stage=self.api.stage,
+        )
+        self.shared = SharedParameters(
+            self,
+            "Shared",
+            stage=config.stage,
+            environment={**self.function_environment, "ISSUER": self.issuer},
+            denylist_table_arn=self.tables.by_name["Denylist"].table_arn,
+            read_keys=self.keys.read_public_keys_statement(),
+            layer=self.layer.layer,
+            runtime=self.runtime,
+            jwks_url=f"{self.base_url}.well-known/jwks.json",
         )
         self._outputs()
         add_suppressions(self)
@@ -124,7 +156,48 @@ class JwtAuthStack(cdk.Stack):
     def _waf(self) -> Waf:
         # In the API's scope under CDK's hidden id "Default": the logical ids stay those the web ACL
         # had when the API built it, so deployed stages keep their ACL (see infra/waf.py).
-        return Waf(self.api, "Default", stage=self.api.stage, rate_limit=self.config.waf_rate_limit)
+        return Waf(
+            self.api,
+            "Default",
+            stage=self.api.stage,
+            stage_name=self.config.stage,
+            rate_limit=self.config.waf_rate_limit,
+            credential_paths=self.credential_paths(),
+            log_retention=retention(self.config),
+            removal_policy=removal_policy(self.config),
+        )
+
+    def credential_paths(self) -> list[str]:
+        """The public routes that take a password: every public route with a body, except refresh
+        (its token is 256 random bits: nothing to guess)."""
+        return sorted(
+            {
+                route.path
+                for route in self.routes.routes
+                if route.public and route.body and route.function != "refresh"
+            }
+        )
+
+    def _release(self) -> Release:
+        aliases = {name: self.functions.targets[name] for name in RELEASED if name in self.functions.targets}
+        return Release(
+            self,
+            "Release",
+            config=self.config,
+            aliases={name: cast(lambda_.Alias, target) for name, target in aliases.items()},
+            base_url=self.stage_url,
+            runtime=self.runtime,
+            monitoring=self.monitoring,
+        )
+
+    @property
+    def stage_url(self) -> str:
+        """The stage's base URL, ending in '/', built without the deployment (which depends on the
+        functions' aliases, and so would make a cycle with anything they depend on)."""
+        if self.config.domain_name:
+            return f"https://{self.config.domain_name}/"
+        api_id = self.api.rest_api.rest_api_id
+        return f"https://{api_id}.execute-api.{self.region}.{self.url_suffix}/{self.config.stage}/"
 
     def _issuer(self) -> str:
         if self.config.issuer:
@@ -156,6 +229,11 @@ class JwtAuthStack(cdk.Stack):
                 ",".join(key.key_arn for key in self.keys.keys),
                 "The KMS signing keys, active first",
             )
+        if self.release is not None:
+            outputs["SmokeSecretArn"] = (
+                self.release.smoke_secret.secret_arn,
+                "Fill in the release smoke-test user's credentials here (docs/deploy.md)",
+            )
         if self.api.domain is not None:
             outputs["CustomDomainTarget"] = (
                 self.api.domain.domain_name_alias_domain_name,
@@ -163,15 +241,3 @@ class JwtAuthStack(cdk.Stack):
             )
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
-
-    def service_reference(self) -> AuthServiceReference:
-        """What another stack's RouteAuthorizer needs to verify this service's tokens."""
-        environment = {**self.function_environment, "ISSUER": self.issuer}
-        return AuthServiceReference(
-            environment=environment,
-            denylist_table_arn=self.tables.by_name["Denylist"].table_arn,
-            signing_key_arns=tuple(key.key_arn for key in self.keys.keys),
-            hs256_secret_arn=self.keys.hs256_secret.secret_arn if self.keys.hs256_secret else "",
-            cache_ttl_seconds=self.config.authorizer_cache_ttl,
-            log_retention=retention(self.config),
-        )

@@ -27,7 +27,9 @@ logger = Logger(service=SERVICE)
 # log-level control, a debugging session) must not turn that on, so the AWS SDK loggers stay at INFO.
 for _name in ("botocore", "boto3", "urllib3", "s3transfer"):
     logging.getLogger(_name).setLevel(logging.INFO)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+# The stack writes each stage's namespace (JwtAuth/<stage>) into POWERTOOLS_METRICS_NAMESPACE, so a
+# dev and a prod stack in one account never mix their metrics; an explicit namespace here would win.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE, service=SERVICE)
 
 _cold_start = True
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -38,6 +38,7 @@ PROD = {
     "throttle_burst": "40",
 }
 HS256 = {"signing_algorithm": "HS256", "allowed_origins": "https://app.example.com"}
+CANARY = {"canary_release": "canary-10-5min", "allowed_origins": "https://app.example.com"}
 
 
 def existing_functions_only(document: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +119,11 @@ def prod() -> Synth:
 @pytest.fixture(scope="session")
 def hs256() -> Synth:
     return synth_for(HS256)
+
+
+@pytest.fixture(scope="session")
+def canary() -> Synth:
+    return synth_for(CANARY)
 
 
 @pytest.fixture(scope="session")

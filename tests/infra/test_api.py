@@ -121,13 +121,13 @@ def test_gateway_responses_carry_cors_and_security_headers(dev: Synth) -> None:
     )
 
 
-def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_auth_routes(dev: Synth, prod: Synth) -> None:
+def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_login_route(dev: Synth, prod: Synth) -> None:
     assert dev.resources("AWS::WAFv2::WebACL") == {}
     (acl,) = prod.resources("AWS::WAFv2::WebACL").values()
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     rate = rules["AuthRoutesRatePerIp"]["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == 300
-    assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/auth/"
+    assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/auth/login"
     assert rules["AuthRoutesRatePerIp"]["Action"] == {"Block": {}}
     prod.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundling import LAMBDA_PLATFORMS, LayerBundling, newest_python_runtime, python_version_of
+from infra.bundling import (
+    LAMBDA_PLATFORMS,
+    PYTHON_RUNTIME,
+    LayerBundling,
+    matching_interpreter,
+    python_version_of,
+)
 from tests.infra.conftest import Synth
 
 
@@ -22,7 +28,7 @@ def _logical_id(synth: Synth, construct: object) -> str:
 
 
 def test_the_pip_command_targets_the_lambda_runtime_with_hash_checked_wheels_only() -> None:
-    version = python_version_of(newest_python_runtime())
+    version = python_version_of(PYTHON_RUNTIME)
     command = LayerBundling(version).command(Path("/out"))
     joined = " ".join(command)
     assert f"--python-version {version}" in joined and f"--abi cp{version.replace('.', '')}" in joined
@@ -42,9 +48,13 @@ def test_the_layer_holds_arm64_wheels_for_the_runtime_and_no_boto3(bundled: Synt
     assert not (site / "boto3").exists() and not (site / "botocore").exists()
     binaries = [path.name for path in site.rglob("*.so")]
     assert binaries and all("x86_64" not in name for name in binaries)
-    minor = python_version_of(newest_python_runtime()).replace(".", "")
+    minor = python_version_of(PYTHON_RUNTIME).replace(".", "")
     assert any(f"cpython-{minor}-aarch64" in name for name in binaries)  # cffi's backend for this runtime
-    assert not list(site.rglob("__pycache__"))
+    byte_code = [path.name for path in site.rglob("*.pyc")]
+    if matching_interpreter(python_version_of(PYTHON_RUNTIME)):  # compiled for the runtime, nothing else
+        assert byte_code and all(f".cpython-{minor}.pyc" in name for name in byte_code)
+    else:  # this machine has no such interpreter: none at all (synthesis said so)
+        assert byte_code == []
 
 
 @pytest.mark.timeout(600)

@@ -120,3 +120,15 @@ def test_the_stack_writes_one_variable_per_tunable_with_a_context_key() -> None:
     env = settings_environment(config(), issuer="https://auth.example.com")
     written = {name for name in env if not name.startswith("POWERTOOLS_")}
     assert {tunable.env for tunable in IN_CONTEXT} <= written <= {tunable.env for tunable in TUNABLES}
+
+
+def test_snap_start_with_provisioned_concurrency_stops_synthesis_with_a_clear_error() -> None:
+    """Lambda refuses provisioned concurrency on a SnapStart version: the deploy would fail midway."""
+    app = cdk.App(context={"snap_start": "true", "provisioned_concurrency": "2"})
+    with pytest.raises(ContextError, match=r"'snap_start'.*'provisioned_concurrency'.*choose one"):
+        build_app(app)
+
+
+def test_either_cold_start_lever_alone_is_accepted() -> None:
+    assert config(snap_start="true").snap_start
+    assert config(provisioned_concurrency="2").provisioned_concurrency == 2

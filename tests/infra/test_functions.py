@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-from aws_cdk import aws_lambda as lambda_
 
-from infra.bundling import FUNCTIONS_DIR
+from infra.bundling import FUNCTIONS_DIR, PYTHON_RUNTIME
 from infra.lambdas import function_names
 from infra.stack import load_routes_document
 from shared.routes import parse_route_table
@@ -21,14 +19,12 @@ def _functions(synth: Synth) -> dict[str, dict[str, Any]]:
     return synth.resources("AWS::Lambda::Function")
 
 
-def _newest_python() -> str:
-    versions = [name for name in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_3_\d+", name)]
-    newest = max(versions, key=lambda name: int(name.rsplit("_", 1)[1]))
-    return getattr(lambda_.Runtime, newest).name
+def _pinned_python() -> str:
+    return PYTHON_RUNTIME.name
 
 
-def test_every_function_runs_on_arm64_with_the_newest_python_runtime_and_active_tracing(dev: Synth) -> None:
-    runtime = _newest_python()
+def test_every_function_runs_on_arm64_with_the_pinned_python_runtime_and_active_tracing(dev: Synth) -> None:
+    runtime = _pinned_python()
     assert runtime >= "python3.13"
     for function in _functions(dev).values():
         properties = function["Properties"]
@@ -69,7 +65,7 @@ def test_every_function_gets_the_same_environment_and_it_passes_the_settings_val
     settings = settings_from_env(resolved)
     assert settings.allowed_origins == tuple(ORIGINS.split(","))
     assert first["ROUTES_FILE"] == "/var/task/routes.json"
-    assert first["POWERTOOLS_METRICS_NAMESPACE"] == "JwtAuth"
+    assert first["POWERTOOLS_METRICS_NAMESPACE"] == "JwtAuth/dev"
     assert {
         "USERS_TABLE",
         "SESSIONS_TABLE",
@@ -98,7 +94,7 @@ def test_the_default_issuer_is_the_api_url_and_a_custom_domain_replaces_it(dev: 
 def test_the_layer_targets_arm64_and_the_function_runtime(dev: Synth) -> None:
     (layer,) = dev.resources("AWS::Lambda::LayerVersion").values()
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Properties"]["CompatibleRuntimes"] == [_newest_python()]
+    assert layer["Properties"]["CompatibleRuntimes"] == [_pinned_python()]
 
 
 def test_a_declared_function_without_a_folder_stops_synthesis_naming_it() -> None:

@@ -14,20 +14,24 @@ def _alarms(synth: Synth) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_security_event_alarms_watch_the_powertools_metrics_and_notify_the_topic(dev: Synth) -> None:
+def test_security_event_alarms_watch_the_stages_event_metrics_and_notify_the_topic(dev: Synth) -> None:
     alarms = _alarms(dev)
     (topic_id,) = dev.resources("AWS::SNS::Topic")
     for metric, threshold in (("RefreshReuseDetected", 1), ("LoginFailure", 50), ("LoginLockoutBlocked", 10)):
         alarm = alarms[metric]
-        assert alarm["Namespace"] == "JwtAuth"
-        assert alarm["Dimensions"] == [{"Name": "service", "Value": "jwt-auth"}]
+        assert alarm["Namespace"] == "JwtAuth/dev"
+        assert "Dimensions" not in alarm
         assert alarm["Threshold"] == threshold and alarm["Statistic"] == "Sum"
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_authorizer_errors_are_counted_from_its_undecidable_denials_and_alarmed(dev: Synth) -> None:
-    (metric_filter,) = dev.resources("AWS::Logs::MetricFilter").values()
+    (metric_filter,) = [
+        f
+        for f in dev.resources("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "AuthorizerUndecidable"
+    ]
     pattern = metric_filter["Properties"]["FilterPattern"]
     assert '$.audit.event = "authorizer_deny"' in pattern and '$.audit.reason = "undecidable"' in pattern
     authorizer_logs = dev.stack.resolve(

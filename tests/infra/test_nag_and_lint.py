@@ -16,7 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 from tests.infra.conftest import Synth
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "hs256"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "hs256", "canary"])
 def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(
     variant: str, request: pytest.FixtureRequest
 ) -> None:
@@ -50,7 +50,7 @@ def test_cdk_nag_fails_synthesis_on_an_unacknowledged_finding() -> None:
         app.synth()
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "hs256"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "hs256", "canary"])
 def test_cfn_lint_finds_no_error_in_the_template(variant: str, request: pytest.FixtureRequest) -> None:
     synth: Synth = request.getfixturevalue(variant)
     template = synth.outdir / f"{synth.stack.stack_name}.template.json"

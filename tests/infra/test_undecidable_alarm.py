@@ -16,8 +16,8 @@ from botocore.exceptions import ReadTimeoutError
 from shared import services as services_module
 from shared import signing
 from shared.observability import logger
-from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login_ok
+from tests.fixtures import Accounts, FakeClock, Faults
+from tests.flows import is_authorized, login, login_ok, refresh
 from tests.infra.conftest import Synth
 
 _TERM = re.compile(r'\(\$\.([\w.]+) = "([^"*]*)"\)')
@@ -63,10 +63,18 @@ def log_lines(monkeypatch: pytest.MonkeyPatch) -> LogLines:
     return captured
 
 
+def metric_filters(synth: Synth, metric: str) -> list[dict[str, Any]]:
+    return [
+        f["Properties"]
+        for f in synth.resources("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == metric
+    ]
+
+
 @pytest.fixture
 def undecidable_filter(dev: Synth) -> list[tuple[str, str]]:
-    (metric_filter,) = dev.resources("AWS::Logs::MetricFilter").values()
-    return filter_terms(metric_filter["Properties"]["FilterPattern"])
+    (metric_filter,) = metric_filters(dev, "AuthorizerUndecidable")
+    return filter_terms(metric_filter["FilterPattern"])
 
 
 def _dynamodb_throttled(faults: Faults, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +122,49 @@ def test_an_ordinary_bad_token_is_denied_without_tripping_the_alarm(
     (line,) = log_lines.denials()
     assert line["audit"]["reason"] == "signature"
     assert not matches(undecidable_filter, line)
+
+
+def _lines(log_lines: LogLines) -> list[dict[str, Any]]:
+    text = log_lines.stream.getvalue()
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_every_security_event_metric_filter_matches_the_line_its_event_writes(
+    dev: Synth, accounts: Accounts, clock: FakeClock, log_lines: LogLines
+) -> None:
+    """Login success and failure, refresh and refresh-token reuse, an authorizer deny: each line the
+    code writes is matched by its metric's filter and by no other event's filter."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    login("staff@dealership.example", "wrong password", "staff")
+    rotated = refresh(tokens["refresh_token"])
+    assert rotated["statusCode"] == 200
+    clock.advance(61)  # beyond any grace window: presenting the parent again is reuse
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
+    assert not is_authorized(tokens["access_token"][:-4] + "AAAA")
+    audited = [line for line in _lines(log_lines) if "audit" in line]
+    written = {(line["audit"]["event"], line["audit"]["outcome"]) for line in audited}
+    for name in (
+        "LoginSuccess",
+        "LoginFailure",
+        "RefreshSuccess",
+        "RefreshReuseDetected",
+        "AuthorizerDenied",
+    ):
+        (metric_filter,) = metric_filters(dev, name)
+        terms = filter_terms(metric_filter["FilterPattern"])
+        matched = [line for line in audited if matches(terms, line)]
+        assert matched, (name, written)
+        assert len({(line["audit"]["event"], line["audit"]["outcome"]) for line in matched}) == 1, name
+
+
+def test_the_kms_unavailable_filter_matches_the_line_login_writes_when_kms_throttles(
+    dev: Synth, accounts: Accounts, faults: Faults, log_lines: LogLines
+) -> None:
+    faults.fail("kms.Sign", "ThrottlingException", times=6)
+    response = login("staff@dealership.example", accounts.password, "staff")
+    assert response["statusCode"] == 503
+    filters = metric_filters(dev, "KmsUnavailable")
+    assert filters
+    for metric_filter in filters:
+        terms = filter_terms(metric_filter["FilterPattern"])
+        assert [line for line in _lines(log_lines) if matches(terms, line)], _lines(log_lines)[-3:]
