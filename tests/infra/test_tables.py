@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from shared.store.tables import TABLES
+from shared.store.tables import SESSIONS, TABLES, USERS
 from tests.infra.conftest import Synth
 
 
