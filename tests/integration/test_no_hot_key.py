@@ -62,7 +62,7 @@ def test_the_emergency_switch_is_spread_over_its_shards_and_still_ends_everythin
     shards = {global_key(f"session-{number:04d}") for number in range(2000)}
     assert len(shards) == GLOBAL_SHARDS
     account_actions.create_account(
-        services, "a@dealership.example", PASSWORD, name="A", role="r", user_type="staff"
+        services, "a@dealership.example", PASSWORD, name="A", role="sales", user_type="staff"
     )
     before = [login_ok("a@dealership.example", PASSWORD, "staff") for _ in range(8)]
     account_actions.revoke_all_tokens_of_everyone(services)
