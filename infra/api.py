@@ -22,6 +22,7 @@ from infra.lambdas import retention
 from infra.models import add_model
 from infra.tables import removal_policy
 from shared import http
+from shared.request_models import INVALID_BODY
 
 # Request headers a browser may send cross-origin (X-Token-Transport opts in to the refresh cookie).
 CORS_ALLOW_HEADERS = http.CORS_ALLOW_HEADERS.split(",")
@@ -62,6 +63,8 @@ ACCESS_LOG_FIELDS = {
 # Headers of a response API Gateway makes from a static body (the JWKS in HS256 mode).
 STATIC_HEADERS = {"Content-Type": "'application/json'", "Cache-Control": "'public, max-age=300'"}
 MESSAGE_TEMPLATE = '{"message": $context.error.messageString}'
+NOT_FOUND_TEMPLATE = '{"message": "Not found"}'
+BAD_BODY_TEMPLATE = f'{{"message": "{INVALID_BODY}", "detail": "$context.error.validationErrorString"}}'
 
 
 def quoted(value: str) -> str:
@@ -328,6 +331,22 @@ class Api(Construct):
                 response_headers={**headers, **extra},
                 templates={"application/json": MESSAGE_TEMPLATE},
             )
+        # The same answers as the local API: a route the API does not have is a 404 (not API
+        # Gateway's 403 "Missing Authentication Token"), and a body the request model refuses says why.
+        self.rest_api.add_gateway_response(
+            "NotFound",
+            type=apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+            status_code="404",
+            response_headers=headers,
+            templates={"application/json": NOT_FOUND_TEMPLATE},
+        )
+        self.rest_api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            response_headers=headers,
+            templates={"application/json": BAD_BODY_TEMPLATE},
+        )
 
     def _custom_domain(self) -> apigw.DomainName:
         """The API at the root of its own domain, so cookie paths like /auth hold."""

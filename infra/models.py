@@ -1,5 +1,4 @@
-"""Request body models (JSON Schema draft 4, as API Gateway validates them), by the names the route
-declaration's `body` field uses. One module, so an OpenAPI document can replace it later.
+"""The request body models of shared/request_models.py as API Gateway models.
 
 The gateway rejects what is structurally wrong (not an object, a required field missing, a wrong
 type, an oversized value) before a Lambda runs; the handlers still validate everything and name the
@@ -12,45 +11,7 @@ from typing import Any
 
 from aws_cdk import aws_apigateway as apigw
 
-_STRING = {"type": "string"}
-
-REQUEST_MODELS: dict[str, dict[str, Any]] = {
-    # `userType` (canonical) or `user_type`: the handler says which is missing, naming it. The user
-    # types come from the route declaration, which the handler reads: no list here to keep in step.
-    "LoginRequest": {
-        "type": "object",
-        "required": ["email", "password"],
-        "properties": {
-            "email": {**_STRING, "minLength": 1, "maxLength": 254},
-            "password": {**_STRING, "minLength": 1, "maxLength": 1024},
-            "userType": _STRING,
-            "user_type": _STRING,
-        },
-    },
-    # The body is optional (the refresh cookie may carry the token): no root type, so an empty body
-    # passes; a token, when present, is a bounded string.
-    "RefreshRequest": {
-        "properties": {"refresh_token": {**_STRING, "minLength": 1, "maxLength": 256}},
-    },
-    "PasswordChangeRequest": {
-        "type": "object",
-        "required": ["current_password", "new_password"],
-        "properties": {
-            "current_password": {**_STRING, "minLength": 1, "maxLength": 1024},
-            "new_password": {**_STRING, "minLength": 1, "maxLength": 1024},
-        },
-    },
-    "CarRequest": {
-        "type": "object",
-        "required": ["make", "model", "year", "price"],
-        "properties": {
-            "make": {**_STRING, "minLength": 1, "maxLength": 100},
-            "model": {**_STRING, "minLength": 1, "maxLength": 100},
-            "year": {"type": "integer", "minimum": 1886, "maximum": 2100},
-            "price": {"type": "number", "minimum": 0},
-        },
-    },
-}
+from shared.request_models import REQUEST_MODELS
 
 
 def _schema(document: dict[str, Any], title: str) -> apigw.JsonSchema:

@@ -28,6 +28,7 @@ from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
 from local.policy import PolicyError, is_allowed, statements
 from local.runtime import AUTHORIZER, Functions
 from shared.http import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers
+from shared.request_models import INVALID_BODY, REQUEST_MODELS, body_problems
 from shared.routes import Route, RouteTable
 from shared.settings import Settings
 
@@ -154,6 +155,14 @@ class Gateway:
             if authorization.refusal is not None:
                 authorization.refusal.authorizer = authorization.label
                 return authorization.refusal
+        if route.body:  # API Gateway's request validator, with the stack's own models
+            problems = body_problems(REQUEST_MODELS[route.body], request.body)
+            if problems:
+                refusal = self.gateway_response(
+                    400, INVALID_BODY, "BadRequestException", origin, request_id, detail="; ".join(problems)
+                )
+                refusal.authorizer = authorization.label
+                return refusal
         response = self._integrate(route, request, base, authorization.context, origin, request_id)
         response.authorizer, response.function = authorization.label, route.function
         return response
@@ -174,19 +183,22 @@ class Gateway:
         error_type: str,
         origin: str,
         request_id: str,
+        detail: str | None = None,
     ) -> HttpResponse:
         headers = [
             *self._headers(origin, request_id),
             ("Content-Type", "application/json"),
             ("x-amzn-ErrorType", error_type),
         ]
-        body = json.dumps({"message": message}).encode()
+        answer = {"message": message, **({"detail": detail} if detail is not None else {})}
+        body = json.dumps(answer).encode()
         return HttpResponse(status, headers, body, request_id)
 
     def _missing_authentication_token(self, origin: str, request_id: str) -> HttpResponse:
-        """API Gateway's answer to a route it does not have (any path or method not declared)."""
+        """The answer to a route the API does not have (any path or method not declared): API
+        Gateway's MISSING_AUTHENTICATION_TOKEN response, which the stack turns into a 404."""
         return self.gateway_response(
-            403, "Missing Authentication Token", "MissingAuthenticationTokenException", origin, request_id
+            404, "Not found", "MissingAuthenticationTokenException", origin, request_id
         )
 
     def _preflight(self, path: str, origin: str, request_id: str) -> HttpResponse:

@@ -304,11 +304,9 @@ def test_gateway_error_responses_carry_cors_and_security_headers(
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/nowhere"), ("PUT", "/cars"), ("GET", "/cars/1/photos")]
 )
-def test_an_undeclared_route_gets_missing_authentication_token(
-    local_api: LocalApi, method: str, path: str
-) -> None:
+def test_an_undeclared_route_is_404_not_found(local_api: LocalApi, method: str, path: str) -> None:
     reply = call(method, f"{local_api.base_url}{path}", headers={"Authorization": "Bearer x"})
-    assert (reply.status, reply.json()) == (403, {"message": "Missing Authentication Token"})
+    assert (reply.status, reply.json()) == (404, {"message": "Not found"})
 
 
 def test_openapi_json_is_served_exactly_when_docs_openapi_json_exists(local_api: LocalApi) -> None:

@@ -45,7 +45,7 @@ schema = schemathesis.openapi.from_path(DOCUMENT, config=CONFIG)
 # What every response is checked against. Left out on purpose:
 # - positive_data_acceptance: schema-valid input may still break a business rule the schema cannot
 #   state (a wrong current password, a year after next year, a common new password) -> 400.
-# - unsupported_method: an undeclared method is API Gateway's 403 Missing Authentication Token
+# - unsupported_method: an undeclared method is a 404 Not found (API Gateway's MISSING_AUTHENTICATION_TOKEN)
 #   (documented), not 405.
 CHECKS = [
     not_a_server_error,

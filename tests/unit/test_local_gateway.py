@@ -157,9 +157,9 @@ def test_the_authorizer_gets_a_request_event_and_the_function_its_context(functi
 
 
 def test_a_public_route_never_calls_the_authorizer_and_has_no_authorizer_context(functions: StandIns) -> None:
-    response = send(gateway(functions), "POST", "/auth/login", token="", body=b"\xff\xfe")
+    response = send(gateway(functions), "GET", "/.well-known/jwks.json", token="", body=b"\xff\xfe")
     assert response.status == 200 and functions.calls("authorizer") == []
-    (event,) = functions.calls("login")
+    (event,) = functions.calls("jwks")
     assert "authorizer" not in event["requestContext"]
     assert event["isBase64Encoded"] is True and event["body"] == "//4="
 
