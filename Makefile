@@ -47,7 +47,7 @@ browser: $(STAMP)
 test: $(STAMP) node_modules/.installed browser
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/integration
 
 test-proof: $(STAMP)
