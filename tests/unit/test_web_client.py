@@ -78,12 +78,14 @@ def test_the_clients_unit_tests_pass_under_nodes_test_runner() -> None:
     assert re.search(r"^# fail 0$", output, re.MULTILINE), output[-2000:]
 
 
-def test_the_package_has_no_dependencies() -> None:
+def test_the_package_is_the_module_the_demo_page_loads_and_has_no_dependencies() -> None:
     package = json.loads((WEB / "package.json").read_text())
     assert package["type"] == "module"
     assert package["exports"]["."] == {"types": "./index.d.ts", "default": "./index.js"}
     assert not package.get("dependencies") and not package.get("peerDependencies")
     assert set(package["files"]) >= {"index.js", "index.d.ts"}
+    assert '"/auth-client.js": ("../../clients/web/index.js"' in (REPO / "local" / "server.py").read_text()
+    assert 'from "./auth-client.js"' in (REPO / "local" / "frontend" / "app.js").read_text()
 
 
 def test_the_readmes_show_the_same_snippets() -> None:
