@@ -49,7 +49,7 @@ browser: $(STAMP)
 test: $(STAMP) node_modules/.installed browser
 	$(WITH_NODE) $(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/integration
 
 test-proof: $(STAMP)

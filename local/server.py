@@ -107,6 +107,7 @@ STATIC_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/auth-client.js": ("../../clients/web/index.js", "text/javascript; charset=utf-8"),  # the web client
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 

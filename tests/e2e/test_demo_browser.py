@@ -1,64 +1,19 @@
 """The demo page in Chromium (Playwright), across its two loopback origins.
 
 The browser is the one tests/browser.py finds (`make browser` gets it); with none, these tests are
-skipped with the reason, or fail when REQUIRE_BROWSER is set (CI).
+skipped with the reason, or fail when REQUIRE_BROWSER is set (CI). Fixtures: tests/e2e/conftest.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests import browser as chromium
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, sign_in
 from tests.e2e.local_api import LocalApi, call
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            browser = chromium.start(playwright)
-        except chromium.NoBrowser as error:
-            if chromium.required():
-                pytest.fail(f"{error} (REQUIRE_BROWSER is set)")
-            pytest.skip(f"{error}: {chromium.MAKE_BROWSER}")
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, local_api: LocalApi) -> Iterator[Page]:
-    context = browser.new_context()
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    allowed = (local_api.base_url, local_api.frontend_url)
-    # Nothing but the two loopback origins, ever.
-    context.route(
-        "**/*", lambda route: route.continue_() if route.request.url.startswith(allowed) else route.abort()
-    )
-    yield page
-    context.close()
-
-
-def sign_in(page: Page, api: LocalApi, who: str) -> str:
-    """Sign in through the form; returns the access token the API issued (read off the wire)."""
-    page.goto(api.frontend_url)
-    expect(page.locator("#login")).to_be_visible()
-    page.select_option("#user-type", who)
-    expect(page.locator("#email")).to_have_value(f"{who}@dealership.example")
-    page.fill("#password", api.password)
-    with page.expect_response(lambda r: r.url.endswith("/auth/login")) as login:
-        page.click("#login-submit")
-    assert login.value.status == 200
-    expect(page.locator("#who")).to_contain_text(f"{who}@dealership.example")
-    token: str = login.value.json()["access_token"]
-    return token
 
 
 def test_cookie_refresh_is_transparent_survives_a_reload_and_logout_ends_it(

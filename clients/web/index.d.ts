@@ -1,0 +1,96 @@
+/// <reference lib="dom" />
+
+/** How the refresh token travels: an HttpOnly cookie (browsers on the API's site) or the JSON body. */
+export type Transport = "cookie" | "body";
+
+/** The signed-in user, from the login answer or the access token's claims. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  type: string;
+}
+
+/** The body of `POST /auth/login`; extra fields are sent as given. */
+export interface Credentials {
+  email: string;
+  password: string;
+  userType: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Why the session ended: `logout` and `logout-all` (asked for, in this tab or another),
+ * `session-ended` (the API refused the session: revoked, expired, password changed elsewhere).
+ */
+export type SignedOutReason = "logout" | "logout-all" | "session-ended";
+
+export interface SignedOutEvent {
+  reason: SignedOutReason;
+  /** True when another tab of this origin ended the session. */
+  remote: boolean;
+}
+
+/** Where body mode keeps the refresh token (e.g. sessionStorage). Default: memory only. */
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface AuthClientOptions {
+  /** The API's base URL, stage path included (e.g. `https://auth.example.com`). */
+  baseUrl: string;
+  /** Default `"cookie"`: the API must then be on the page's site. */
+  transport?: Transport;
+  /** The fetch to call (default: the global one). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Body mode only: where to keep the refresh token across reloads. Default: memory only. */
+  storage?: TokenStorage | null;
+  /** Names the lock, channel and counter shared by tabs. Default: derived from `baseUrl`. */
+  name?: string;
+  /** Renew the access token a minute before it expires (default true). */
+  autoRefresh?: boolean;
+}
+
+export interface AuthClient {
+  /** The signed-in user, or null. */
+  readonly user: User | null;
+  /** Signs in (every tab of this origin follows); rejects with an AuthError (401, 429, 400). */
+  login(credentials: Credentials): Promise<User>;
+  /** After a page load: the session the refresh cookie (or the storage) still holds, or null. */
+  restore(): Promise<User | null>;
+  /** Ends this session at the API and in every tab; rejects (signed out all the same) if the API could not be told. */
+  logout(): Promise<void>;
+  /** Ends every session of the user, on every device; rejects like logout. */
+  logoutAll(): Promise<void>;
+  /** Changes the password and adopts the fresh session the API answers with; a wrong current password rejects with status 400 and field "current_password". */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * fetch() for routes of the API: `path` is relative to baseUrl (absolute URLs outside it are
+   * refused). Adds the bearer token; on a 401 refreshes once (one tab at a time) and retries; if
+   * that fails too, signs out and returns the 401.
+   */
+  fetch(path: string | URL, init?: RequestInit): Promise<Response>;
+  /** Called when the session ends, here or in another tab; returns the unsubscribe function. */
+  onSignedOut(listener: (event: SignedOutEvent) => void): () => void;
+  /** Called with the new user (or null) whenever it changes, here or in another tab. */
+  onChange(listener: (user: User | null) => void): () => void;
+  /** Stops timers, listeners and the channel to other tabs. */
+  close(): void;
+}
+
+/** An answer of the API that is not a success (`status`), or none at all (`status` 0). */
+export declare class AuthError extends Error {
+  readonly name: "AuthError";
+  readonly status: number;
+  /** The offending input field (400). */
+  readonly field?: string;
+  /** Seconds to wait (429). */
+  readonly retryAfter?: number;
+  /** The JSON body of the answer. */
+  readonly body?: unknown;
+}
+
+export declare function createAuthClient(options: AuthClientOptions): AuthClient;
