@@ -23,9 +23,9 @@ from infra.models import add_model
 from infra.tables import removal_policy
 from shared import http
 from shared.request_models import INVALID_BODY
+from shared.settings import CORS_ALLOW_HEADERS
 
 # Request headers a browser may send cross-origin (X-Token-Transport opts in to the refresh cookie).
-CORS_ALLOW_HEADERS = http.CORS_ALLOW_HEADERS.split(",")
 CORS_ALLOW_METHODS = http.CORS_ALLOW_METHODS.split(",")
 SECURITY_HEADERS = http.SECURITY_HEADERS
 GATEWAY_RESPONSE_TYPES = {
@@ -286,7 +286,7 @@ class Api(Construct):
         return apigw.CorsOptions(
             allow_origins=list(self.config.allowed_origins),
             allow_credentials=True,
-            allow_headers=CORS_ALLOW_HEADERS,
+            allow_headers=[*CORS_ALLOW_HEADERS, *self.config.cors_extra_headers],
             allow_methods=CORS_ALLOW_METHODS,
             max_age=Duration.hours(1),
         )

@@ -84,6 +84,7 @@ class DeployConfig:
     lockout_threshold: int = DEFAULTS["lockout_threshold"]
     lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
     client_id: str = DEFAULTS["client_id"]
+    cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]
     lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
     lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]

@@ -36,7 +36,7 @@ UNUSED = "none"
 # The variables an authorizer elsewhere gets: every one the functions read except its own route
 # declaration (ROUTES_FILE, set by the consumer's bundle), the demo table, and the browser origins
 # (an authorizer writes no CORS headers; the consumer's API owns its gateway responses).
-NOT_SHARED = ("ROUTES_FILE", "CARS_TABLE", "ALLOWED_ORIGINS")
+NOT_SHARED = ("ROUTES_FILE", "CARS_TABLE", "ALLOWED_ORIGINS", "CORS_EXTRA_HEADERS")
 AUTHORIZER_VARIABLES: tuple[str, ...] = tuple(t.env for t in TUNABLES if t.env not in NOT_SHARED)
 MODE_VARIABLES = ("SIGNING_KEY_IDS", "HS256_SECRET_ARN")
 

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote
 from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
 from local.policy import PolicyError, is_allowed, statements
 from local.runtime import AUTHORIZER, Functions
-from shared.http import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers
+from shared.http import CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers
 from shared.request_models import INVALID_BODY, REQUEST_MODELS, body_problems
 from shared.routes import Route, RouteTable
 from shared.settings import Settings
@@ -209,7 +209,7 @@ class Gateway:
         if origin in self.settings.allowed_origins:
             headers += [
                 ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
-                ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
+                ("Access-Control-Allow-Headers", self.settings.cors_allow_headers),
                 ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
             ]
         return HttpResponse(204, headers, b"", request_id)

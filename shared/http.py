@@ -27,7 +27,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-CORS_ALLOW_HEADERS = "Authorization,Content-Type,X-Token-Transport"
 CORS_ALLOW_METHODS = "GET,POST,DELETE,OPTIONS"
 
 

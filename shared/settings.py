@@ -33,6 +33,8 @@ __all__ = [
 
 SIGNING_ALGORITHMS = BY_FIELD["signing_algorithm"].choices
 MAX_GRACE_SECONDS = BY_FIELD["refresh_grace_seconds"].high
+# What every browser call may send; CORS_EXTRA_HEADERS adds more (tracing headers).
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "X-Token-Transport")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Settings:
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     client_id: str = DEFAULTS["client_id"]
     allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
+    cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]
     refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
     cookie_same_site: str = DEFAULTS["cookie_same_site"]
     routes_file: str = DEFAULTS["routes_file"]
@@ -72,6 +75,11 @@ class Settings:
         """`__Host-` cookies must have Path=/ (so no sibling subdomain can plant one); any other
         name is scoped to the /auth routes."""
         return "/" if self.refresh_cookie_name.startswith("__Host-") else "/auth"
+
+    @property
+    def cors_allow_headers(self) -> str:
+        """What a CORS preflight allows a browser to send."""
+        return ",".join((*CORS_ALLOW_HEADERS, *self.cors_extra_headers))
 
     @property
     def uses_kms(self) -> bool:

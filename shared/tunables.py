@@ -254,6 +254,18 @@ TUNABLES: tuple[Tunable, ...] = (
         context="allowed_origins",
     ),
     Tunable(
+        "CORS_EXTRA_HEADERS",
+        "cors_extra_headers",
+        "list",
+        (),
+        "request headers browsers may send besides Authorization, Content-Type and X-Token-Transport "
+        "(tracing headers such as `traceparent`, `sentry-trace`, `baggage`), comma-separated",
+        context="cors_extra_headers",
+        pattern=r"[A-Za-z0-9-]{1,64}",
+        shape="header names: letters, digits and '-'",
+        shown_default="none",
+    ),
+    Tunable(
         "REFRESH_COOKIE_NAME",
         "refresh_cookie_name",
         "text",
@@ -362,7 +374,11 @@ def parse(tunable: Tunable, raw: object, source: Source) -> Any:
     if tunable.kind == "origins":
         return _origins(subject, raw)
     if tunable.kind == "list":
-        return _items(raw)
+        items = _items(raw)
+        for item in items:
+            if tunable.pattern and not re.fullmatch(tunable.pattern, item):
+                raise InvalidTunable(f"{subject} entries must be {tunable.shape}, got {item!r}")
+        return items
     text = str(raw).strip()
     if tunable.kind == "choice" and text not in tunable.choices:
         raise InvalidTunable(f"{subject} must be one of {', '.join(tunable.choices)}, got {text!r}")

@@ -65,3 +65,32 @@ def test_a_body_the_model_accepts_reaches_the_function_which_names_the_field() -
         "POST", "/auth/login", b'{"email": "a@b.c", "password": "x", "userType": "nope"}'
     )
     assert [name for name, _ in functions.events] == ["login"]  # the handler decides on the user type
+
+
+def test_extra_cors_request_headers_are_one_setting_for_the_stack_and_the_local_api() -> None:
+    import dataclasses
+
+    from local.gateway import Gateway
+    from shared.routes import load_route_table
+    from shared.settings import DEFAULT_ROUTES_FILE
+    from tests.infra.conftest import ORIGINS, synth_for
+    from tests.unit.test_local_gateway import settings
+
+    synth = synth_for({"allowed_origins": ORIGINS, "cors_extra_headers": "traceparent,baggage"})
+    preflights = [
+        method["Properties"]
+        for method in synth.resources("AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    allowed = preflights[0]["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+        "method.response.header.Access-Control-Allow-Headers"
+    ]
+    assert "traceparent" in allowed and "baggage" in allowed and "Authorization" in allowed
+    local_settings = dataclasses.replace(settings(), cors_extra_headers=("traceparent", "baggage"))
+    local = Gateway(load_route_table(DEFAULT_ROUTES_FILE), StandIns(), local_settings)  # type: ignore[arg-type]
+    answer = local.handle(HttpRequest("OPTIONS", "/auth/login", [("Origin", ORIGIN)], b"", "127.0.0.9"))
+    headers = dict(answer.headers)
+    assert (
+        headers["Access-Control-Allow-Headers"]
+        == "Authorization,Content-Type,X-Token-Transport,traceparent,baggage"
+    )
