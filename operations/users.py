@@ -281,7 +281,13 @@ def run(arguments: argparse.Namespace) -> Any:
             role=arguments.role,
             user_type=arguments.user_type,
         )
-        return {**_describe(user), **({"password (shown once)": password} if generated else {})}
+        others = [
+            other
+            for other in services.routes.user_types
+            if other != user.user_type and services.users.get(other, user.email)
+        ]
+        warning = {"warning": f"{user.email} is also a user of type {', '.join(others)}"} if others else {}
+        return {**_describe(user), **warning, **({"password (shown once)": password} if generated else {})}
 
     user = accounts.find_user(services, arguments.email, arguments.user_type)
     if command == "show":

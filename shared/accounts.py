@@ -105,6 +105,7 @@ def create_account(
     services: Services, email: str, password: str, *, name: str, role: str, user_type: str
 ) -> User:
     email = normalise_email(email)
+    check_email(email)
     check_user_type(services, user_type)
     check_role(services, role)
     if not name.strip():
@@ -156,6 +157,17 @@ def check_role(services: Services, role: str) -> None:
     known = services.routes.roles
     if role not in known:
         raise BadRequest("role", f"unknown role {role!r}: the route declaration knows {', '.join(known)}")
+
+
+def check_email(email: str) -> None:
+    """A syntactically valid address (deliverability is not checked: no DNS from here). Imported
+    here, not at the top: only account creation (the operator CLI) needs the library."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise BadRequest("email", f"{email!r} is not a valid email address: {error}") from None
 
 
 def check_user_type(services: Services, user_type: str) -> None:

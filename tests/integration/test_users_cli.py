@@ -398,3 +398,24 @@ def test_with_several_local_apis_running_it_asks_which(
     monkeypatch.delenv("LOCAL_CONNECTION_FILE", raising=False)
     assert main(["--local", "list"]) == 1
     assert "several local APIs run (ports 3000, 4000)" in capsys.readouterr().err
+
+
+def test_create_refuses_an_invalid_email_and_warns_about_one_email_in_two_types(
+    cli, accounts: Accounts
+) -> None:  # type: ignore[no-untyped-def]
+    status, _, error = cli(
+        "create", "not an email", "--type", "staff", "--name", "X", "--role", "sales", "--generate-password"
+    )
+    assert status == 1 and "not a valid email address" in error
+    status, output, _ = cli(
+        "create",
+        "staff@dealership.example",
+        "--type",
+        "admin",
+        "--name",
+        "S",
+        "--role",
+        "admin",
+        "--generate-password",
+    )
+    assert status == 0 and output["warning"] == "staff@dealership.example is also a user of type staff"
