@@ -95,6 +95,8 @@ def _another_value(tunable: Tunable) -> Any:
         return next(choice for choice in tunable.choices if choice != tunable.default)
     if tunable.kind == "origins":
         return ["https://app.example.com", "http://localhost:3001"]
+    if tunable.kind == "list":
+        return ["traceparent", "baggage"]
     return "another_name"
 
 
