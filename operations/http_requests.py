@@ -16,16 +16,17 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = REPO_ROOT / "docs" / "openapi.json"
 REQUESTS = REPO_ROOT / "docs" / "requests.http"
+# Values of the local demo (its documented password, README), never secrets: the file is for `make run`.
 EXAMPLES: dict[str, Any] = {  # a working body for the demo, where a schema alone cannot say one
     "LoginRequest": {
         "email": "admin@dealership.example",
-        "password": "dealership-demo-password",
+        "password": "dealership-demo-password",  # nosec B105  # the local demo's published password
         "userType": "admin",
     },
-    "RefreshRequest": {"refresh_token": "{{refresh_token}}"},
+    "RefreshRequest": {"refresh_token": "{{refresh_token}}"},  # nosec B105  # an .http variable
     "PasswordChangeRequest": {
-        "current_password": "dealership-demo-password",
-        "new_password": "a new passphrase of mine",
+        "current_password": "dealership-demo-password",  # nosec B105  # the demo's published password
+        "new_password": "a new passphrase of mine",  # nosec B105  # an example, in a docs file
     },
 }
 
