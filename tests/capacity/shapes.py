@@ -178,7 +178,7 @@ def measure() -> dict[str, Work]:
             return item
 
         tokens = login_tokens()
-        services.refresh_key  # noqa: B018 - a warm container: keys and the derivation key loaded
+        services.refresh_keys()  # a warm container: keys and the derivation keys loaded
         signing.key_set(settings)
         authorize(tokens["access_token"])
         found["authorizer"] = measure_work(
