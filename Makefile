@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-proof lint docs bandit audit typecheck synth bench smoke lock clean
+.PHONY: help install run test test-fast test-proof mutate lint docs bandit audit typecheck synth bench smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test       set everything up and run the whole test suite"
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
+	@echo "make mutate     mutation testing of the security core (mutmut; about half an hour) -> docs/mutation.md"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) from shared/tunables.py"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
@@ -44,6 +45,11 @@ test-fast: $(STAMP)
 
 test-proof: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# Mutants of the security core, each run against the focused tests that cover it: docs/mutation.md.
+# `make mutate ARGS="--group access --keep"` runs one group and keeps its copy for `mutmut show`.
+mutate: $(STAMP)
+	$(BIN)/python -m tests.mutation $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,136 @@
+"""What `make mutate` mutates, and which tests each part runs against.
+
+Functions are named, never lines: the mutants are generated from the code as it is at run time, so a
+function that moves keeps being mutated and one that is renamed or removed is reported as missing
+(update the list here). Methods are `Class.method`.
+
+Each group is one mutmut run over a copy of the tree: mutmut runs the group's tests once to record
+which test calls which function, then runs every mutant against only the tests of its group that
+call the mutated function, fastest first, stopping at the first failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    title: str
+    functions: dict[str, tuple[str, ...]]  # module path -> functions to mutate
+    tests: tuple[str, ...]
+
+
+GROUPS: tuple[Group, ...] = (
+    Group(
+        name="access",
+        title="Access-token verification, the authorizer's decision and the route rules",
+        functions={
+            "shared/tokens.py": (
+                "_reject_duplicates",
+                "_strict_json_segment",
+                "_is_number",
+                "_check_claim_types",
+                "verify_access_token",
+            ),
+            "shared/authorizer.py": ("bearer_token", "authorize", "check_not_revoked", "allow_policy"),
+            "shared/routes.py": (
+                "Route.allows",
+                "RouteTable.allowed_for",
+                "_glob_matches",
+                "_check_wildcards_do_not_widen",
+            ),
+        },
+        tests=(
+            "tests/unit/test_mutation_access_tokens.py",
+            "tests/unit/test_authorizer_policy.py",
+            "tests/unit/test_routes.py",
+            "tests/integration/test_hostile_access_tokens.py",
+            "tests/integration/test_mutation_revocation.py",
+        ),
+    ),
+    Group(
+        name="refresh",
+        title="Refresh rotation and the session store's conditions and expiry readers",
+        functions={
+            "shared/rotation.py": ("refresh",),
+            "shared/refresh_tokens.py": ("session_id_of", "derive_child"),
+            "shared/store/sessions.py": (
+                "Session.is_live",
+                "RefreshRecord.is_usable",
+                "SessionStore._put_new",
+                "SessionStore.view",
+                "SessionStore._session_still_valid",
+                "SessionStore.rotate",
+                "SessionStore.confirm_live",
+                "SessionStore.revoke",
+            ),
+        },
+        tests=(
+            "tests/integration/test_hostile_refresh_tokens.py",
+            "tests/integration/test_contract_flow.py",
+            "tests/integration/test_mutation_refresh.py",
+        ),
+    ),
+    Group(
+        name="revocation",
+        title="The denylist (its writes, conditions and expiry reader) and logout",
+        functions={
+            "shared/store/denylist.py": (
+                "DenylistStore.revocations",
+                "DenylistStore.deny_token_operation",
+                "DenylistStore.deny_token",
+                "DenylistStore.deny_session_operation",
+                "DenylistStore.session_not_revoked_checks",
+                "DenylistStore.set_not_before",
+            ),
+            "shared/sessions.py": ("logout", "_named_own_session"),
+        },
+        tests=(
+            "tests/integration/test_mutation_revocation.py",
+            "tests/integration/test_accounts_and_sessions.py",
+            "tests/integration/test_contract_flow.py",
+            "tests/integration/test_hostile_refresh_tokens.py",
+        ),
+    ),
+    Group(
+        name="login",
+        title="Login and lockout",
+        functions={
+            "shared/login.py": ("normalise_email", "lockout_remaining", "login"),
+            "shared/store/users.py": (
+                "UserStore.login_state",
+                "UserStore.record_failure",
+                "UserStore.reset_failures_operation",
+            ),
+        },
+        tests=(
+            "tests/integration/test_mutation_login.py",
+            "tests/integration/test_hostile_login.py",
+            "tests/integration/test_suspicious_activity.py",
+        ),
+    ),
+    Group(
+        name="http",
+        title="HTTP: the refresh cookie, cookie mode and CORS",
+        functions={"shared/http.py": ("Request.header", "Request.cookie", "cors_headers")},
+        tests=("tests/unit/test_mutation_http.py", "tests/integration/test_mutation_http.py"),
+    ),
+)
+
+# Lines whose expressions are not mutated: what they change is only log text (audit events and the
+# free `detail` of a domain error, never its reason code), which no rule depends on.
+DO_NOT_MUTATE_PATTERNS: tuple[str, ...] = (
+    r"^\s*_?audit\(",
+    r"raise \w+\(Reason\.\w+, ",
+)
+
+
+def mangled(module: str, function: str) -> str:
+    """mutmut's name for a function: `shared.tokens.x_verify` or `shared.http.xǁRequestǁcookie`."""
+    dotted = module.removesuffix(".py").replace("/", ".")
+    if "." in function:
+        cls, method = function.split(".", 1)
+        return f"{dotted}.x\u01c1{cls}\u01c1{method}"
+    return f"{dotted}.x_{function}"
