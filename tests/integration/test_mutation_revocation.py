@@ -13,6 +13,7 @@ import pytest
 from shared.authorizer import authorize
 from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
+from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults
 from tests.flows import change_password, is_authorized, login_ok, logout, refresh
@@ -69,24 +70,12 @@ def test_logout_entry_outlives_the_token_by_the_leeway(
     assert reason(services, access) == Reason.EXPIRED
 
 
-class PinnedClock(FakeClock):
-    """The service's clock at a chosen millisecond: it moves only when advanced."""
-
-    def __init__(self, at_ms: int) -> None:
-        super().__init__()
-        self.at_ms = at_ms
-
-    def now_ms(self) -> int:
-        return self.at_ms + self.offset_ms
-
-
 def test_not_before_in_the_same_second_denies_the_older_token(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a token issued 100 ms into a second
     second = time.time_ns() // 1_000_000_000 * 1000
-    clock = PinnedClock(second + 100)
-    monkeypatch.setattr(services, "clock", clock)
+    clock = pin_clock(services, monkeypatch, second + 100)
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     # When the password changes 500 ms later, in the same second (a not-before for older tokens)
     clock.advance(0.5)

@@ -149,7 +149,7 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
                 patterns.append(f"{scope.mangled(module, function)}__mutmut_*")
             else:
                 result.missing.append(f"{module}: {function}")
-    tests = [test for test in group.tests if (ROOT / test.split("::")[0]).exists()]
+    tests = [test for test in group.tests if test.startswith("-") or (ROOT / test.split("::")[0]).exists()]
     result.missing += [f"test file {test}" for test in group.tests if test not in tests]
     directory = Path(tempfile.mkdtemp(prefix=f"mutate-{group.name}-"))
     rules.copy_tree(directory)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -275,7 +276,22 @@ def test_an_undecodable_base64_segment_is_malformed() -> None:
 def test_a_claim_missing_or_of_the_wrong_type_or_shape_is_refused_as_claims(
     overrides: dict[str, Any],
 ) -> None:
-    assert reason_for(token(body=claims(**overrides))) == Reason.CLAIMS
+    with pytest.raises(InvalidAccessToken) as refused:
+        verify_access_token(token(body=claims(**overrides)), SETTINGS, KEYS, NOW)
+    assert refused.value.reason == Reason.CLAIMS
+    # our own type check refused it (PyJWT would refuse some of these too, naming its exception)
+    ((claim, value),) = overrides.items()
+    expected = "exp or nbf" if (claim, value) == ("exp", True) else CHECKED_AS.get(claim, claim)
+    assert refused.value.detail == expected
+
+
+CHECKED_AS = {
+    "iss": "iss or aud",
+    "aud": "iss or aud",
+    "iat": "iat or exp",
+    "exp": "iat or exp",
+    "nbf": "exp or nbf",
+}
 
 
 @pytest.mark.parametrize(
@@ -297,6 +313,7 @@ def test_a_wrong_issuer_or_audience_is_refused_as_claims(overrides: dict[str, An
     [
         {"sub": "x" * 128, "jti": "A-z_0", "sid": "9"},
         {"email": "e" * 254, "name": "n" * 256},
+        {"email": "e", "name": ""},
         {"role": "r" * 64, "type": "a.b-c_D9"},
         {"nbf": NOW + LEEWAY},
         {"nbf": int(NOW)},
@@ -324,6 +341,13 @@ def test_issued_at_and_not_before_in_the_future_beyond_the_leeway_are_not_yet_va
     assert reason_for(token(body=claims(iat=NOW + LEEWAY + 0.001))) == Reason.NOT_YET_VALID
     assert reason_for(token(body=claims(nbf=NOW + LEEWAY + 1))) == Reason.NOT_YET_VALID
     assert reason_for(token(body=claims(nbf=NOW + LEEWAY + 0.5))) == Reason.NOT_YET_VALID
+
+
+def test_times_within_the_leeway_at_the_real_current_time_are_accepted() -> None:
+    # PyJWT checks times without our leeway and against the real clock: it must not check them at all
+    now = time.time()
+    within = claims(iat=round(now + LEEWAY - 1, 3), nbf=now + LEEWAY - 1, exp=int(now) - LEEWAY + 2)
+    assert verify_access_token(token(body=within), SETTINGS, KEYS, now).sub == "user-1"
 
 
 # --- the authorizer's decision ------------------------------------------------------------------
