@@ -13,7 +13,7 @@ from shared import aws
 from shared.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
-from tests.fixtures import Accounts
+from tests.fixtures import Accounts, Faults
 from tests.flows import is_authorized, login_ok, refresh, sessions_list
 
 
@@ -150,3 +150,48 @@ def test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child(acco
     assert response["statusCode"] == 200, response
     assert body_of(response)["refresh_token"] == body_of(competing[0])["refresh_token"]
     assert is_authorized(body_of(response)["access_token"])
+
+
+def test_a_session_begun_after_a_not_before_refreshes(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms(), sessions=True, keep_seconds=3600)
+    clock.advance(0.001)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert _rotate(tokens["refresh_token"])["refresh_token"] != tokens["refresh_token"]
+
+
+def test_a_revoked_session_records_when_and_why(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    _rotate(_rotate(parent["refresh_token"])["refresh_token"])
+    clock.advance(1)
+    assert refresh(parent["refresh_token"])["statusCode"] == 401  # a replay: theft
+    sid = parent["refresh_token"].split(".")[0]
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}, ConsistentRead=True
+    )["Item"]
+    assert item["status"]["S"] != "active"
+    assert int(item["revoked_at"]["N"]) == clock.now_ms()
+    assert item["revoked_reason"]["S"] == "refresh_token_reuse"
+
+
+LOST_RACE = [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}, {"Code": "None"}, {"Code": "None"}]
+
+
+@pytest.mark.parametrize(("lost", "status"), [(2, 200), (3, 503)])
+def test_a_rotation_that_keeps_losing_races_reads_again_three_times_then_answers_503(
+    accounts: Accounts, faults: Faults, lost: int, status: int
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    faults.fail(
+        "dynamodb.TransactWriteItems",
+        "TransactionCanceledException",
+        times=lost,
+        CancellationReasons=LOST_RACE,
+    )
+    assert refresh(tokens["refresh_token"])["statusCode"] == status  # never taken for theft
+    assert _rotate(tokens["refresh_token"])  # and nothing was half-written

@@ -7,6 +7,7 @@ unused) when the code it names changes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -30,7 +31,45 @@ STRICT_AUD = (
 )
 PYJWT_DEFAULT = "PyJWT ignores an option name it does not know, and verifies the signature by default"
 
+NOT_ACTIVE = (
+    "a revoked session's status is only ever compared with 'active': any other word ends it alike "
+    "(and the SID# denylist entry written in the same transaction denies its access tokens)"
+)
+
+SAME_MOMENT = (
+    "the transaction compares expiries with the moment of the read, and expiries never change once "
+    "written: refresh checked the same thing on the read (is_live, is_usable), so this copy of the "
+    "check (whole seconds or not, or off by a day) cannot be the one that refuses"
+)
+USABLE = 'self.status == "active" and self.idle_expires * 1000 > at_ms'
+SESSION_FIRST = (
+    "a refresh token's absolute expiry is its session's, and refresh checks the session (is_live) "
+    "before any of its tokens"
+)
+
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    *(
+        Equivalent(
+            f"shared.store.sessions.SessionStore.{method}", '":now_s": n(at_ms // 1000),', added, SAME_MOMENT
+        )
+        for method in ("rotate", "_session_still_valid")
+        for added in ('":now_s": n(at_ms / 1000),', '":now_s": n(at_ms // 1001),')
+    ),
+    *(
+        Equivalent(
+            "shared.store.sessions.RefreshRecord.is_usable",
+            f"{USABLE} and self.abs_expires * 1000 > at_ms",
+            f"{USABLE} and self.abs_expires * {added}",
+            SESSION_FIRST,
+        )
+        for added in ("1001 > at_ms", "1000 >= at_ms")
+    ),
+    *(
+        Equivalent(
+            "shared.store.sessions.SessionStore.revoke", '":revoked": s("revoked"),', added, NOT_ACTIVE
+        )
+        for added in ('":revoked": s("XXrevokedXX"),', '":revoked": s("REVOKED"),')
+    ),
     Equivalent(
         "shared.authorizer.bearer_token",
         'match = _BEARER.fullmatch(authorization or "")',
@@ -86,6 +125,29 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
 
 _used: set[Equivalent] = set()
 
+# DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
+# lower-cases whole strings; the names and placeholders in ours are lower case already) is the same
+# expression. Matched by rule rather than listed one by one.
+DYNAMODB_KEYWORDS = {"set", "and", "or", "not", "add", "remove", "delete", "in", "between"}
+KEYWORD_CASE = Equivalent(
+    "(a store method)",
+    "a DynamoDB expression",
+    "the same expression, its keywords lower-cased",
+    "DynamoDB's expression keywords (SET, AND, ADD, ...) are case-insensitive: the same expression",
+)
+
+
+def _only_keyword_case(removed: tuple[str, ...], added: tuple[str, ...]) -> bool:
+    if len(removed) != 1 or len(added) != 1 or "Expression" not in removed[0]:
+        return False
+    before, after = re.findall(r"[A-Za-z_#:]+", removed[0]), re.findall(r"[A-Za-z_#:]+", added[0])
+    changed = [(b, a) for b, a in zip(before, after, strict=False) if b != a]
+    return (
+        len(before) == len(after)
+        and bool(changed)
+        and all(b.lower() == a.lower() and b.lower() in DYNAMODB_KEYWORDS for b, a in changed)
+    )
+
 
 def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equivalent | None:
     for entry in EQUIVALENTS:
@@ -96,6 +158,8 @@ def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equ
         ):
             _used.add(entry)
             return entry
+    if function.startswith("shared.store.") and _only_keyword_case(removed, added):
+        return KEYWORD_CASE
     return None
 
 
