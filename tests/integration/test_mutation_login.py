@@ -84,3 +84,20 @@ def test_the_failure_counter_is_kept_at_least_a_window_past_the_last_failure(
     (counter,) = [item for item in items if item["pk"]["S"].startswith("LOCK#")]
     kept_until = int(counter["ttl"]["N"])
     assert kept_until >= clock.now_ms() // 1000 + services.settings.lockout_window_seconds
+
+
+LIGATURE = "\ufb00"  # one character that NFKC normalisation turns into two ("ff")
+
+
+@pytest.mark.parametrize(
+    ("email", "status"),
+    [
+        (LIGATURE + "a" * 240 + "@example.com", 401),  # 254 characters once normalised: the limit
+        (LIGATURE * 2 + "a" * 239 + "@example.com", 400),  # 255 once normalised
+    ],
+)
+def test_the_email_length_limit_applies_to_the_normalised_email(
+    accounts: Accounts, email: str, status: int
+) -> None:
+    assert len(email) <= 254
+    assert login(email, WRONG, "staff")["statusCode"] == status

@@ -195,3 +195,13 @@ def test_a_rotation_that_keeps_losing_races_reads_again_three_times_then_answers
     )
     assert refresh(tokens["refresh_token"])["statusCode"] == status  # never taken for theft
     assert _rotate(tokens["refresh_token"])  # and nothing was half-written
+
+
+def test_a_refresh_token_whose_session_row_is_gone_is_401(services: Services, accounts: Accounts) -> None:
+    """DynamoDB's TTL deletes rows late and in any order: a token row may outlive its session's row."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    services.sessions.dynamodb.delete_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401

@@ -96,3 +96,17 @@ def test_an_unreadable_denylist_denies(services: Services, accounts: Accounts, f
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     faults.fail("dynamodb.BatchGetItem", "ProvisionedThroughputExceededException", times=20)
     assert reason(services, tokens["access_token"]) == Reason.UNDECIDABLE
+
+
+def test_logout_after_the_session_row_is_gone_still_denies_the_token(
+    services: Services, accounts: Accounts
+) -> None:
+    """DynamoDB deletes a session row at its absolute expiry, while its last access token may still be
+    valid: logging out then still denies that token."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    services.sessions.dynamodb.delete_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    assert reason(services, tokens["access_token"]) == Reason.LOGGED_OUT

@@ -47,7 +47,26 @@ SESSION_FIRST = (
     "before any of its tokens"
 )
 
+ONE_DOT = (
+    "a refresh token has exactly one '.' (its shape is checked before it is derived from): every way "
+    "of splitting it there gives the same session id"
+)
+
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    *(
+        Equivalent("shared.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT)
+        for added in (
+            'sid = token.split(".", )[0]',
+            'sid = token.rsplit(".", 1)[0]',
+            'sid = token.split(".", 2)[0]',
+        )
+    ),
+    Equivalent(
+        "shared.refresh_tokens.derive_child",
+        "return f\"{sid}.{b64url(hmac.new(key, token.encode('ascii'), hashlib.sha256).digest())}\"",
+        "return f\"{sid}.{b64url(hmac.new(key, token.encode('ASCII'), hashlib.sha256).digest())}\"",
+        CODEC_NAMES,
+    ),
     *(
         Equivalent(
             f"shared.store.sessions.SessionStore.{method}", '":now_s": n(at_ms // 1000),', added, SAME_MOMENT

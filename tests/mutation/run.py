@@ -199,6 +199,12 @@ def run_rules() -> tuple[list[rules.Outcome], float]:
     return outcomes, time.monotonic() - started
 
 
+def _tests(tests: tuple[str, ...]) -> str:
+    listed = "<br>".join(test for test in tests if not test.startswith("-"))
+    deselected = [test.split("::")[-1] for test in tests if test.startswith("--deselect")]
+    return listed + "".join(f"<br>(not {case})" for case in deselected)
+
+
 def _code(lines: tuple[str, ...]) -> str:
     return "<br>".join(f"`{line.replace('|', '&#124;')}`" for line in lines) or "(nothing)"
 
@@ -212,7 +218,7 @@ def write_report(
             kind = "equivalent" if mutant.equivalent else mutant.outcome
             counts[kind] += 1
     killed = counts["killed"] + counts["timeout"]
-    tested = sum(counts.values()) - counts["equivalent"] - counts["no tests"] - counts["not checked"]
+    tested = sum(counts.values()) - counts["equivalent"]  # a mutant no test reaches counts as not killed
     rate = 100.0 * killed / tested if tested else 0.0
     rules_killed = sum(1 for o in outcomes if o.status == "killed")
     rules_counted = sum(1 for o in outcomes if o.status in ("killed", "survived", "error"))
@@ -228,7 +234,8 @@ def write_report(
         + (f", of them {counts['timeout']} by a timeout" if counts["timeout"] else "")
         + f"); {counts['equivalent']} equivalent mutants listed below with the reason"
         + (f"; {counts['survived']} survivors still open" if counts["survived"] else "; no open survivor")
-        + (f"; {counts['no tests']} mutants in code no selected test reaches" if counts["no tests"] else "")
+        + (f"; {counts['no tests']} in code no selected test reaches" if counts["no tests"] else "")
+        + (f"; {counts['not checked']} not run" if counts["not checked"] else "")
         + (f"; {counts['suspicious']} suspicious" if counts["suspicious"] else "")
         + ".",
         "",
@@ -264,9 +271,10 @@ def write_report(
         functions = "<br>".join(f"{module}: {', '.join(names)}" for module, names in group.functions.items())
         group_counts = Counter("equivalent" if m.equivalent else m.outcome for m in result.mutants)
         lines.append(
-            f"| {group.title} | {functions} | {'<br>'.join(group.tests)} | {len(result.mutants)} | "
+            f"| {group.title} | {functions} | {_tests(group.tests)} | {len(result.mutants)} | "
             f"{group_counts['killed'] + group_counts['timeout']} | {group_counts['equivalent']} | "
-            f"{group_counts['survived'] + group_counts['suspicious']} | {result.seconds / 60:.1f} |"
+            f"{sum(group_counts[k] for k in ('survived', 'suspicious', 'no tests', 'not checked'))} | "
+            f"{result.seconds / 60:.1f} |"
         )
     missing = [f"{r.group.name}: {item}" for r in results for item in r.missing]
     if missing:
@@ -304,6 +312,7 @@ def write_report(
         if rule.owner:
             status += f"; covered by {rule.owner}"
         lines.append(f"| {rule.name} | {where} | {'<br>'.join(rule.tests)} | {status} |")
+    lines += ["", "## Notes", ""] + [f"- {note}" for note in scope.NOTES]
     unused = equivalents.unused()
     if unused:
         lines += ["", "Equivalent mutants listed but no longer generated (the code changed; prune them):", ""]
