@@ -14,7 +14,7 @@ from shared.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login_ok, refresh, sessions_list
+from tests.flows import is_authorized, login_ok, refresh, session_delete, sessions_list
 
 
 def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
@@ -91,9 +91,11 @@ def test_a_session_refreshes_until_the_second_its_absolute_lifetime_ends(
     clock.set(absolute_end_ms - 1)
     last = _rotate(current[0])
     assert last["refresh_token"] != current[0]
+    assert len(body_of(sessions_list(last["access_token"]))["sessions"]) == 2
     clock.set(absolute_end_ms)
     assert refresh(current[1])["statusCode"] == 401
     assert refresh(last["refresh_token"])["statusCode"] == 401
+    assert body_of(sessions_list(last["access_token"]))["sessions"] == []  # neither is live any more
 
 
 def test_the_grace_window_ends_to_the_millisecond(
@@ -124,6 +126,14 @@ def test_the_sessions_list_drops_a_session_the_millisecond_it_idles_out(
     clock.set(idle_end_ms)
     (listed,) = body_of(sessions_list(renewed["access_token"]))["sessions"]
     assert listed["current"]
+
+
+def test_the_sessions_list_leaves_out_a_revoked_session(accounts: Accounts) -> None:
+    kept, ended = _two_sessions(accounts)
+    ended_sid = ended["refresh_token"].split(".")[0]
+    assert session_delete(kept["access_token"], ended_sid)["statusCode"] in (200, 204)
+    (listed,) = body_of(sessions_list(kept["access_token"]))["sessions"]
+    assert listed["current"] and listed["id"] != ended_sid
 
 
 # --- a rotation racing another ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
-from tests.fixtures import Accounts, FakeClock, Faults
+from tests.fixtures import Accounts, FakeClock, Faults, audit_events
 from tests.flows import change_password, is_authorized, login_ok, logout, refresh
 
 ARN = method_arn("GET", "/auth/me")
@@ -110,3 +110,77 @@ def test_logout_after_the_session_row_is_gone_still_denies_the_token(
     )
     assert logout(tokens["access_token"])["statusCode"] == 200
     assert reason(services, tokens["access_token"]) == Reason.LOGGED_OUT
+
+
+# --- what logout revokes, and what it records ---------------------------------------------------
+
+
+def _sid(tokens: dict[str, Any]) -> str:
+    return str(tokens["refresh_token"].split(".")[0])
+
+
+def test_logout_with_another_own_session_records_which_session_ended(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
+    events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("session_revoked", _sid(other), "logout") in events
+    assert ("logout", _sid(other), "") in events
+
+
+def test_logout_records_the_callers_session_when_it_ends_it(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(tokens["access_token"], tokens["refresh_token"])["statusCode"] == 200
+    events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("session_revoked", _sid(tokens), "logout") in events
+    assert ("logout", _sid(tokens), "") in events
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        lambda other: other[:-1] + ("A" if other[-1] != "A" else "B"),  # a real session, a wrong secret
+        lambda other: "not a refresh token ☕",
+        lambda other: other.split(".")[0],
+    ],
+)
+def test_logout_with_anything_but_a_real_own_refresh_token_ends_the_callers_session(
+    services: Services, accounts: Accounts, named: Any
+) -> None:
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(caller["access_token"], named(other["refresh_token"]))["statusCode"] == 200
+    assert refresh(caller["refresh_token"])["statusCode"] == 401
+    assert refresh(other["refresh_token"])["statusCode"] == 200  # the named session lives on
+
+
+# --- every revocation outlives what it denies ------------------------------------------------------
+
+
+def test_every_denylist_entry_outlives_what_it_denies(services: Services, accounts: Accounts) -> None:
+    settings = services.settings
+    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
+    before = services.clock.now_ms()
+    renewed = body_of(refresh(kept["refresh_token"]))
+    assert (
+        change_password(renewed["access_token"], accounts.password, "violet harbour lantern 77")["statusCode"]
+        == 200
+    )
+    items = services.denylist.dynamodb.scan(TableName=services.denylist.table)["Items"]
+    by_kind = {item["pk"]["S"].split("#")[0]: item for item in items}
+    assert set(by_kind) >= {"JTI", "SID", "NBF"}
+    assert all("ttl" in item for item in items), "an entry DynamoDB would never delete"
+    ttl = {kind: int(item["ttl"]["N"]) for kind, item in by_kind.items()}
+    assert ttl["JTI"] >= expiry(kept["access_token"]) + settings.clock_leeway
+    sessions = services.sessions.get(_sid(other))
+    assert sessions is not None and ttl["SID"] >= sessions.abs_expires
+    longest = max(settings.session_max_ttl, settings.access_token_ttl) + settings.clock_leeway
+    assert ttl["NBF"] >= before // 1000 + longest
