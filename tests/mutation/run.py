@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,8 @@ class GroupResult:
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
     log: str = ""
+    directory: Path | None = None
+    patterns: list[str] = field(default_factory=list)
 
 
 def mutmut_config(group: scope.Group, tests: list[str]) -> str:
@@ -167,7 +170,20 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
             check=False,
         )
     result.log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+    result.mutants = collect(directory, patterns)
+    result.directory, result.patterns = directory, patterns
+    result.seconds = time.monotonic() - started
+    if keep:
+        print(f"kept {directory} (mutmut show <name> there)", file=sys.stderr)
+    else:
+        subprocess.run(["rm", "-rf", str(directory)], check=False)
+    return result
+
+
+def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
+    """The selected mutants' outcomes, from mutmut's files in a group's copy."""
     selected = [re.compile(re.escape(p[: -len("*")]) + r"\d+$") for p in patterns]
+    mutants = []
     for meta in sorted((directory / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         functions = _functions_in(meta.with_suffix(""))
@@ -178,13 +194,77 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
             if mutant.outcome != "killed":
                 mutant.diff = mutant_diff(functions, name)
                 mutant.equivalent = equivalents.find(mutant.function, *mutant.diff)
-            result.mutants.append(mutant)
-    result.seconds = time.monotonic() - started
-    if keep:
-        print(f"kept {directory} (mutmut show <name> there)", file=sys.stderr)
-    else:
-        subprocess.run(["rm", "-rf", str(directory)], check=False)
-    return result
+            mutants.append(mutant)
+    return mutants
+
+
+def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], list[rules.Outcome], float]:
+    """Run the open survivors of a kept run again, with the tests as they are now (tests added since
+    are new to mutmut, which records what they call first), and collect every group again."""
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    by_name = {group.name: group for group in scope.GROUPS}
+    results = []
+    for entry in summary["groups"]:
+        directory = Path(entry["directory"])
+        result = GroupResult(by_name[entry["name"]], seconds=entry["seconds"], missing=entry["missing"])
+        open_names = [
+            m.name
+            for m in collect(directory, entry["patterns"])
+            if not m.equivalent and m.outcome != "killed"
+        ]
+        if open_names:
+            shutil.rmtree(directory / "tests")
+            shutil.copytree(ROOT / "tests", directory / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+            started = time.monotonic()
+            subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("mutmut")),
+                    "run",
+                    "--max-children",
+                    str(max_children),
+                    *open_names,
+                ],
+                cwd=directory,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                check=False,
+            )
+            result.seconds += time.monotonic() - started
+        result.mutants = collect(directory, entry["patterns"])
+        results.append(result)
+    by_rule = {rule.name: rule for rule in rules.RULES}
+    outcomes = [
+        rules.Outcome(by_rule[o["name"]], o["status"], o["seconds"])
+        for o in summary["rules"]
+        if o["name"] in by_rule
+    ]
+    return (
+        results,
+        outcomes,
+        summary["seconds"]
+        + sum(r.seconds - e["seconds"] for r, e in zip(results, summary["groups"], strict=True)),
+    )
+
+
+def write_summary(results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float) -> Path:
+    summary = {
+        "seconds": seconds,
+        "groups": [
+            {
+                "name": r.group.name,
+                "directory": str(r.directory),
+                "seconds": r.seconds,
+                "missing": r.missing,
+                "patterns": r.patterns,
+            }
+            for r in results
+        ],
+        "rules": [{"name": o.rule.name, "status": o.status, "seconds": o.seconds} for o in outcomes],
+    }
+    path = Path(tempfile.gettempdir()) / f"mutate-summary-{os.getpid()}.json"
+    path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return path
 
 
 def run_rules() -> tuple[list[rules.Outcome], float]:
@@ -227,8 +307,9 @@ def write_report(
         "",
         "<!-- written by `make mutate` (tests/mutation/run.py): edit tests/mutation/, not this file -->",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d}, {seconds / 60:.0f} minutes on this machine (2 cores), mutmut "
-        f"{_mutmut_version()}.",
+        f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
+        f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
+        f"{os.getloadavg()[2]:.1f}; other test runs share it).",
         "",
         f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants ({killed} killed"
         + (f", of them {counts['timeout']} by a timeout" if counts["timeout"] else "")
@@ -335,7 +416,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rules", action="store_true", help="skip the rule mutants")
     parser.add_argument("--keep", action="store_true", help="keep each group's copy (to inspect mutants)")
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        metavar="SUMMARY",
+        help="a kept run's summary: run its open survivors again with today's tests, rewrite the report",
+    )
     args = parser.parse_args(argv)
+    if args.rerun:
+        results, outcomes, seconds = rerun(args.rerun, args.max_children)
+        write_report(results, outcomes, seconds, args.report)
+        print(f"wrote {args.report}")
+        return 0
     started = time.monotonic()
     groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
     results = []
@@ -354,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {dict(Counter(o.status for o in outcomes))} in {rule_seconds / 60:.1f} min", flush=True)
     write_report(results, outcomes, time.monotonic() - started, args.report)
     print(f"wrote {args.report}")
+    if args.keep:
+        print(f"summary {write_summary(results, outcomes, time.monotonic() - started)} (for --rerun)")
     failed = any(not r.mutants for r in results) or any(o.status in ("survived", "error") for o in outcomes)
     return 1 if failed else 0
 
