@@ -21,24 +21,10 @@ def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
     services: Services, accounts: Accounts
 ) -> None:
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
-    services.denylist.set_not_before(
-        accounts.staff.user_id, services.clock.now_ms(), sessions=True, keep_seconds=3600
-    )
+    services.denylist.set_not_before(accounts.staff.user_id, services.clock.now_ms())
     response = refresh(tokens["refresh_token"])
     assert response["statusCode"] == 401, response
     assert body_of(response) == {"message": "Invalid refresh token"}
-
-
-def test_a_tokens_only_not_before_leaves_the_session_refreshing(
-    services: Services, accounts: Accounts
-) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
-    services.denylist.set_not_before(
-        accounts.staff.user_id, services.clock.now_ms(), sessions=False, keep_seconds=3600
-    )
-    response = refresh(tokens["refresh_token"])
-    assert response["statusCode"] == 200, response
-    assert is_authorized(body_of(response)["access_token"])
 
 
 # --- lifetimes and the grace window, to the millisecond (a pinned clock) ----------------------------
@@ -166,7 +152,7 @@ def test_a_session_begun_after_a_not_before_refreshes(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = _start(services, monkeypatch)
-    services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms(), sessions=True, keep_seconds=3600)
+    services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms())
     clock.advance(0.001)
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     assert _rotate(tokens["refresh_token"])["refresh_token"] != tokens["refresh_token"]

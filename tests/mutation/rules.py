@@ -71,7 +71,7 @@ RULES: tuple[RuleMutant, ...] = (
         "authorizer ignores the user's not-before",
         "shared/authorizer.py",
         "check_not_revoked",
-        "if claims.issued_at_ms < revocations.tokens_not_before_ms:",
+        "if claims.iat_ms <= revocations.not_before_ms:",
         "if False:",
         (
             "tests/integration/test_mutation_revocation.py::test_not_before_in_the_same_second_denies_the_older_token",
@@ -152,10 +152,10 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "not-before compared in whole seconds",
-        "shared/tokens.py",
-        "AccessClaims.issued_at_ms",
-        "return round(self.iat * 1000)",
-        "return int(self.iat) * 1000",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "if claims.iat_ms <= revocations.not_before_ms:",
+        "if claims.iat * 1000 <= revocations.not_before_ms:",
         (
             "tests/integration/test_mutation_revocation.py::test_not_before_in_the_same_second_denies_the_older_token",
         ),
@@ -165,8 +165,8 @@ RULES: tuple[RuleMutant, ...] = (
         "rotation does not check the user's or the global not-before",
         "shared/store/sessions.py",
         "SessionStore._session_still_valid",
-        "return [touch, *self.denylist.session_not_revoked_checks(session.user_id, session.created_at)]",
-        "return [touch]",
+        "*self.denylist.session_not_revoked_checks(session.user_id, session.sid, session.created_at),",
+        "",
         (
             "tests/integration/test_mutation_refresh.py::test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active",
         ),
@@ -250,9 +250,9 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "a locked account's password is checked anyway",
-        "shared/login.py",
-        "login",
-        "if retry_after:",
+        "shared/lockout.py",
+        "reserve_attempt",
+        "if wait:",
         "if False:",
         (
             "tests/integration/test_hostile_login.py::test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s",
