@@ -297,7 +297,7 @@ def test_a_claim_missing_or_of_the_wrong_type_or_shape_is_refused_as_claims(
         verify_access_token(token(body=claims(**overrides)), SETTINGS, KEYS, NOW)
     assert refused.value.reason == Reason.CLAIMS
     # our own type check refused it (PyJWT would refuse some of these too, naming its exception)
-    ((claim, value),) = overrides.items()
+    ((claim, _value),) = overrides.items()
     expected = CHECKED_AS.get(claim, claim)
     assert refused.value.detail == expected
 
