@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test test-fast test-proof lint docs flags bandit audit typecheck synth bench capacity smoke lock clean
+.PHONY: help install browser run test test-fast test-proof mutate lint docs flags bandit audit typecheck synth bench capacity smoke lock clean
 
 help:
 	@echo "make run        serve the whole service locally at http://127.0.0.1:$${PORT:-3000}"
@@ -13,6 +13,7 @@ help:
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
+	@echo "make mutate     mutation testing of the security core (mutmut; about half an hour) -> docs/mutation.md"
 	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
 	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"
@@ -54,6 +55,11 @@ test-fast: $(STAMP) node_modules/.installed
 
 test-proof: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# Mutants of the security core, each run against the focused tests that cover it: docs/mutation.md.
+# `make mutate ARGS="--group access --keep"` runs one group and keeps its copy for `mutmut show`.
+mutate: $(STAMP)
+	$(BIN)/python -m tests.mutation $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

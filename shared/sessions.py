@@ -129,11 +129,12 @@ def logout(services: Services, caller: AccessClaims, refresh_token: str | None, 
     anything else is ignored, so nobody can end another user's session with it.
     """
     own = services.sessions.get(caller.sid)
-    deny = services.denylist.deny_token_operation(caller.jti, caller.exp + services.settings.clock_leeway)
+    denied_until = caller.exp + services.settings.clock_leeway
     if own is not None and own.user_id == caller.sub:
+        deny = services.denylist.deny_token_operation(caller.jti, denied_until)
         revoke_session(services, own, "logout", client, extra=[deny])
     else:
-        services.denylist.deny_token(caller.jti, caller.exp + services.settings.clock_leeway)
+        services.denylist.deny_token(caller.jti, denied_until)
     named = _named_own_session(services, caller, refresh_token)
     if named is not None:
         revoke_session(services, named, "logout", client)

@@ -1,0 +1,215 @@
+"""Lockout rules at their exact bounds (a pinned clock): when the lock ends, when the failure count
+starts again, and how long the counter is kept. The hostile-login tests cover the shapes."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from local.provision import create_user
+from shared import aws
+from shared.services import Services
+from tests.clocks import PinnedClock, pin_clock
+from tests.events import body_of
+from tests.fixtures import PASSWORD, Accounts, audit_events
+from tests.flows import login, login_ok
+
+STAFF = "staff@dealership.example"
+GHOST = "ghost@dealership.example"
+ADMIN = "admin@dealership.example"
+WRONG = "wrong password entirely"
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _numbers(value: object) -> Iterator[object]:
+    if isinstance(value, dict):
+        if set(value) == {"N"}:
+            yield value["N"]
+        for inner in value.values():
+            yield from _numbers(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _numbers(inner)
+
+
+@pytest.fixture(autouse=True)
+def dynamodb_numbers_are_numbers(services: Services) -> Iterator[None]:
+    """DynamoDB refuses a number attribute value that is not a number; moto stores it. Refuse it here."""
+
+    def check(params: dict[str, object], **_: object) -> None:
+        bad = [
+            value for value in _numbers(params) if not (isinstance(value, str) and NUMBER.fullmatch(value))
+        ]
+        if bad:
+            raise ValueError(f"ValidationException: not numbers {bad}")
+
+    events = aws.dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb.*", check)
+    yield
+    events.unregister("before-parameter-build.dynamodb.*", check)
+
+
+def _start(services: Services, monkeypatch: pytest.MonkeyPatch) -> PinnedClock:
+    return pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+
+
+def _fail(email: str, times: int, user_type: str = "staff") -> None:
+    for _ in range(times):
+        assert login(email, WRONG, user_type)["statusCode"] == 401
+
+
+def test_a_success_under_the_threshold_resets_the_failure_count(
+    services: Services, accounts: Accounts
+) -> None:
+    below = services.settings.lockout_threshold - 1
+    _fail(STAFF, below)
+    login_ok(STAFF, accounts.password, "staff")
+    _fail(STAFF, below)
+    login_ok(STAFF, accounts.password, "staff")
+
+
+def test_the_lock_ends_at_its_exact_millisecond_and_retry_after_rounds_up(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    failed_at = clock.now_ms()
+    _fail(STAFF, services.settings.lockout_threshold)
+    _fail(ADMIN, services.settings.lockout_threshold, "admin")
+    lock_ms = services.settings.lockout_base_seconds * 1000
+    clock.set(failed_at + lock_ms - 1001)
+    assert login(STAFF, accounts.password, "staff")["headers"]["Retry-After"] == "2"
+    clock.set(failed_at + lock_ms - 1)
+    locked = login(STAFF, accounts.password, "staff")
+    assert (locked["statusCode"], locked["headers"]["Retry-After"]) == (429, "1")
+    clock.set(failed_at + lock_ms)
+    login_ok(STAFF, accounts.password, "staff")
+    clock.set(failed_at + lock_ms + 1500)  # and well after the lock, still within the window
+    login_ok(ADMIN, accounts.password, "admin")
+
+
+def test_past_the_window_a_lock_is_forgotten(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    failed_at = clock.now_ms()
+    _fail(STAFF, services.settings.lockout_threshold)
+    clock.set(failed_at + services.settings.lockout_window_seconds * 1000 + 1)
+    login_ok(STAFF, accounts.password, "staff")
+
+
+def test_a_failure_counted_meanwhile_is_counted_on_top(services: Services, accounts: Accounts) -> None:
+    """Another failed login reserves between this one's read and its reservation: this one's
+    reservation is refused, it reads again and counts on top."""
+    nested: list[int] = []
+
+    def fail_first(**_: object) -> None:
+        if not nested:
+            nested.append(0)
+            nested[0] = login(GHOST, WRONG, "staff")["statusCode"]
+
+    events = aws.dynamodb().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", fail_first)
+    try:
+        assert login(GHOST, WRONG, "staff")["statusCode"] == 401
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", fail_first)
+    assert nested == [401]
+    items = services.users.dynamodb.scan(TableName=services.users.table)["Items"]
+    counters = [item for item in items if item["pk"]["S"].startswith("LOCK#")]
+    assert {counter["failures"]["N"] for counter in counters} == {"2"}  # account-wide and per IP
+
+
+def test_the_threshold_is_exact(services: Services, accounts: Accounts) -> None:
+    _fail(STAFF, services.settings.lockout_threshold - 1)
+    assert login(STAFF, WRONG, "staff")["statusCode"] == 401  # the threshold-th failure is still checked
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+
+
+def test_failures_are_counted_again_from_one_only_after_a_whole_window(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    window_ms = services.settings.lockout_window_seconds * 1000
+    below = services.settings.lockout_threshold - 1
+    started = clock.now_ms()
+    _fail(STAFF, below)
+    _fail(GHOST, below)
+    clock.set(started + window_ms)  # not yet a whole window since the last failure: one more locks
+    _fail(STAFF, 1)
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+    clock.set(started + window_ms + 1)  # past the window: the count starts again at one
+    _fail(GHOST, 1)
+    assert login(GHOST, WRONG, "staff")["statusCode"] == 401
+
+
+def test_the_failure_counter_is_kept_at_least_a_window_past_the_last_failure(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    _fail(STAFF, 2)
+    items = services.users.dynamodb.scan(TableName=services.users.table)["Items"]
+    counters = [item for item in items if item["pk"]["S"].startswith("LOCK#")]
+    assert counters
+    for counter in counters:
+        kept_until = int(counter["ttl"]["N"])
+        assert kept_until >= clock.now_ms() // 1000 + services.settings.lockout_window_seconds
+
+
+LIGATURE = "\ufb00"  # one character that NFKC normalisation turns into two ("ff")
+
+
+@pytest.mark.parametrize(
+    ("email", "status"),
+    [
+        (LIGATURE + "a" * 240 + "@example.com", 401),  # 254 characters once normalised: the limit
+        (LIGATURE * 2 + "a" * 239 + "@example.com", 400),  # 255 once normalised
+    ],
+)
+def test_the_email_length_limit_applies_to_the_normalised_email(
+    accounts: Accounts, email: str, status: int
+) -> None:
+    assert len(email) <= 254
+    response = login(email, WRONG, "staff")
+    assert response["statusCode"] == status
+    if status == 400:
+        assert body_of(response) == {
+            "message": "email is too long (at most 254 characters)",
+            "field": "email",
+        }
+
+
+def test_a_login_records_the_session_it_began(accounts: Accounts, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.clear()
+    tokens = login_ok(STAFF, accounts.password, "staff")
+    (event,) = [e for e in audit_events(caplog) if e["event"] == "login"]
+    assert event["outcome"] == "success"
+    assert event["session_id"] == tokens["refresh_token"].split(".")[0]
+
+
+def test_a_stored_identity_that_cannot_go_into_a_token_is_only_said_once_the_password_is_right(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_user(
+        services.users, "odd@dealership.example", PASSWORD, name="Odd", role="no spaces!", user_type="staff"
+    )
+    caplog.clear()
+    assert login("odd@dealership.example", WRONG, "staff")["statusCode"] == 401
+    assert login("odd@dealership.example", PASSWORD, "staff")["statusCode"] == 401
+    reasons = [e["reason"] for e in audit_events(caplog) if e["event"] == "login"]
+    assert reasons == ["wrong_password", "invalid_identity"]
+
+
+def test_the_same_email_under_each_user_type_counts_as_two_accounts_for_stuffing(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    half = services.settings.stuffing_threshold // 2
+    caplog.clear()
+    for number in range(half):
+        for user_type in ("admin", "staff"):
+            login(f"victim{number}@dealership.example", WRONG, user_type, source_ip="192.0.2.66")
+    assert [e["event"] for e in audit_events(caplog)].count("credential_stuffing") == 1

@@ -1,0 +1,203 @@
+"""Refresh-rotation rules that other checks used to mask: a not-before passed since the session began
+is refused on the rotation path too (401, not a retry loop ending in 503) though the session row
+still says active; every lifetime and the grace window end at their exact millisecond; a rotation
+that loses a race to another answers with the same child."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared import aws
+from shared.services import Services
+from tests.clocks import PinnedClock, pin_clock
+from tests.events import body_of
+from tests.fixtures import Accounts, Faults
+from tests.flows import is_authorized, login_ok, refresh, session_delete, sessions_list
+
+
+def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
+    services: Services, accounts: Accounts
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    services.denylist.set_not_before(accounts.staff.user_id, services.clock.now_ms())
+    response = refresh(tokens["refresh_token"])
+    assert response["statusCode"] == 401, response
+    assert body_of(response) == {"message": "Invalid refresh token"}
+
+
+# --- lifetimes and the grace window, to the millisecond (a pinned clock) ----------------------------
+
+DAY = 24 * 3600
+
+
+def _start(services: Services, monkeypatch: pytest.MonkeyPatch) -> PinnedClock:
+    """Half a second into a second, so whole-second roundings show."""
+    return pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+
+
+def _two_sessions(accounts: Accounts) -> tuple[dict[str, str], dict[str, str]]:
+    return (
+        login_ok("staff@dealership.example", accounts.password, "staff"),
+        login_ok("staff@dealership.example", accounts.password, "staff"),
+    )
+
+
+def _rotate(token: str) -> dict[str, str]:
+    response = refresh(token)
+    assert response["statusCode"] == 200, response
+    body: dict[str, str] = body_of(response)
+    return body
+
+
+def test_a_refresh_token_is_usable_until_the_second_its_idle_lifetime_ends(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    first, second = _two_sessions(accounts)
+    idle_end_ms = (clock.now_ms() // 1000 + services.settings.refresh_idle_ttl) * 1000
+    clock.set(idle_end_ms - 1)
+    assert _rotate(first["refresh_token"])
+    clock.set(idle_end_ms)
+    assert refresh(second["refresh_token"])["statusCode"] == 401
+
+
+def test_a_session_refreshes_until_the_second_its_absolute_lifetime_ends(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    start_ms = clock.now_ms()
+    first, second = _two_sessions(accounts)
+    absolute_end_ms = (start_ms // 1000 + services.settings.session_max_ttl) * 1000
+    current = [first["refresh_token"], second["refresh_token"]]
+    for days in range(6, services.settings.session_max_ttl // DAY, 6):  # used often enough never to idle
+        clock.set(start_ms + days * DAY * 1000)
+        current = [_rotate(token)["refresh_token"] for token in current]
+    clock.set(absolute_end_ms - 1)
+    last = _rotate(current[0])
+    assert last["refresh_token"] != current[0]
+    assert len(body_of(sessions_list(last["access_token"]))["sessions"]) == 2
+    clock.set(absolute_end_ms)
+    assert refresh(current[1])["statusCode"] == 401
+    assert refresh(last["refresh_token"])["statusCode"] == 401
+    assert body_of(sessions_list(last["access_token"]))["sessions"] == []  # neither is live any more
+
+
+def test_the_grace_window_ends_to_the_millisecond(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    first, second = _two_sessions(accounts)
+    rotated_at = clock.now_ms()
+    first_child, second_child = _rotate(first["refresh_token"]), _rotate(second["refresh_token"])
+    grace_ms = services.settings.refresh_grace_seconds * 1000
+    clock.set(rotated_at + grace_ms)
+    assert _rotate(first["refresh_token"])["refresh_token"] == first_child["refresh_token"]
+    clock.set(rotated_at + grace_ms + 1)
+    assert refresh(second["refresh_token"])["statusCode"] == 401
+    assert refresh(second_child["refresh_token"])["statusCode"] == 401  # theft: the session ended
+
+
+def test_the_sessions_list_drops_a_session_the_millisecond_it_idles_out(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    _, used = _two_sessions(accounts)
+    idle_end_ms = clock.now_ms() + services.settings.refresh_idle_ttl * 1000  # the first one's
+    clock.set(idle_end_ms - 600_000)
+    renewed = _rotate(used["refresh_token"])
+    clock.set(idle_end_ms - 1)
+    assert len(body_of(sessions_list(renewed["access_token"]))["sessions"]) == 2
+    clock.set(idle_end_ms)
+    (listed,) = body_of(sessions_list(renewed["access_token"]))["sessions"]
+    assert listed["current"]
+
+
+def test_the_sessions_list_leaves_out_a_revoked_session(accounts: Accounts) -> None:
+    kept, ended = _two_sessions(accounts)
+    ended_sid = ended["refresh_token"].split(".")[0]
+    assert session_delete(kept["access_token"], ended_sid)["statusCode"] in (200, 204)
+    (listed,) = body_of(sessions_list(kept["access_token"]))["sessions"]
+    assert listed["current"] and listed["id"] != ended_sid
+
+
+# --- a rotation racing another ----------------------------------------------------------------------
+
+
+def test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child(accounts: Accounts) -> None:
+    """Another request rotates the token after this one read it: this one's transaction fails on the
+    parent, it reads again and, within the grace window, answers with the very same child."""
+    start = login_ok("staff@dealership.example", accounts.password, "staff")
+    competing: list[dict[str, object]] = []
+
+    def rotate_first(**_: object) -> None:
+        if not competing:
+            competing.append({})
+            competing[0] = refresh(start["refresh_token"])
+
+    events = aws.dynamodb().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", rotate_first)
+    try:
+        response = refresh(start["refresh_token"])
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", rotate_first)
+    assert competing[0]["statusCode"] == 200, competing[0]
+    assert response["statusCode"] == 200, response
+    assert body_of(response)["refresh_token"] == body_of(competing[0])["refresh_token"]
+    assert is_authorized(body_of(response)["access_token"])
+
+
+def test_a_session_begun_after_a_not_before_refreshes(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms())
+    clock.advance(0.001)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert _rotate(tokens["refresh_token"])["refresh_token"] != tokens["refresh_token"]
+
+
+def test_a_revoked_session_records_when_and_why(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    _rotate(_rotate(parent["refresh_token"])["refresh_token"])
+    clock.advance(1)
+    assert refresh(parent["refresh_token"])["statusCode"] == 401  # a replay: theft
+    sid = parent["refresh_token"].split(".")[0]
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}, ConsistentRead=True
+    )["Item"]
+    assert item["status"]["S"] != "active"
+    assert int(item["revoked_at"]["N"]) == clock.now_ms()
+    assert item["revoked_reason"]["S"] == "refresh_token_reuse"
+
+
+LOST_RACE = [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}, {"Code": "None"}, {"Code": "None"}]
+
+
+@pytest.mark.parametrize(("lost", "status"), [(2, 200), (3, 503)])
+def test_a_rotation_that_keeps_losing_races_reads_again_three_times_then_answers_503(
+    accounts: Accounts, faults: Faults, lost: int, status: int
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    faults.fail(
+        "dynamodb.TransactWriteItems",
+        "TransactionCanceledException",
+        times=lost,
+        CancellationReasons=LOST_RACE,
+    )
+    assert refresh(tokens["refresh_token"])["statusCode"] == status  # never taken for theft
+    assert _rotate(tokens["refresh_token"])  # and nothing was half-written
+
+
+def test_a_refresh_token_whose_session_row_is_gone_is_401(services: Services, accounts: Accounts) -> None:
+    """DynamoDB's TTL deletes rows late and in any order: a token row may outlive its session's row."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    services.sessions.dynamodb.delete_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401

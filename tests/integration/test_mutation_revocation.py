@@ -1,0 +1,193 @@
+"""Revocation rules that other checks used to mask: a denied token id alone (its session left alive)
+denies until the token's own expiry plus the leeway; a not-before in the same second as the token;
+an unreadable denylist. The clock is the service's, moved or pinned, never slept on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from shared.authorizer import authorize
+from shared.errors import InvalidAccessToken, Reason
+from shared.services import Services
+from tests.clocks import pin_clock
+from tests.events import body_of, method_arn
+from tests.fixtures import Accounts, FakeClock, Faults, audit_events
+from tests.flows import change_password, is_authorized, login_ok, logout, refresh
+
+ARN = method_arn("GET", "/auth/me")
+
+
+def reason(services: Services, access_token: str) -> Reason | None:
+    """Why the authorizer refuses the token now, or None when it allows it."""
+    try:
+        authorize(services, f"Bearer {access_token}", ARN)
+    except InvalidAccessToken as refused:
+        return refused.reason
+    return None
+
+
+def expiry(access_token: str) -> int:
+    return int(jwt.decode(access_token, options={"verify_signature": False})["exp"])
+
+
+@pytest.fixture
+def denied_alone(services: Services, accounts: Accounts, clock: FakeClock) -> dict[str, Any]:
+    """A token whose id logout denied, with its session brought back to life afterwards (its row
+    active again, its SID# entry removed), so that only the JTI# entry logout wrote can deny it."""
+    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(kept["access_token"])["statusCode"] == 200
+    sid = _sid(kept)
+    dynamodb = services.denylist.dynamodb
+    dynamodb.delete_item(TableName=services.denylist.table, Key={"pk": {"S": f"SID#{sid}"}})
+    dynamodb.update_item(
+        TableName=services.sessions.table,
+        Key={"pk": {"S": f"SESSION#{sid}"}},
+        UpdateExpression="SET #status = :active",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":active": {"S": "active"}},
+    )
+    return kept
+
+
+def test_a_denied_token_id_denies_until_its_own_expiry(
+    services: Services, clock: FakeClock, denied_alone: dict[str, Any]
+) -> None:
+    access = denied_alone["access_token"]
+    assert reason(services, access) == Reason.LOGGED_OUT
+    clock.advance(60)  # well before the token's expiry: the entry must still count
+    assert reason(services, access) == Reason.LOGGED_OUT
+    # the session itself is alive: its next token is allowed
+    renewed = body_of(refresh(denied_alone["refresh_token"]))
+    assert reason(services, renewed["access_token"]) is None
+    clock.advance(expiry(access) - services.clock.now() - 60)  # a minute before it expires
+    assert reason(services, access) == Reason.LOGGED_OUT
+
+
+def test_logout_entry_outlives_the_token_by_the_leeway(
+    services: Services, clock: FakeClock, denied_alone: dict[str, Any]
+) -> None:
+    access = denied_alone["access_token"]
+    leeway = services.settings.clock_leeway
+    # past exp, but within the leeway the token still verifies: only the entry denies it
+    clock.advance(expiry(access) + leeway - 2 - services.clock.now())
+    assert reason(services, access) == Reason.LOGGED_OUT
+    clock.advance(3)  # and past exp + leeway it has expired by itself
+    assert reason(services, access) == Reason.EXPIRED
+
+
+def test_not_before_in_the_same_second_denies_the_older_token(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a token issued 100 ms into a second
+    second = time.time_ns() // 1_000_000_000 * 1000
+    clock = pin_clock(services, monkeypatch, second + 100)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    # When a not-before is written 500 ms later, in the same second (what every account revocation
+    # writes; written alone here, so no session clean-up masks it)
+    clock.advance(0.5)
+    services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms())
+    # Then the older token is denied by the not-before (a whole-second comparison would allow it) ...
+    assert reason(services, tokens["access_token"]) == Reason.NOT_BEFORE
+    # ... and a token issued just after it, in that same second, is not
+    clock.advance(0.001)
+    fresh = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    assert jwt.decode(fresh, options={"verify_signature": False})["iat"] * 1000 == second
+    assert reason(services, fresh) is None
+    assert is_authorized(fresh)
+
+
+def test_an_unreadable_denylist_denies(services: Services, accounts: Accounts, faults: Faults) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    faults.fail("dynamodb.BatchGetItem", "ProvisionedThroughputExceededException", times=20)
+    assert reason(services, tokens["access_token"]) == Reason.UNDECIDABLE
+
+
+def test_logout_after_the_session_row_is_gone_still_denies_the_token(
+    services: Services, accounts: Accounts
+) -> None:
+    """DynamoDB deletes a session row at its absolute expiry, while its last access token may still be
+    valid: logging out then still denies that token."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    services.sessions.dynamodb.delete_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    assert reason(services, tokens["access_token"]) == Reason.LOGGED_OUT
+
+
+# --- what logout revokes, and what it records ---------------------------------------------------
+
+
+def _sid(tokens: dict[str, Any]) -> str:
+    return str(tokens["refresh_token"].split(".")[0])
+
+
+def test_logout_with_another_own_session_records_which_session_ended(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
+    events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("session_revoked", _sid(other), "logout") in events  # the one named, as well ...
+    assert ("session_revoked", _sid(kept), "logout") in events  # ... as the caller's, always
+    assert ("logout", _sid(kept), "") in events
+
+
+def test_logout_records_the_callers_session_when_it_ends_it(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(tokens["access_token"], tokens["refresh_token"])["statusCode"] == 200
+    events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("session_revoked", _sid(tokens), "logout") in events
+    assert ("logout", _sid(tokens), "") in events
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        lambda other: other[:-1] + ("A" if other[-1] != "A" else "B"),  # a real session, a wrong secret
+        lambda other: "not a refresh token ☕",
+        lambda other: other.split(".")[0],
+    ],
+)
+def test_logout_with_anything_but_a_real_own_refresh_token_ends_the_callers_session(
+    services: Services, accounts: Accounts, named: Any
+) -> None:
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(caller["access_token"], named(other["refresh_token"]))["statusCode"] == 200
+    assert refresh(caller["refresh_token"])["statusCode"] == 401
+    assert refresh(other["refresh_token"])["statusCode"] == 200  # the named session lives on
+
+
+# --- every revocation outlives what it denies ------------------------------------------------------
+
+
+def test_every_denylist_entry_outlives_what_it_denies(services: Services, accounts: Accounts) -> None:
+    settings = services.settings
+    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
+    before = services.clock.now_ms()
+    fresh = login_ok("staff@dealership.example", accounts.password, "staff")
+    new_password = "violet harbour lantern 77"
+    assert change_password(fresh["access_token"], accounts.password, new_password)["statusCode"] == 200
+    items = services.denylist.dynamodb.scan(TableName=services.denylist.table)["Items"]
+    by_kind = {item["pk"]["S"].split("#")[0]: item for item in items}
+    assert set(by_kind) >= {"JTI", "SID", "NBF"}
+    assert "ttl" not in by_kind["NBF"], "a not-before never expires: it must outlive every session"
+    ttl = {kind: int(item["ttl"]["N"]) for kind, item in by_kind.items() if kind != "NBF"}
+    assert ttl["JTI"] >= expiry(kept["access_token"]) + settings.clock_leeway
+    sessions = services.sessions.get(_sid(other))
+    assert sessions is not None
+    assert ttl["SID"] >= sessions.abs_expires + settings.access_token_ttl + settings.clock_leeway
+    assert int(by_kind["NBF"]["not_before"]["N"]) >= before

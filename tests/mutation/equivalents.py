@@ -1,0 +1,331 @@
+"""Surviving mutants that no test can kill, each with the reason.
+
+Matched by the function and the code the mutant changes (the stripped lines it removes and adds), so
+an entry keeps matching when the code around it moves, and stops matching (and is reported as
+unused) when the code it names changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    function: str  # module.Class.function
+    removed: str  # the lines the mutant removes, stripped, joined by "\n"
+    added: str  # the lines it adds
+    reason: str
+
+
+CASE_FREE_HEADER = "Request.header lower-cases the name it is given: any case names the same header"
+
+CODEC_NAMES = "codec names are case-insensitive: 'UTF-8' and 'ASCII' name the same codecs"
+PYJWT_REQUIRE = (
+    "our own claim checks require every claim, with its type, before PyJWT runs: PyJWT's own list of "
+    "required claims can never be the one that refuses"
+)
+STRICT_AUD = (
+    "our type check admits only a string `aud`, which PyJWT compares with ours the same way, strict or not"
+)
+PYJWT_DEFAULT = "PyJWT ignores an option name it does not know, and verifies the signature by default"
+
+NOT_ACTIVE = (
+    "a revoked session's status is only ever compared with 'active': any other word ends it alike "
+    "(and the SID# denylist entry written in the same transaction denies its access tokens)"
+)
+
+SAME_MOMENT = (
+    "the transaction compares expiries with the moment of the read, and expiries never change once "
+    "written: refresh checked the same thing on the read (is_live, is_usable), so this copy of the "
+    "check (whole seconds or not, or off by a day) cannot be the one that refuses"
+)
+USABLE = 'self.status == "active" and self.idle_expires * 1000 > at_ms'
+SESSION_FIRST = (
+    "a refresh token's absolute expiry is its session's, and refresh checks the session (is_live) "
+    "before any of its tokens"
+)
+
+ONE_DOT = (
+    "a refresh token has exactly one '.' (its shape is checked before it is derived from): every way "
+    "of splitting it there gives the same session id"
+)
+
+LIVE = 'live = {item["pk"]["S"]: item for item in items if number(item, '
+DEFAULT_UNUSED = "every entry is written with a ttl: the default for an entry without one is never used"
+READ_LONGER = (
+    "reads an entry as live past its ttl, or ignores the ttl: stricter, and each ttl already outlives "
+    "what its entry denies (test_every_denylist_entry_outlives_what_it_denies), so only tokens that "
+    "have expired by themselves meet it; issue 11 lengthens the SID# entries' ttl"
+)
+WHOLE_SECONDS = "an integer ttl compares the same with a time in seconds as with its floor"
+
+WINDOW_AFTER_LOCK = (
+    "the longest lock is shorter than the window (the settings refuse anything else), so past the "
+    "window the lock has ended anyway: this check's bound can move without changing an answer"
+)
+NO_COUNTER = (
+    "an account with no counter yet: 1 failure or a last failure at 1 ms after 1970 are as stale as "
+    "none (the window has long passed), so the next failure still starts the count at one"
+)
+
+EQUIVALENTS: tuple[Equivalent, ...] = (
+    *(
+        Equivalent(
+            "shared.login.lockout_remaining",
+            "if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1000:",
+            added,
+            WINDOW_AFTER_LOCK,
+        )
+        for added in (
+            "if at_ms - failures.last_failure_ms >= settings.lockout_window_seconds * 1000:",
+            "if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1001:",
+        )
+    ),
+    Equivalent(
+        "shared.login.lockout_remaining",
+        "exponent = min(failures.failures - settings.lockout_threshold, 20)",
+        "exponent = min(failures.failures - settings.lockout_threshold, 21)",
+        "the cap only keeps the power of two finite: 2**20 lock bases are already far past the longest lock",
+    ),
+    Equivalent(
+        "shared.login.lockout_remaining",
+        "return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0",
+        "return math.ceil(remaining_ms / 1000) if remaining_ms >= 0 else 0",
+        "at exactly 0 ms left both give 0 seconds",
+    ),
+    Equivalent(
+        "shared.login.login",
+        "reason = None",
+        'reason = ""',
+        "'' and None are both false wherever `reason` is tested",
+    ),
+    Equivalent(
+        "shared.login.login",
+        "if reason or user is None or identity is None:",
+        "if reason or user is None and identity is None:",
+        "`identity` is None exactly when `user` is None (it is built from the user)",
+    ),
+    Equivalent(
+        "shared.login.login",
+        "reason: Reason | None = Reason.UNKNOWN_USER",
+        "reason: Reason | None = None",
+        "`reason = reason or Reason.UNKNOWN_USER` below gives an unknown user the same reason anyway",
+    ),
+    *(
+        Equivalent(
+            "shared.store.users.UserStore.login_state",
+            "return user, failures or LoginFailures(0, 0)",
+            f"return user, failures or LoginFailures({added})",
+            NO_COUNTER,
+        )
+        for added in ("1, 0", "0, 1")
+    ),
+    Equivalent(
+        "shared.store.users.UserStore.record_failure",
+        'values = {":now": n(at_ms), ":ttl": n(at_ms // 1000 + 2 * window_seconds), ":one": n(1)}',
+        'values = {":now": n(at_ms), ":ttl": n(at_ms // 1000 + 3 * window_seconds), ":one": n(1)}',
+        "a counter kept longer: readers compare its last failure with the window themselves, and the "
+        "ttl only lets DynamoDB delete it (test_the_failure_counter_is_kept_at_least_a_window_past_"
+        "the_last_failure pins the lower bound)",
+    ),
+    Equivalent(
+        "shared.store.users.UserStore.record_failure",
+        "dynamodb_call(lambda: update(restart=False))",
+        "dynamodb_call(lambda: update(restart=None))",
+        "None and False are both false for `if restart:`",
+    ),
+    *(
+        Equivalent(
+            "shared.store.denylist.DenylistStore.revocations",
+            f'{LIVE}"ttl", now_s + 1) > now_s}}',
+            f"{LIVE}{added}",
+            reason,
+        )
+        for added, reason in (
+            ("None, now_s + 1) > now_s}", READ_LONGER),
+            ('"XXttlXX", now_s + 1) > now_s}', READ_LONGER),
+            ('"TTL", now_s + 1) > now_s}', READ_LONGER),
+            ('"ttl", now_s + 1) >= now_s}', READ_LONGER),
+            ('"ttl", None) > now_s}', DEFAULT_UNUSED),
+            ('"ttl", ) > now_s}', DEFAULT_UNUSED),
+            ('"ttl", now_s - 1) > now_s}', DEFAULT_UNUSED),
+            ('"ttl", now_s + 2) > now_s}', DEFAULT_UNUSED),
+        )
+    ),
+    Equivalent(
+        "shared.store.denylist.DenylistStore.revocations",
+        "now_s = at_ms // 1000",
+        "now_s = at_ms / 1000",
+        WHOLE_SECONDS,
+    ),
+    Equivalent(
+        "shared.store.denylist.DenylistStore.revocations",
+        "now_s = at_ms // 1000",
+        "now_s = at_ms // 1001",
+        READ_LONGER,
+    ),
+    *(
+        Equivalent(
+            "shared.store.denylist.DenylistStore.deny_session_operation",
+            'item = {"pk": s(f"SID#{sid}"), "reason": s(reason), "ttl": n(expires)}',
+            f'item = {{"pk": s(f"SID#{{sid}}"), {added}: s(reason), "ttl": n(expires)}}',
+            "no code reads a SID# entry's reason: it is there for an operator reading the table",
+        )
+        for added in ('"XXreasonXX"', '"REASON"')
+    ),
+    Equivalent(
+        "shared.sessions._named_own_session",
+        "if not named or named == caller.sid or refresh_token is None:",
+        "if not named or named == caller.sid and refresh_token is None:",
+        "naming the caller's own current session by its refresh token ends the caller's session, "
+        "which is what logout ends when nothing is named",
+    ),
+    *(
+        Equivalent("shared.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT)
+        for added in (
+            'sid = token.split(".", )[0]',
+            'sid = token.rsplit(".", 1)[0]',
+            'sid = token.split(".", 2)[0]',
+        )
+    ),
+    Equivalent(
+        "shared.refresh_tokens.derive_child",
+        "return f\"{sid}.{b64url(hmac.new(key, token.encode('ascii'), hashlib.sha256).digest())}\"",
+        "return f\"{sid}.{b64url(hmac.new(key, token.encode('ASCII'), hashlib.sha256).digest())}\"",
+        CODEC_NAMES,
+    ),
+    *(
+        Equivalent(
+            f"shared.store.sessions.SessionStore.{method}", '":now_s": n(at_ms // 1000),', added, SAME_MOMENT
+        )
+        for method in ("rotate", "_session_still_valid")
+        for added in ('":now_s": n(at_ms / 1000),', '":now_s": n(at_ms // 1001),')
+    ),
+    *(
+        Equivalent(
+            "shared.store.sessions.RefreshRecord.is_usable",
+            f"{USABLE} and self.abs_expires * 1000 > at_ms",
+            f"{USABLE} and self.abs_expires * {added}",
+            SESSION_FIRST,
+        )
+        for added in ("1001 > at_ms", "1000 >= at_ms")
+    ),
+    *(
+        Equivalent(
+            "shared.store.sessions.SessionStore.revoke", '":revoked": s("revoked"),', added, NOT_ACTIVE
+        )
+        for added in ('":revoked": s("XXrevokedXX"),', '":revoked": s("REVOKED"),')
+    ),
+    Equivalent(
+        "shared.authorizer.bearer_token",
+        'match = _BEARER.fullmatch(authorization or "")',
+        'match = _BEARER.fullmatch(authorization or "XXXX")',
+        "a missing header becomes another string that does not match `Bearer <token>`: refused alike",
+    ),
+    Equivalent(
+        "shared.tokens._strict_json_segment",
+        'raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))',
+        'raw = base64.urlsafe_b64decode(segment + "=" * (+len(segment) % 4))',
+        "the decoder stops at the first '=': '===' where '=' is due decodes the same bytes, and a length "
+        "of 1 modulo 4 is undecodable with any padding",
+    ),
+    Equivalent(
+        "shared.tokens._strict_json_segment",
+        'value = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)',
+        'value = json.loads(raw.decode("UTF-8"), object_pairs_hook=_reject_duplicates)',
+        CODEC_NAMES,
+    ),
+    Equivalent(
+        "shared.tokens.verify_access_token",
+        '"require": _REQUIRED_CLAIMS,',
+        '"XXrequireXX": _REQUIRED_CLAIMS,',
+        PYJWT_REQUIRE,
+    ),
+    Equivalent(
+        "shared.tokens.verify_access_token",
+        '"require": _REQUIRED_CLAIMS,',
+        '"REQUIRE": _REQUIRED_CLAIMS,',
+        PYJWT_REQUIRE,
+    ),
+    *(
+        Equivalent("shared.tokens.verify_access_token", '"strict_aud": True,', added, STRICT_AUD)
+        for added in ('"XXstrict_audXX": True,', '"STRICT_AUD": True,', '"strict_aud": False,')
+    ),
+    *(
+        Equivalent("shared.tokens.verify_access_token", '"verify_signature": True,', added, PYJWT_DEFAULT)
+        for added in ('"XXverify_signatureXX": True,', '"VERIFY_SIGNATURE": True,')
+    ),
+    Equivalent(
+        "shared.tokens.verify_access_token",
+        'if payload["iat"] > now + leeway or payload.get("nbf", 0) > now + leeway:',
+        'if payload["iat"] > now + leeway or payload.get("nbf", 1) > now + leeway:',
+        "a missing `nbf` reads as 1 instead of 0 (seconds since 1970): both are long past",
+    ),
+    Equivalent(
+        "shared.http.Request.cookie",
+        'jar.load(self.header("cookie"))',
+        'jar.load(self.header("COOKIE"))',
+        CASE_FREE_HEADER,
+    ),
+)
+
+_used: set[Equivalent] = set()
+
+# DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
+# lower-cases whole strings; the names and placeholders in ours are lower case already) is the same
+# expression. Matched by rule rather than listed one by one.
+DYNAMODB_KEYWORDS = {"set", "and", "or", "not", "add", "remove", "delete", "in", "between"}
+KEYWORD_CASE = Equivalent(
+    "(a store method)",
+    "a DynamoDB expression",
+    "the same expression, its keywords lower-cased",
+    "DynamoDB's expression keywords (SET, AND, ADD, ...) are case-insensitive: the same expression",
+)
+
+
+def _only_keyword_case(removed: tuple[str, ...], added: tuple[str, ...]) -> bool:
+    if len(removed) != 1 or len(added) != 1 or '"' not in removed[0]:
+        return False
+    before, after = re.findall(r"[A-Za-z_#:]+", removed[0]), re.findall(r"[A-Za-z_#:]+", added[0])
+    changed = [(b, a) for b, a in zip(before, after, strict=False) if b != a]
+    return (
+        len(before) == len(after)
+        and bool(changed)
+        and all(b.lower() == a.lower() and b.lower() in DYNAMODB_KEYWORDS for b, a in changed)
+    )
+
+
+# Every mutant of one line, when nothing reads what the line computes: (function, the line's start).
+UNREAD_LINES: dict[tuple[str, str], Equivalent] = {
+    ("shared.store.denylist.DenylistStore.revocations", "sessions_not_before_ms="): Equivalent(
+        "shared.store.denylist.DenylistStore.revocations",
+        "sessions_not_before_ms=max(...)",
+        "any change to that line",
+        "no code reads Revocations.sessions_not_before_ms: a session's not-before is a condition of the "
+        "refresh transaction (session_not_revoked_checks), and the authorizer checks tokens' only",
+    ),
+}
+
+
+def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equivalent | None:
+    for entry in EQUIVALENTS:
+        if (
+            entry.function == function
+            and entry.removed == "\n".join(removed)
+            and entry.added == "\n".join(added)
+        ):
+            _used.add(entry)
+            return entry
+    for (where, start), entry in UNREAD_LINES.items():
+        if function == where and len(removed) == 1 and removed[0].startswith(start):
+            _used.add(entry)
+            return entry
+    if function.startswith("shared.store.") and _only_keyword_case(removed, added):
+        return KEYWORD_CASE
+    return None
+
+
+def unused() -> list[Equivalent]:
+    return [entry for entry in (*EQUIVALENTS, *UNREAD_LINES.values()) if entry not in _used]

@@ -1,0 +1,397 @@
+"""Rule mutants: each deletes or weakens one security rule, named by the code it changes.
+
+mutmut (`make mutate`) generates operator-level mutants inside plain functions, at run time. It does
+not reach module-level constants or decorated functions (properties, cached functions), and it never
+deletes a whole check. These mutants cover that, and the critical ones (the authorizer's decision
+and the rotation conditions) run under `make test` (tests/mutation/test_critical_mutants.py), so a
+deleted rule fails the build.
+
+A mutant names the function it lives in (`Class.method`, or None for module level) and a piece of
+code to find there (white space is free); finding it zero or several times is an error that says
+to update this catalogue, never a silent pass. `replace` takes its place in a copy of the tree, and
+the listed tests must then fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class RuleMutant:
+    name: str
+    path: str
+    function: str | None
+    find: str
+    replace: str
+    tests: tuple[str, ...]
+    critical: bool = False
+    owner: str = ""  # set when another change owns the test that kills it
+
+
+RULES: tuple[RuleMutant, ...] = (
+    # --- the authorizer's decision -------------------------------------------------------------
+    RuleMutant(
+        "authorizer ignores a denied token id (logout's JTI# entry)",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "if revocations.jti_denied:",
+        "if False:",
+        (
+            "tests/integration/test_mutation_revocation.py::test_a_denied_token_id_denies_until_its_own_expiry",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "authorizer ignores a revoked session (SID# entry)",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "if revocations.session_revoked:",
+        "if False:",
+        (
+            "tests/integration/test_accounts_and_sessions.py::"
+            "test_deleting_an_own_session_ends_its_refresh_and_access_tokens",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "authorizer ignores the user's not-before",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "if claims.iat_ms <= revocations.not_before_ms:",
+        "if False:",
+        (
+            "tests/integration/test_mutation_revocation.py::test_not_before_in_the_same_second_denies_the_older_token",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "authorizer allows when the denylist cannot be read",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "raise InvalidAccessToken(Reason.UNDECIDABLE, error.dependency) from None",
+        "return",
+        ("tests/integration/test_mutation_revocation.py::test_an_unreadable_denylist_denies",),
+        critical=True,
+    ),
+    RuleMutant(
+        "authorizer's policy lists every protected route, whatever the type and role",
+        "shared/authorizer.py",
+        "_allowed_resources",
+        "allowed = routes.allowed_for(user_type, role)",
+        "allowed = routes.protected()",
+        ("tests/unit/test_authorizer_policy.py",),
+        critical=True,
+    ),
+    RuleMutant(
+        "authorizer's policy is not scoped to the calling API and stage",
+        "shared/authorizer.py",
+        "allow_policy",
+        'resources = [f"{base}/{resource}" for resource in allowed]',
+        'resources = [f"arn:aws:execute-api:*:*:*/*/{resource}" for resource in allowed]',
+        ("tests/unit/test_authorizer_policy.py",),
+        critical=True,
+    ),
+    RuleMutant(
+        "an unknown or missing kid falls back to our signing key",
+        "shared/tokens.py",
+        "verify_access_token",
+        "raise InvalidAccessToken(Reason.UNKNOWN_KEY)",
+        "key = keys.keys[keys.signer.kid]",
+        (
+            "tests/unit/test_mutation_access_tokens.py::test_our_own_signature_with_a_hostile_kid_is_refused_by_the_kid_rule",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "expiry is not checked",
+        "shared/tokens.py",
+        "verify_access_token",
+        'if payload["exp"] <= now - leeway:',
+        "if False:",
+        ("tests/unit/test_mutation_access_tokens.py::test_expiry_is_exact_to_the_leeway",),
+        critical=True,
+    ),
+    RuleMutant(
+        "typ is not checked",
+        "shared/tokens.py",
+        "verify_access_token",
+        'if header.get("typ") != TOKEN_TYPE:',
+        "if False:",
+        ("tests/unit/test_mutation_access_tokens.py::test_each_header_rule_gives_its_own_reason",),
+        critical=True,
+    ),
+    RuleMutant(
+        "crit is not a forbidden header (PyJWT alone would refuse it)",
+        "shared/tokens.py",
+        None,
+        '_FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")',
+        '_FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "b64")',
+        ("tests/unit/test_mutation_access_tokens.py::test_each_header_rule_gives_its_own_reason",),
+    ),
+    RuleMutant(
+        "the header alg is not compared with the key's (PyJWT's allow-list alone would refuse it)",
+        "shared/tokens.py",
+        "verify_access_token",
+        'if header.get("alg") != key.algorithm:',
+        "if False:",
+        ("tests/unit/test_mutation_access_tokens.py::test_each_header_rule_gives_its_own_reason",),
+    ),
+    RuleMutant(
+        "not-before compared in whole seconds",
+        "shared/authorizer.py",
+        "check_not_revoked",
+        "if claims.iat_ms <= revocations.not_before_ms:",
+        "if claims.iat * 1000 <= revocations.not_before_ms:",
+        (
+            "tests/integration/test_mutation_revocation.py::test_not_before_in_the_same_second_denies_the_older_token",
+        ),
+    ),
+    # --- refresh rotation ------------------------------------------------------------------------
+    RuleMutant(
+        "rotation does not check the user's or the global not-before",
+        "shared/store/sessions.py",
+        "SessionStore._session_still_valid",
+        "*self.denylist.session_not_revoked_checks(session.user_id, session.sid, session.created_at),",
+        "",
+        (
+            "tests/integration/test_mutation_refresh.py::test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "rotation's transaction does not require the session to be active",
+        "shared/store/sessions.py",
+        "SessionStore._session_still_valid",
+        '"ConditionExpression": "#status = :active AND abs_expires > :now_s",',
+        '"ConditionExpression": "abs_expires > :now_s",',
+        ("tests/integration/test_interleavings.py",),
+        owner="the revocation issue's interleaving explorer",
+    ),
+    RuleMutant(
+        "an expired refresh token is rotated (the check made on the read)",
+        "shared/rotation.py",
+        "refresh",
+        "if not record.is_usable(at):",
+        "if False:",
+        (
+            "tests/integration/test_hostile_refresh_tokens.py::"
+            "test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_there",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "the grace window has no time bound",
+        "shared/rotation.py",
+        "refresh",
+        "and at - record.used_at <= grace_ms",
+        "",
+        (
+            "tests/integration/test_hostile_refresh_tokens.py::test_20_parent_replayed_after_the_grace_window_revokes_the_family",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "the grace window applies after the child was used",
+        "shared/rotation.py",
+        "refresh",
+        "and child_record.is_usable(at)",
+        "",
+        (
+            "tests/integration/test_hostile_refresh_tokens.py::test_grace_window_does_not_apply_once_the_child_has_been_used",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "a replayed refresh token does not revoke its session",
+        "shared/rotation.py",
+        "refresh",
+        'revoke_session(services, session, "refresh_token_reuse", client)',
+        "pass",
+        (
+            "tests/integration/test_hostile_refresh_tokens.py::"
+            "test_20_grandparent_replay_revokes_the_family_and_records_a_security_event",
+        ),
+        critical=True,
+    ),
+    # --- revocation, login, HTTP -----------------------------------------------------------------
+    RuleMutant(
+        "the denylist reader ignores an entry 15 minutes before its expiry",
+        "shared/store/denylist.py",
+        "DenylistStore.revocations",
+        'if number(item, "ttl", now_s + 1) > now_s}',
+        'if number(item, "ttl", now_s + 1) > now_s + 900}',
+        (
+            "tests/integration/test_mutation_revocation.py::test_a_denied_token_id_denies_until_its_own_expiry",
+        ),
+    ),
+    RuleMutant(
+        "logout's denylist entry expires a leeway before the token",
+        "shared/sessions.py",
+        "logout",
+        "denied_until = caller.exp + services.settings.clock_leeway",
+        "denied_until = caller.exp - services.settings.clock_leeway",
+        (
+            "tests/integration/test_mutation_revocation.py::test_logout_entry_outlives_the_token_by_the_leeway",
+        ),
+    ),
+    RuleMutant(
+        "a locked account's password is checked anyway",
+        "shared/lockout.py",
+        "reserve_attempt",
+        "if wait:",
+        "if False:",
+        (
+            "tests/integration/test_hostile_login.py::test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s",
+        ),
+    ),
+    RuleMutant(
+        "cookie mode needs no X-Token-Transport header (the CSRF rule)",
+        "shared/http.py",
+        "Request.wants_cookie",
+        "return self.header(COOKIE_MODE_HEADER).strip().lower() == COOKIE_MODE_VALUE",
+        "return True",
+        (
+            "tests/integration/test_mutation_http.py::test_the_refresh_cookie_is_ignored_without_the_cookie_mode_header",
+        ),
+    ),
+    RuleMutant(
+        "CORS answers any origin",
+        "shared/http.py",
+        "cors_headers",
+        "if origin and origin in settings.allowed_origins:",
+        "if origin:",
+        ("tests/unit/test_mutation_http.py::test_cors_allows_exactly_the_listed_origins",),
+    ),
+)
+
+
+class RuleNotFound(Exception):
+    """The code a rule mutant names is not there (any more): update tests/mutation/rules.py."""
+
+
+def _function_span(tree: ast.Module, qualname: str) -> tuple[int, int]:
+    """First and last line (1-based) of `name` or `Class.name`, decorators included."""
+    scope: list[ast.stmt] = tree.body
+    *classes, name = qualname.split(".")
+    for cls in classes:
+        found = [node for node in scope if isinstance(node, ast.ClassDef) and node.name == cls]
+        if not found:
+            raise RuleNotFound(f"class {cls} not found")
+        scope = found[0].body
+    for node in scope:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return first, node.end_lineno or node.lineno
+    raise RuleNotFound(f"function {qualname} not found")
+
+
+def mutate_source(source: str, rule: RuleMutant) -> str:
+    """The source with the rule's code replaced, or RuleNotFound."""
+    lines = source.splitlines(keepends=True)
+    if rule.function is None:
+        start, end = 0, len(source)
+    else:
+        first, last = _function_span(ast.parse(source), rule.function)
+        start = sum(len(line) for line in lines[: first - 1])
+        end = sum(len(line) for line in lines[:last])
+    pattern = re.compile(r"\s+".join(re.escape(part) for part in rule.find.split()))
+    matches = list(pattern.finditer(source, start, end))
+    where = f"{rule.path}:{rule.function or '<module>'}"
+    if len(matches) != 1:
+        raise RuleNotFound(
+            f"rule mutant {rule.name!r}: {rule.find!r} found {len(matches)} times in {where}, not once; "
+            "the code changed: update tests/mutation/rules.py"
+        )
+    match = matches[0]
+    mutated = source[: match.start()] + rule.replace + source[match.end() :]
+    compile(mutated, rule.path, "exec")  # a mutant that does not even parse tests nothing
+    return mutated
+
+
+def project_files(root: Path = ROOT) -> list[str]:
+    """Tracked files and new ones not ignored: what a mutant's copy of the tree needs."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return [name for name in listed.split("\0") if name and (root / name).is_file()]
+
+
+def copy_tree(destination: Path, root: Path = ROOT) -> None:
+    for name in project_files(root):
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, target)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rule: RuleMutant
+    status: str  # killed | survived | pending (the killing tests are not there yet) | error
+    seconds: float
+    output: str = ""
+
+
+@contextmanager
+def tree_copy() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="rule-mutants-") as directory:
+        destination = Path(directory)
+        copy_tree(destination)
+        yield destination
+
+
+def run_rule(rule: RuleMutant, tree: Path, timeout: float = 600) -> Outcome:
+    """Apply the mutant in `tree` (a copy), run its tests in a fresh interpreter, restore the file."""
+    started = time.monotonic()
+    test_files = {test.split("::")[0] for test in rule.tests}
+    if not all((tree / name).is_file() for name in test_files):
+        return Outcome(rule, "pending", 0.0, f"not in the tree yet: {sorted(test_files)}")
+    target = tree / rule.path
+    original = target.read_text(encoding="utf-8")
+    target.write_text(mutate_source(original, rule), encoding="utf-8")
+    try:
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-x",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:randomly",
+                *rule.tests,
+            ],
+            cwd=tree,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    finally:
+        target.write_text(original, encoding="utf-8")
+    output = completed.stdout[-4000:] + completed.stderr[-2000:]
+    status = {0: "survived", 1: "killed"}.get(completed.returncode, "error")
+    return Outcome(rule, status, time.monotonic() - started, output)
+
+
+def critical() -> tuple[RuleMutant, ...]:
+    return tuple(rule for rule in RULES if rule.critical)

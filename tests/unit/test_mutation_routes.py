@@ -1,0 +1,94 @@
+"""The route rules the authorizer's policy is built from, exactly: public routes are never granted,
+`types` and `roles` each restrict and both must hold, and a wildcard may not widen a grant."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import ConfigurationError
+from shared.routes import RouteTable, parse_route_table
+
+DECLARATION = {
+    "routes": [
+        {"method": "POST", "path": "/login", "function": "login", "public": True},
+        {"method": "GET", "path": "/any", "function": "f", "allow": {}},
+        {"method": "GET", "path": "/staff", "function": "f", "allow": {"types": ["staff"]}},
+        {"method": "GET", "path": "/managers", "function": "f", "allow": {"roles": ["manager", "owner"]}},
+        {
+            "method": "GET",
+            "path": "/staff-managers",
+            "function": "f",
+            "allow": {"types": ["staff"], "roles": ["manager"]},
+        },
+    ]
+}
+
+
+def granted(table: RouteTable, user_type: str, role: str) -> set[str]:
+    return {route.path for route in table.allowed_for(user_type, role)}
+
+
+@pytest.mark.parametrize(
+    ("user_type", "role", "expected"),
+    [
+        ("staff", "manager", {"/any", "/staff", "/managers", "/staff-managers"}),
+        ("staff", "sales", {"/any", "/staff"}),
+        ("admin", "manager", {"/any", "/managers"}),
+        ("admin", "owner", {"/any", "/managers"}),
+        ("partner", "viewer", {"/any"}),
+        ("", "", {"/any"}),
+    ],
+)
+def test_each_route_is_granted_exactly_to_the_types_and_roles_it_allows(
+    user_type: str, role: str, expected: set[str]
+) -> None:
+    table = parse_route_table(DECLARATION)
+    assert granted(table, user_type, role) == expected
+    for route in table.routes:
+        assert route.allows(user_type, role) == (route.path in expected)
+
+
+def test_a_public_route_is_never_in_a_grant() -> None:
+    table = parse_route_table(DECLARATION)
+    public = next(route for route in table.routes if route.public)
+    assert not public.allows("staff", "manager")
+    assert "/login" not in granted(table, "staff", "manager")
+
+
+@pytest.mark.parametrize(
+    ("wide", "narrow"),
+    [
+        ("/cars/{id}", "/cars/{id}/invoice"),
+        ("/cars/{id}", "/cars/x/y"),
+        ("/a/{x}/c", "/a/b/{y}/c"),
+    ],
+)
+def test_a_wildcard_covering_a_differently_ruled_route_is_refused_in_either_order(
+    wide: str, narrow: str
+) -> None:
+    routes = [
+        {"method": "GET", "path": wide, "function": "f", "allow": {}},
+        {"method": "GET", "path": narrow, "function": "f", "allow": {"roles": ["admin"]}},
+    ]
+    for ordered in (routes, routes[::-1]):
+        with pytest.raises(ConfigurationError) as refused:
+            parse_route_table({"routes": ordered})
+        assert str(refused.value).endswith(
+            "in an IAM policy (a '*' spans '/'): give both the same allow rule"
+        )
+        assert f"route GET {wide} would also grant GET {narrow} " in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"method": "POST", "path": "/cars/{id}/invoice", "function": "f", "allow": {"roles": ["admin"]}},
+        {"method": "GET", "path": "/carsx", "function": "f", "allow": {"roles": ["admin"]}},
+        {"method": "GET", "path": "/cars", "function": "f", "allow": {"roles": ["admin"]}},
+        {"method": "GET", "path": "/cars/{id}/invoice", "function": "f", "public": True},
+        {"method": "GET", "path": "/cars/{id}/invoice", "function": "f", "allow": {}},
+    ],
+)
+def test_a_wildcard_that_grants_nothing_more_is_accepted(other: dict[str, object]) -> None:
+    routes = [{"method": "GET", "path": "/cars/{id}", "function": "f", "allow": {}}, other]
+    assert len(parse_route_table({"routes": routes}).routes) == 2
