@@ -41,6 +41,7 @@ from infra.permissions import access_for
 from infra.tables import removal_policy
 from infra.waf import Waf
 from shared.errors import Reason
+from shared.observability import DEPENDENCY_UNAVAILABLE, Event
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10
@@ -58,28 +59,28 @@ class LogMetric:
 
 
 def audit_event(event: str, outcome: str, functions: tuple[str, ...], reason: str = "") -> LogMetric:
-    matches = [("$.audit.event", event), ("$.audit.outcome", outcome)]
+    matches = [("$.audit.event", str(event)), ("$.audit.outcome", outcome)]
     if reason:
         matches.append(("$.audit.reason", reason))
     return LogMetric(tuple(matches), functions)
 
 
 LOG_METRICS: dict[str, LogMetric] = {
-    "LoginSuccess": audit_event("login", "success", ("login",)),
-    "LoginFailure": audit_event("login", "failure", ("login",)),
-    "LoginLockoutBlocked": audit_event("login_lockout", "blocked", ("login",)),
-    "LoginNewDeviceFlagged": audit_event("login_new_device", "flagged", ("login",)),
-    "CredentialStuffingSuspected": audit_event("credential_stuffing", "suspected", ("login",)),
-    "RefreshSuccess": audit_event("refresh", "success", ("refresh",)),
-    "RefreshReuseDetected": audit_event("refresh_reuse", "detected", ("refresh",)),
-    "AuthorizerDenied": audit_event("authorizer_deny", "denied", (AUTHORIZER,)),
+    "LoginSuccess": audit_event(Event.LOGIN, "success", ("login",)),
+    "LoginFailure": audit_event(Event.LOGIN, "failure", ("login",)),
+    "LoginLockoutBlocked": audit_event(Event.LOGIN_LOCKOUT, "blocked", ("login",)),
+    "LoginNewDeviceFlagged": audit_event(Event.LOGIN_NEW_DEVICE, "flagged", ("login",)),
+    "CredentialStuffingSuspected": audit_event(Event.CREDENTIAL_STUFFING, "suspected", ("login",)),
+    "RefreshSuccess": audit_event(Event.REFRESH, "success", ("refresh",)),
+    "RefreshReuseDetected": audit_event(Event.REFRESH_REUSE, "detected", ("refresh",)),
+    "AuthorizerDenied": audit_event(Event.AUTHORIZER_DENY, "denied", (AUTHORIZER,)),
     UNDECIDABLE_METRIC: audit_event(
-        "authorizer_deny", "denied", (AUTHORIZER,), reason=Reason.UNDECIDABLE.value
+        Event.AUTHORIZER_DENY, "denied", (AUTHORIZER,), reason=Reason.UNDECIDABLE.value
     ),
     # KMS refused or failed a call (throttling included) in a function that signs or publishes keys:
     # the caller got 503. (The authorizer's KMS failures are undecidable answers.)
     KMS_UNAVAILABLE_METRIC: LogMetric(
-        (("$.message", "dependency unavailable"), ("$.dependency", "KMS")), ("login", "refresh", "jwks")
+        (("$.message", DEPENDENCY_UNAVAILABLE), ("$.dependency", "KMS")), ("login", "refresh", "jwks")
     ),
 }
 EVENT_METRICS = LOG_METRICS  # the name the release and dashboard code use

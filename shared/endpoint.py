@@ -26,7 +26,7 @@ from shared.http import (
     refresh_cookie,
     response,
 )
-from shared.observability import Client, log_invocation, logger, metrics
+from shared.observability import DEPENDENCY_UNAVAILABLE, Client, log_invocation, logger, metrics
 from shared.services import Services, get_services
 from shared.tokens import AccessClaims
 
@@ -85,7 +85,7 @@ def error_answer(error: DomainError, request: Request, services: Services) -> di
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, ServiceUnavailable):
         headers["Retry-After"] = "1"
-        logger.warning("dependency unavailable", extra={"dependency": error.dependency})
+        logger.warning(DEPENDENCY_UNAVAILABLE, extra={"dependency": error.dependency})
     elif isinstance(error, InvalidRefreshToken):
         logger.info("refresh rejected", extra={"reason": str(error.reason), "detail": error.detail})
     result = error_response(status, message, request, settings, field=field, headers=headers)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from shared import passwords
 from shared.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.lockout import reserve_attempt
-from shared.observability import Client, audit
+from shared.observability import Client, Event, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected
@@ -55,12 +55,12 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
             services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
         )
     except TooManyAttempts:
-        _audit("login_lockout", "blocked", client, user_id, Reason.LOCKED)
+        _audit(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
         raise
 
     reason = _refusal(user, request.password)
     if reason is not None or user is None:
-        _audit("login", "failure", client, user_id, reason or Reason.UNKNOWN_USER)
+        _audit(Event.LOGIN, "failure", client, user_id, reason or Reason.UNKNOWN_USER)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)
         raise InvalidCredentials(reason or Reason.UNKNOWN_USER)
 
@@ -79,12 +79,12 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
             services, identity, client, commit, at=at, user_version=user.version, new_device=new_device
         )
     except TransactionRejected:
-        _audit("login", "failure", client, user_id, Reason.ACCOUNT_CHANGED)
+        _audit(Event.LOGIN, "failure", client, user_id, Reason.ACCOUNT_CHANGED)
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     sid = grant.claims.sid
-    _audit("login", "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
+    _audit(Event.LOGIN, "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
     if new_device:
-        _audit("login_new_device", "flagged", client, user.user_id, "device and IP never seen", sid)
+        _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
     return grant
 
 
@@ -135,7 +135,7 @@ def _watch_for_credential_stuffing(
         cap=settings.stuffing_threshold,
     )
     if accounts == settings.stuffing_threshold:
-        _audit("credential_stuffing", "suspected", client, "", f"{accounts} accounts failed from one IP")
+        _audit(Event.CREDENTIAL_STUFFING, "suspected", client, "", f"{accounts} accounts failed from one IP")
 
 
 def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str, session_id: str = "") -> None:

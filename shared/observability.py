@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -68,6 +69,21 @@ def log_invocation(handler: Handler) -> Handler:
     return wrapper
 
 
+class Event(StrEnum):
+    """The audit events that metric filters and alarms match (infra/monitoring.py reads these)."""
+
+    LOGIN = "login"
+    LOGIN_LOCKOUT = "login_lockout"
+    LOGIN_NEW_DEVICE = "login_new_device"
+    CREDENTIAL_STUFFING = "credential_stuffing"
+    REFRESH = "refresh"
+    REFRESH_REUSE = "refresh_reuse"
+    AUTHORIZER_DENY = "authorizer_deny"
+
+
+# The log message of a failed dependency (the endpoint writes it, a metric filter counts it).
+DEPENDENCY_UNAVAILABLE = "dependency unavailable"
+
 AUDIT_FIELDS = (
     "event",
     "outcome",
@@ -108,7 +124,7 @@ def audit(
     `reason` is a code (shared.errors.Reason where one applies): filters and alarms match it
     exactly; `detail` is free text for people."""
     record = {
-        "event": event,
+        "event": str(event),
         "outcome": outcome,
         "user_id": user_id,
         "session_id": session_id,

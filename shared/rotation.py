@@ -8,10 +8,10 @@ its child is unused: that retry gets the very same child back.
 from __future__ import annotations
 
 from shared.errors import InvalidRefreshToken, Reason, ServiceUnavailable
-from shared.observability import Client, audit
+from shared.observability import Client, Event, audit
 from shared.refresh_tokens import derive_child, session_id_of, token_hash
 from shared.services import Services
-from shared.sessions import TokenGrant, grant, idle_expiry, revoke_session
+from shared.sessions import REUSE, TokenGrant, grant, idle_expiry, revoke_session
 from shared.store.dynamo import TransactionRejected
 from shared.store.sessions import Session
 
@@ -69,7 +69,7 @@ def refresh(services: Services, presented: str, client: Client) -> TokenGrant:
             _audit(client, session, "grace_retry")
             return grant(services, session, successors[record.child_hash], child_record.idle_expires, at)
 
-        revoke_session(services, session, "refresh_token_reuse", client)
+        revoke_session(services, session, REUSE, client)
         raise InvalidRefreshToken(Reason.REUSE_DETECTED)
 
     raise ServiceUnavailable("DynamoDB")
@@ -80,4 +80,4 @@ def _successors(services: Services, presented: str, reload: bool) -> list[str]:
 
 
 def _audit(client: Client, session: Session, how: str) -> None:
-    audit("refresh", "success", client, user_id=session.user_id, session_id=session.sid, reason=how)
+    audit(Event.REFRESH, "success", client, user_id=session.user_id, session_id=session.sid, reason=how)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.errors import DomainError, NotFound, ServiceUnavailable
-from shared.observability import Client, audit, logger
+from shared.observability import Client, Event, audit, logger
 from shared.refresh_tokens import SESSION_ID, new_refresh_token, new_session_id, session_id_of, token_hash
 from shared.services import Services
 from shared.store.dynamo import Operation, TransactionRejected
 from shared.store.sessions import Session
 from shared.tokens import AccessClaims, Identity, issue_access_token
+
+REUSE = "refresh_token_reuse"  # why a session ends when a rotated refresh token comes back
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,8 @@ def revoke_session(
         services.sessions.revoke(session.sid, denied_until, reason, services.clock.now_ms(), extra or [])
     except TransactionRejected as rejected:
         raise ServiceUnavailable("DynamoDB") from rejected
-    outcome = "detected" if reason == "refresh_token_reuse" else "success"
-    event = "refresh_reuse" if reason == "refresh_token_reuse" else "session_revoked"
+    outcome = "detected" if reason == REUSE else "success"
+    event = Event.REFRESH_REUSE if reason == REUSE else "session_revoked"
     audit(event, outcome, client, user_id=session.user_id, session_id=session.sid, reason=reason)
 
 

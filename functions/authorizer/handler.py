@@ -15,7 +15,7 @@ from typing import Any
 from shared import aws
 from shared.authorizer import authorization_header, authorize, check_not_revoked
 from shared.errors import DomainError, InvalidAccessToken, Reason
-from shared.observability import Client, audit, log_invocation, logger, metrics
+from shared.observability import Client, Event, audit, log_invocation, logger, metrics
 from shared.services import get_services
 from shared.settings import get_settings
 from shared.signing import b64url
@@ -50,7 +50,7 @@ def _deny(reason: Reason, detail: str, request_context: dict[str, Any]) -> None:
         user_agent=str(identity.get("userAgent") or ""),
         request_id=str(request_context.get("requestId") or ""),
     )
-    audit("authorizer_deny", "denied", client, reason=reason, detail=detail)
+    audit(Event.AUTHORIZER_DENY, "denied", client, reason=reason, detail=detail)
     # Only a deny records a metric: flushing here keeps the allow path free of metrics work.
     metrics.flush_metrics()
 

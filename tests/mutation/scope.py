@@ -157,18 +157,15 @@ NOTES: tuple[str, ...] = (
     'The rotation transaction\'s "session still active" condition can be dropped without a failure '
     "from these tests: refresh reads the session first, so only a revocation between that read and "
     "the write shows it. The interleaving explorer of the revocation issue (issue 11) covers it, in "
-    "tests/integration/test_interleavings.py; the rule mutant below is pending until that file is "
-    "merged, then runs with it.",
+    "tests/integration/test_interleavings.py, which the rule mutant below runs.",
     "The presented token's own `#status = :active` in the rotation transaction is masked by the child's "
     "`attribute_not_exists(pk)` in the same transaction: the child is derived from the parent, so a "
     "parent already used always has its child row, and the transaction fails either way (the race test "
     "test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child shows the outcome).",
-    'HOSTILE_INPUTS.md 41 fails: `Cookie: prefs={"a":1}; refresh_token=...` loses the refresh cookie '
-    "(http.cookies gives up on the whole header at the JSON value). A strict xfail test records it "
-    "(tests/unit/test_mutation_http.py); the fix belongs to shared/http.py's owner.",
-    "A revoked session's SID# entry expires with the session, while its last access token may live up "
-    "to the access-token lifetime longer (known: issue 11, whose fix is that entries outlive every "
-    "token they deny). Mutants that keep denylist entries live longer than their ttl therefore look "
-    "equivalent only while the ttl itself is right; the rule mutants and the tests of "
-    "test_mutation_revocation.py pin the logout entry's lifetime to exp plus the leeway.",
+    'HOSTILE_INPUTS.md 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, because '
+    "http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser reads the "
+    "header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
+    "A revoked session's SID# entry lives until the session's end plus one access-token lifetime plus "
+    "the leeway (issue 11), so it outlives the last token the session issued; "
+    "test_mutation_revocation.py pins every entry's lifetime and the logout entry's to exp plus the leeway.",
 )
