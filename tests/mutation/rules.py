@@ -219,7 +219,7 @@ RULES: tuple[RuleMutant, ...] = (
         "a replayed refresh token does not revoke its session",
         "shared/rotation.py",
         "refresh",
-        'revoke_session(services, session, "refresh_token_reuse", client)',
+        "revoke_session(services, session, REUSE, client)",
         "pass",
         (
             "tests/integration/test_hostile_refresh_tokens.py::"
