@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.tunables import CONTEXT, DEFAULTS, IN_CONTEXT, InvalidTunable, read
+from shared.tunable_parsing import CONTEXT, InvalidTunable
+from shared.tunables import DEFAULTS, IN_CONTEXT, read
 
 STAGES = ("dev", "staging", "prod")
 # CodeDeploy's traffic shifting for releases (infra/release.py maps each to its configuration).

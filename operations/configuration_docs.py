@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from shared.tunables import BY_FIELD, DAY, HOUR, IN_CONTEXT, MINUTE, RULES, TUNABLES, Tunable
+from shared.tunable_parsing import Tunable
+from shared.tunables import BY_FIELD, DAY, HOUR, IN_CONTEXT, MINUTE, RULES, TUNABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"

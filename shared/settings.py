@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
+from shared.tunable_parsing import ENVIRONMENT, InvalidTunable
 from shared.tunables import (
     BY_FIELD,
     DEFAULT_ROUTES_FILE,
     DEFAULTS,
-    ENVIRONMENT,
     TUNABLES,
-    InvalidTunable,
     read,
 )
 

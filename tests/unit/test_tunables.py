@@ -14,16 +14,13 @@ from infra.config import ContextError, DeployConfig, config_from_context
 from operations import configuration_docs
 from shared.errors import ConfigurationError
 from shared.settings import Settings, settings_from_env
+from shared.tunable_parsing import CONTEXT, ENVIRONMENT, Tunable, parse
 from shared.tunables import (
     BY_FIELD,
-    CONTEXT,
-    ENVIRONMENT,
     IN_CONTEXT,
     RULES,
     TUNABLES,
-    Tunable,
     env_value,
-    parse,
 )
 from tests.unit.test_settings import BASE
 
