@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.tunable_parsing import CONTEXT, InvalidTunable
-from shared.tunables import DEFAULTS, IN_CONTEXT, read
+from shared.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
 
 STAGES = ("dev", "staging", "prod")
 # CodeDeploy's traffic shifting for releases (infra/release.py maps each to its configuration).
@@ -84,6 +84,7 @@ class DeployConfig:
     signing_keys: tuple[str, ...] = ("primary",)
     lockout_threshold: int = DEFAULTS["lockout_threshold"]
     lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
+    extra_audiences: tuple[str, ...] = DEFAULTS["extra_audiences"]
     client_id: str = DEFAULTS["client_id"]
     cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]
     lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
@@ -230,7 +231,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     if issuer and not re.fullmatch(r"https://[^\s/]+(/[^\s]*)?", issuer):
         raise ContextError(f"context 'issuer' {issuer!r} must be an https URL")
     audience = str(value("audience", "")).strip()
-    if audience and not re.fullmatch(r"[A-Za-z0-9:/._-]{1,200}", audience):
+    if audience and not re.fullmatch(AUDIENCE_PATTERN, audience):
         raise ContextError(f"context 'audience' {audience!r} must be a plain identifier or URL")
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):

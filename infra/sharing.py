@@ -34,9 +34,10 @@ PREFIX = "/jwt-auth"
 # mode, HS256_SECRET_ARN with KMS keys) is published as this, which the settings ignore in that mode.
 UNUSED = "none"
 # The variables an authorizer elsewhere gets: every one the functions read except its own route
-# declaration (ROUTES_FILE, set by the consumer's bundle), the demo table, and the browser origins
-# (an authorizer writes no CORS headers; the consumer's API owns its gateway responses).
-NOT_SHARED = ("ROUTES_FILE", "CARS_TABLE", "ALLOWED_ORIGINS", "CORS_EXTRA_HEADERS")
+# declaration (ROUTES_FILE, set by the consumer's bundle), the demo table, the browser origins
+# (an authorizer writes no CORS headers; the consumer's API owns its gateway responses) and the
+# audiences tokens are minted for (an authorizer requires its declaration's own `audience`).
+NOT_SHARED = ("ROUTES_FILE", "CARS_TABLE", "ALLOWED_ORIGINS", "CORS_EXTRA_HEADERS", "EXTRA_AUDIENCES")
 AUTHORIZER_VARIABLES: tuple[str, ...] = tuple(t.env for t in TUNABLES if t.env not in NOT_SHARED)
 MODE_VARIABLES = ("SIGNING_KEY_IDS", "HS256_SECRET_ARN")
 

@@ -54,7 +54,9 @@ def bearer_token(authorization: str) -> str:
 
 def authorize(services: Services, authorization: str, method_arn: str) -> tuple[AccessClaims, dict[str, Any]]:
     now = services.clock.now()
-    claims = verify_access_token(bearer_token(authorization), services.settings, services.keys, now)
+    claims = verify_access_token(
+        bearer_token(authorization), services.settings, services.keys, now, audience=services.routes.audience
+    )
     check_not_revoked(services, claims)
     return claims, allow_policy(claims, method_arn, services.routes)
 

@@ -3,12 +3,14 @@
 The CDK stack wires API Gateway from it, the authorizer builds its policies from it and the local
 API routes requests with it. Another API brings its own file in the same format.
 
-Format: {"api": name, "user_types"?: [...], "roles"?: [...], "routes": [{"method", "path",
-"function", "public"?: true, "allow"?: {"types"?: [...], "roles"?: [...]}, "body"?: model name,
-"demo"?: true}]}. An empty "allow" means any signed-in user; "types" and "roles" both given must
-both hold. `user_types` are the kinds of account that can log in (the auth API declares them; a
-route may name only those); `roles` are the roles an account may be given besides those the routes
-name. Adding a user type or a role is a change to this file only.
+Format: {"api": name, "audience"?: the `aud` this API requires, "user_types"?: [...], "roles"?:
+[...], "routes": [{"method", "path", "function", "public"?: true, "allow"?: {"types"?: [...],
+"roles"?: [...]}, "body"?: model name, "demo"?: true}]}. An empty "allow" means any signed-in
+user; "types" and "roles" both given must both hold. `user_types` are the kinds of account that can
+log in (the auth API declares them; a route may name only those); `roles` are the roles an account
+may be given besides those the routes name. Adding a user type or a role is a change to this file
+only. Without an `audience` the API accepts the service's own (AUDIENCE); with one, the service
+must list it in EXTRA_AUDIENCES.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import ConfigurationError
+from shared.tunables import AUDIENCE_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9_]*\}))+$")
@@ -76,6 +79,7 @@ class RouteTable:
     routes: tuple[Route, ...]
     user_types: tuple[str, ...] = ()
     declared_roles: tuple[str, ...] = ()
+    audience: str | None = None
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -98,7 +102,7 @@ class RouteTable:
 
     def without_demo(self) -> RouteTable:
         kept = tuple(route for route in self.routes if not route.demo)
-        return RouteTable(self.api, kept, self.user_types, self.declared_roles)
+        return RouteTable(self.api, kept, self.user_types, self.declared_roles, self.audience)
 
 
 def _glob_matches(pattern: str, text: str) -> bool:
@@ -189,7 +193,10 @@ def parse_route_table(document: object) -> RouteTable:
                 f"route {route.method} {route.path} names user types {sorted(strangers)} that 'user_types' "
                 f"does not declare ({', '.join(user_types)})"
             )
-    return RouteTable(api=api, routes=routes, user_types=user_types, declared_roles=roles)
+    audience = document.get("audience")
+    if audience is not None and not (isinstance(audience, str) and re.fullmatch(AUDIENCE_PATTERN, audience)):
+        raise ConfigurationError("the route declaration's 'audience' must be a plain identifier or URL")
+    return RouteTable(api=api, routes=routes, user_types=user_types, declared_roles=roles, audience=audience)
 
 
 def _names(document: dict[str, object], key: str) -> tuple[str, ...]:

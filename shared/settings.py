@@ -61,6 +61,7 @@ class Settings:
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
     stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
+    extra_audiences: tuple[str, ...] = DEFAULTS["extra_audiences"]
     client_id: str = DEFAULTS["client_id"]
     allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
     cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]

@@ -20,6 +20,7 @@ import jwt
 from shared.errors import InvalidAccessToken, Reason
 from shared.settings import Settings
 from shared.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
+from shared.tunables import MAX_EXTRA_AUDIENCES
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105  # nosec B105  # a media type, not a secret
 MAX_TOKEN_LENGTH = 8192
@@ -28,6 +29,7 @@ IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
 NAME_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 256
+MAX_AUDIENCES = MAX_EXTRA_AUDIENCES + 1
 _FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")
 _REQUIRED_CLAIMS = [
     "iss",
@@ -126,7 +128,7 @@ def issue_access_token(
     header = {"alg": keys.signer.algorithm, "typ": TOKEN_TYPE, "kid": keys.signer.kid}
     payload = {
         "iss": settings.issuer,
-        "aud": settings.audience,
+        "aud": token_audience(settings),
         "sub": claims.sub,
         "iat": claims.iat,
         "iat_ms": claims.iat_ms,
@@ -175,6 +177,21 @@ def _is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_audience(value: object) -> bool:
+    """One audience, or a short list of them (RFC 7519 allows both)."""
+    if isinstance(value, list):
+        return 0 < len(value) <= MAX_AUDIENCES and all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
+
+
+def token_audience(settings: Settings) -> str | list[str]:
+    """The service's audience, then every other API's the tokens are for; a plain string when there
+    is no other, as verifiers that expect one audience prefer."""
+    if not settings.extra_audiences:
+        return settings.audience
+    return [settings.audience, *settings.extra_audiences]
+
+
 def _check_claim_types(payload: dict[str, Any]) -> None:
     for claim in ("sub", "jti", "sid"):
         if not isinstance(payload.get(claim), str) or not IDENTIFIER.fullmatch(payload[claim]):
@@ -187,7 +204,7 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         raise InvalidAccessToken(Reason.CLAIMS, "email")
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
         raise InvalidAccessToken(Reason.CLAIMS, "name")
-    if not isinstance(payload.get("iss"), str) or not isinstance(payload.get("aud"), str):
+    if not isinstance(payload.get("iss"), str) or not _is_audience(payload.get("aud")):
         raise InvalidAccessToken(Reason.CLAIMS, "iss or aud")
     for claim in ("iat", "exp", "auth_time", "iat_ms"):
         if not _is_integer(payload.get(claim)):
@@ -200,10 +217,12 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         raise InvalidAccessToken(Reason.CLAIMS, "nbf")
 
 
-def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float) -> AccessClaims:
+def verify_access_token(
+    token: str, settings: Settings, keys: KeySet, now: float, *, audience: str | None = None
+) -> AccessClaims:
     """Verify everything at `now` (seconds) or raise InvalidAccessToken with the reason (for the log,
-    never the client). PyJWT checks the signature, iss and aud; the times are checked here against
-    the service's clock."""
+    never the client). PyJWT checks the signature, iss and that `aud` holds `audience` (by default
+    the service's own); the times are checked here against the service's clock."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
         raise InvalidAccessToken(Reason.MALFORMED, "not a compact JWS")
     header_segment, payload_segment, _ = token.split(".")
@@ -225,11 +244,10 @@ def verify_access_token(token: str, settings: Settings, keys: KeySet, now: float
             token,
             key=key.key,
             algorithms=[key.algorithm],
-            audience=settings.audience,
+            audience=audience or settings.audience,
             issuer=settings.issuer,
             options={
                 "require": _REQUIRED_CLAIMS,
-                "strict_aud": True,
                 "verify_signature": True,
                 "verify_exp": False,
                 "verify_nbf": False,

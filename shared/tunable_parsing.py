@@ -31,7 +31,7 @@ class Tunable:
     doc: str
     context: str = ""  # the CDK context key; "" when the stack sets the variable itself
     low: int = 0  # "int": the accepted range, both ends included
-    high: int = 0
+    high: int = 0  # ... and for "list", when set, the most entries
     choices: tuple[str, ...] = ()  # "choice"
     pattern: str = ""  # "text": the whole value must match ...
     shape: str = ""  # ... and this says what that means, in messages and docs
@@ -130,6 +130,8 @@ def parse(tunable: Tunable, raw: object, source: Source) -> Any:
         return _origins(subject, raw)
     if tunable.kind == "list":
         items = _items(raw)
+        if tunable.high and len(items) > tunable.high:
+            raise InvalidTunable(f"{subject} takes at most {tunable.high} entries, got {len(items)}")
         for item in items:
             if tunable.pattern and not re.fullmatch(tunable.pattern, item):
                 raise InvalidTunable(f"{subject} entries must be {tunable.shape}, got {item!r}")

@@ -27,6 +27,9 @@ MINUTE = 60
 HOUR = 3600
 DAY = 24 * HOUR
 DEFAULT_ROUTES_FILE = str(Path(__file__).with_name("routes.json"))
+AUDIENCE_PATTERN = r"[A-Za-z0-9:/._-]{1,200}"
+AUDIENCE_SHAPE = "plain identifiers or URLs"
+MAX_EXTRA_AUDIENCES = 9  # with the service's own, ten: a verifier's list stays short
 
 
 def _int(env: str, field: str, default: int, low: int, high: int, doc: str) -> Tunable:
@@ -54,6 +57,20 @@ TUNABLES: tuple[Tunable, ...] = (
         "AUDIENCE",
         "audience",
         "`aud` of every access token (the stack: context `audience`, or `jwt-auth-<stage>`)",
+    ),
+    Tunable(
+        "EXTRA_AUDIENCES",
+        "extra_audiences",
+        "list",
+        (),
+        "the audiences of the other APIs these tokens are for, comma-separated: every access token "
+        "carries them after the service's own, and an API whose route declaration names one of them "
+        "as its `audience` accepts the tokens",
+        context="extra_audiences",
+        high=MAX_EXTRA_AUDIENCES,
+        pattern=AUDIENCE_PATTERN,
+        shape=AUDIENCE_SHAPE,
+        shown_default="none",
     ),
     Tunable(
         "SIGNING_ALGORITHM",

@@ -28,6 +28,7 @@ from tests.infra.conftest import BASE_CONTEXT, ORIGINS, Synth, synth_for
 
 INVENTORY_ROUTES = {
     "api": "inventory",
+    "audience": "inventory-api",
     "routes": [
         {"method": "GET", "path": "/inventory", "function": "inventory", "allow": {}},
         {"method": "POST", "path": "/inventory", "function": "inventory", "allow": {"types": ["admin"]}},
@@ -257,7 +258,9 @@ def test_its_cache_ttl_change_creates_a_new_deployment_of_the_other_api(routes_f
 
 def test_the_authorizer_asset_bundles_that_apis_declaration(tmp_path: Path, consumer: Consumer) -> None:
     FunctionBundling("authorizer", consumer.guard.routes_document).try_bundle(str(tmp_path))
-    assert json.loads((tmp_path / "routes.json").read_text())["api"] == "inventory"
+    bundled = json.loads((tmp_path / "routes.json").read_text())
+    assert (bundled["api"], bundled["audience"]) == ("inventory", "inventory-api")
+    assert consumer.guard.routes.audience == "inventory-api"
     assert (tmp_path / "functions" / "authorizer" / "handler.py").is_file()
     assert (tmp_path / "shared" / "authorizer.py").is_file()
 

@@ -165,7 +165,8 @@ def test_10_an_access_token_presented_to_refresh_is_rejected(tokens: dict[str, s
         ("aud", ...),
         ("aud", "someone-else"),
         ("aud", ["someone-else"]),
-        ("aud", ["jwt-auth-tests", "someone-else"]),
+        ("aud", []),
+        ("aud", ["jwt-auth-tests", 5]),
         ("iss", ""),
         ("iss", "https://auth.test"),
         ("iss", "auth.test.example"),
@@ -180,6 +181,14 @@ def test_11_wrong_missing_or_mistyped_audience_and_issuer_are_rejected(
         services, forge.our_header(services), forge.good_claims(services, **{claim: value})
     )
     assert_unauthorized(bearer(token))
+
+
+def test_11_an_audience_list_that_holds_ours_is_accepted(services: Services) -> None:
+    audience = [services.settings.audience, "orders-api"]
+    token = forge.signed_by_us(
+        services, forge.our_header(services), forge.good_claims(services, aud=audience)
+    )
+    assert is_authorized(token)
 
 
 @pytest.mark.parametrize(

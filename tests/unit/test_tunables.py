@@ -67,7 +67,8 @@ def _refused_values(tunable: Tunable) -> list[Any]:
         return ["bogus", tunable.choices[0].lower()]
     if tunable.kind == "origins":
         return ["*", "https://*.example.com", "http://app.example.com", "https://app.example.com/path"]
-    return ["not;a name", "x" * 65]
+    too_many = [",".join(f"n{index}" for index in range(tunable.high + 1))] if tunable.high else []
+    return ["not;a name", "x" * 201, *too_many]
 
 
 @pytest.mark.parametrize(
