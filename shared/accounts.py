@@ -134,21 +134,31 @@ def revoke_account(
     event: str,
     reason: str,
 ) -> int:
-    """Apply `change` to the account as read and write a not-before in one transaction (read again
-    and retried when the account changed meanwhile), then clean up its sessions; how many ended."""
+    """Apply `change` to the account and write a not-before in one transaction, then clean up its
+    sessions; how many ended."""
+
+    def with_not_before(current: User) -> list[Operation]:
+        not_before = revocation_time(services, current.user_id)
+        return [*change(current), services.denylist.not_before_operation(current.user_id, not_before)]
+
+    current = _apply_to_current(services, user, with_not_before)
+    ended = clean_up_sessions(services, current.user_id, reason, OPERATOR)
+    audit(event, "success", OPERATOR, user_id=current.user_id, reason=reason)
+    return ended
+
+
+def _apply_to_current(services: Services, user: User, change: Callable[[User], list[Operation]]) -> User:
+    """Write `change` of the account as it is now: read again and retried when it changed since it
+    was read (each operation is conditioned on the version read); NotFound once it is gone."""
     for _attempt in range(3):
         current = services.users.get(user.user_type, user.email)
         if current is None:
             raise NotFound()
-        not_before = revocation_time(services, current.user_id)
-        operations = [*change(current), services.denylist.not_before_operation(current.user_id, not_before)]
         try:
-            transact_write(services.sessions.dynamodb, operations)
+            transact_write(services.sessions.dynamodb, change(current))
         except TransactionRejected:
             continue
-        ended = clean_up_sessions(services, current.user_id, reason, OPERATOR)
-        audit(event, "success", OPERATOR, user_id=current.user_id, reason=reason)
-        return ended
+        return current
     raise ServiceUnavailable("DynamoDB")
 
 
@@ -205,8 +215,10 @@ def disable_user(services: Services, user: User) -> int:
 
 
 def enable_user(services: Services, user: User) -> None:
-    transact_write(services.sessions.dynamodb, [services.users.update_operation(user, disabled=False)])
-    audit("user_enabled", "success", OPERATOR, user_id=user.user_id)
+    current = _apply_to_current(
+        services, user, lambda current: [services.users.update_operation(current, disabled=False)]
+    )
+    audit("user_enabled", "success", OPERATOR, user_id=current.user_id)
 
 
 def delete_user(services: Services, user: User) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from shared import accounts as accounts_module
 from shared import passwords
+from shared.errors import NotFound
 from shared.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
@@ -156,6 +158,26 @@ def test_disabling_a_user_revokes_sessions_and_tokens_and_blocks_login(
         services, accounts_module.find_user(services, "staff@dealership.example", "staff")
     )
     assert login("staff@dealership.example", accounts.password, "staff")["statusCode"] == 200
+
+
+def test_enabling_a_user_that_changed_since_it_was_read_enables_the_current_account(
+    services: Services, accounts: Accounts
+) -> None:
+    accounts_module.disable_user(services, accounts.staff)
+    read_by_the_operator = accounts_module.find_user(services, "staff@dealership.example", "staff")
+    accounts_module.reset_password(services, read_by_the_operator, "a brand new passphrase 7")
+    accounts_module.enable_user(services, read_by_the_operator)
+    assert login("staff@dealership.example", "a brand new passphrase 7", "staff")["statusCode"] == 200
+
+
+def test_enabling_a_user_deleted_since_it_was_read_is_not_found_and_creates_nothing(
+    services: Services, accounts: Accounts
+) -> None:
+    read_by_the_operator = accounts_module.find_user(services, "staff@dealership.example", "staff")
+    accounts_module.delete_user(services, read_by_the_operator)
+    with pytest.raises(NotFound):
+        accounts_module.enable_user(services, read_by_the_operator)
+    assert services.users.get("staff", "staff@dealership.example") is None
 
 
 def test_global_revocation_denies_every_users_tokens_and_sessions(
