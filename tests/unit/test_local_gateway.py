@@ -248,7 +248,7 @@ def test_43_two_authorization_headers_differing_in_case_are_refused_before_the_a
     assert gw.handle(HttpRequest("GET", "/cars", swapped, b"", "127.0.0.9")).status == 401
 
 
-def test_a_step_up_refusal_is_the_403_with_the_authorizer_s_challenge(functions: StandIns) -> None:
+def test_a_step_up_refusal_is_the_403_with_the_authorizers_challenge(functions: StandIns) -> None:
     # Given an authorizer that leaves the route out and says the caller must step up
     challenge = ', "error": "insufficient_user_authentication", "max_age": 900'
     functions.authorizer = lambda event: {
