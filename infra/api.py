@@ -325,11 +325,12 @@ class Api(Construct):
         headers = gateway_response_headers(self.config.allowed_origins)
         for construct_id, response_type in GATEWAY_RESPONSE_TYPES.items():
             extra = {"WWW-Authenticate": quoted("Bearer")} if construct_id == "Unauthorized" else {}
+            template = http.ACCESS_DENIED_TEMPLATE if construct_id == "AccessDenied" else MESSAGE_TEMPLATE
             self.rest_api.add_gateway_response(
                 construct_id,
                 type=response_type,
                 response_headers={**headers, **extra},
-                templates={"application/json": MESSAGE_TEMPLATE},
+                templates={"application/json": template},
             )
         # The same answers as the local API: a route the API does not have is a 404 (not API
         # Gateway's 403 "Missing Authentication Token"), and a body the request model refuses says why.

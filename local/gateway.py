@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote
 from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
 from local.policy import PolicyError, is_allowed, statements
 from local.runtime import AUTHORIZER, Functions
-from shared.http import CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers
+from shared.http import CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers, render_access_denied
 from shared.request_models import INVALID_BODY, REQUEST_MODELS, body_problems
 from shared.routes import Route, RouteTable
 from shared.settings import Settings
@@ -251,6 +251,7 @@ class Gateway:
                 return _Authorization(refusal=refusal, label="error")
             self.cache.put(authorization, answer)
         prefix = "cached-" if cached else ""
+        context = {key: _context_string(value) for key, value in (answer.get("context") or {}).items()}
         if not is_allowed(answer["policyDocument"], arn):
             refusal = self.gateway_response(
                 403,
@@ -259,8 +260,12 @@ class Gateway:
                 origin,
                 request_id,
             )
-            return _Authorization(refusal=refusal, label=prefix + "deny")
-        context = {key: _context_string(value) for key, value in (answer.get("context") or {}).items()}
+            refusal.body = render_access_denied(
+                "User is not authorized to access this resource", context
+            ).encode()
+            return _Authorization(
+                refusal=refusal, label=prefix + ("step-up" if context.get("step_up") else "deny")
+            )
         context["principalId"] = answer["principalId"]
         return _Authorization(context=context, label=prefix + "allow")
 

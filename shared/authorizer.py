@@ -12,16 +12,17 @@ import re
 from typing import Any
 
 from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
-from shared.routes import RouteTable
+from shared.routes import Route, RouteTable
 from shared.services import Services
 from shared.tokens import AccessClaims, verify_access_token
 
+STEP_UP_ERROR = "insufficient_user_authentication"  # RFC 9470
 # Accepted form: exactly "Bearer <jwt>" (scheme case-insensitive, one space, nothing after).
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_.-]+)")
 # methodArn: arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>; the
 # policy's resources share everything up to the stage (group 1).
 _METHOD_ARN = re.compile(
-    r"(arn:(?:aws|aws-cn|aws-us-gov):execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+/[A-Za-z0-9_-]+)/[A-Z]+/.*"
+    r"(arn:(?:aws|aws-cn|aws-us-gov):execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+/[A-Za-z0-9_-]+)/([A-Z]+)/(.*)"
 )
 
 
@@ -58,7 +59,7 @@ def authorize(services: Services, authorization: str, method_arn: str) -> tuple[
         bearer_token(authorization), services.settings, services.keys, now, audience=services.routes.audience
     )
     check_not_revoked(services, claims)
-    return claims, allow_policy(claims, method_arn, services.routes)
+    return claims, allow_policy(claims, method_arn, services.routes, now)
 
 
 def check_not_revoked(services: Services, claims: AccessClaims) -> None:
@@ -89,18 +90,46 @@ def authorizer_context(claims: AccessClaims) -> dict[str, str]:
         "iat": str(claims.iat),
         "iat_ms": str(claims.iat_ms),
         "auth_time": str(claims.auth_time),
+        "amr": " ".join(claims.amr),
         "client_id": claims.client_id,
+        "step_up": "",  # the step-up challenge, when the called route needs one (see allow_policy)
     }
 
 
 @functools.lru_cache(maxsize=256)
-def _allowed_resources(routes: RouteTable, user_type: str, role: str) -> tuple[str, ...]:
-    """`METHOD/path` (parameters as `*`) of every route this type and role may use."""
+def _allowed_resources(routes: RouteTable, user_type: str, role: str) -> tuple[tuple[str, Route], ...]:
+    """`METHOD/path` (parameters as `*`) of every route this type and role may use, with its route."""
     allowed = routes.allowed_for(user_type, role)
-    return tuple(f"{route.method}/{route.resource[len(route.method) :].lstrip('/')}" for route in allowed)
+    return tuple(
+        (f"{route.method}/{route.resource[len(route.method) :].lstrip('/')}", route) for route in allowed
+    )
 
 
-def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> dict[str, Any]:
+def step_up_challenge(route: Route) -> str:
+    """What API Gateway's ACCESS_DENIED answer appends to its body when the caller must step up
+    (RFC 9470's error code and max_age): JSON members, spliced into the gateway response template."""
+    return f', "error": "{STEP_UP_ERROR}", "max_age": {route.step_up}'
+
+
+def _weak_for_called_route(
+    routes: RouteTable,
+    method: str,
+    path: str,
+    granted: tuple[tuple[str, Route], ...],
+    claims: AccessClaims,
+    at: float,
+) -> Route | None:
+    """The called route, when the caller's type and role may use it but the login is not strong or
+    fresh enough for it."""
+    found = routes.find(method, "/" + path)
+    if found is None or not any(route == found[0] for _, route in granted):
+        return None
+    return None if found[0].strong_enough(claims.amr, claims.auth_time, at) else found[0]
+
+
+def allow_policy(
+    claims: AccessClaims, method_arn: str, routes: RouteTable, now: float | None = None
+) -> dict[str, Any]:
     """The policy document API Gateway expects (the same shape Powertools' response builder makes),
     built directly: route paths were validated when the declaration was loaded, and this runs in
     front of every request (the builder's per-route validation cost about 75 us a call, three
@@ -109,7 +138,18 @@ def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> d
     if match is None:
         raise InvalidAccessToken(Reason.MALFORMED, "methodArn")
     base = match.group(1)  # same partition, region, account, API and stage as the call
-    allowed = _allowed_resources(routes, claims.user_type, claims.role)
+    # A route that demands a step-up is granted only while the token's login is strong and fresh
+    # enough: decided from the token alone (amr, auth_time), at `now`.
+    at = claims.iat if now is None else now
+    granted = _allowed_resources(routes, claims.user_type, claims.role)
+    allowed = [
+        resource for resource, route in granted if route.strong_enough(claims.amr, claims.auth_time, at)
+    ]
+    context = authorizer_context(claims)
+    if len(allowed) < len(granted):
+        weak = _weak_for_called_route(routes, match.group(2), match.group(3), granted, claims, at)
+        if weak is not None:
+            context["step_up"] = step_up_challenge(weak)
     if allowed:
         resources = [f"{base}/{resource}" for resource in allowed]
         statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resources}
@@ -118,5 +158,5 @@ def allow_policy(claims: AccessClaims, method_arn: str, routes: RouteTable) -> d
     return {
         "principalId": claims.sub,
         "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
-        "context": authorizer_context(claims),
+        "context": context,
     }

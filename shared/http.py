@@ -28,6 +28,18 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 CORS_ALLOW_METHODS = "GET,POST,DELETE,OPTIONS"
+# API Gateway's ACCESS_DENIED body (a 403): its message, plus the members the authorizer puts in its
+# `step_up` context value when the caller's login is not strong or fresh enough for the route
+# (RFC 9470's "error" and "max_age"); empty otherwise, so a plain 403 keeps its body. Gateway response
+# templates only substitute variables (no VTL): the local API renders this same text the same way.
+ACCESS_DENIED_TEMPLATE = '{"message": $context.error.messageString$context.authorizer.step_up}'
+
+
+def render_access_denied(message: str, authorizer_context: dict[str, str] | None) -> str:
+    step_up = (authorizer_context or {}).get("step_up", "")
+    return ACCESS_DENIED_TEMPLATE.replace("$context.error.messageString", json.dumps(message)).replace(
+        "$context.authorizer.step_up", step_up
+    )
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,13 @@ API routes requests with it. Another API brings its own file in the same format.
 
 Format: {"api": name, "audience"?: the `aud` this API requires, "user_types"?: [...], "roles"?:
 [...], "routes": [{"method", "path", "function", "public"?: true, "allow"?: {"types"?: [...],
-"roles"?: [...]}, "body"?: model name, "demo"?: true}]}. An empty "allow" means any signed-in
-user; "types" and "roles" both given must both hold. `user_types` are the kinds of account that can
-log in (the auth API declares them; a route may name only those); `roles` are the roles an account
-may be given besides those the routes name. Adding a user type or a role is a change to this file
-only. Without an `audience` the API accepts the service's own (AUDIENCE); with one, the service
+"roles"?: [...]}, "body"?: model name, "demo"?: true, "step_up"?: {"max_age": seconds}}]}. An empty
+"allow" means any signed-in user; "types" and "roles" both given must both hold. "step_up" makes a
+route demand a login with a second factor (`amr` holds "mfa") made at most `max_age` seconds ago
+(`auth_time`); the authorizer checks it from the token alone. `user_types` are the kinds of account
+that can log in (the auth API declares them; a route may name only those); `roles` are the roles an
+account may be given besides those the routes name. Adding a user type or a role is a change to this
+file only. Without an `audience` the API accepts the service's own (AUDIENCE); with one, the service
 must list it in EXTRA_AUDIENCES.
 """
 
@@ -25,6 +27,8 @@ from shared.errors import ConfigurationError
 from shared.tunables import AUDIENCE_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MULTI_FACTOR = "mfa"  # RFC 8176: the login used more than one factor
+MAX_STEP_UP_SECONDS = 24 * 3600
 _PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9_]*\}))+$")
 _PARAMETER = re.compile(r"\{[A-Za-z][A-Za-z0-9_]*\}")
 
@@ -39,6 +43,7 @@ class Route:
     roles: tuple[str, ...] = ()
     body: str | None = None
     demo: bool = False
+    step_up: int = 0  # seconds a second-factor login stays fresh enough for this route; 0: no step-up
 
     @property
     def resource(self) -> str:
@@ -53,6 +58,12 @@ class Route:
         if self.public:
             return False
         return (not self.types or user_type in self.types) and (not self.roles or role in self.roles)
+
+    def strong_enough(self, amr: tuple[str, ...], auth_time: int, now: float) -> bool:
+        """Whether a token with these `amr` and `auth_time` may use this route at `now`."""
+        if not self.step_up:
+            return True
+        return MULTI_FACTOR in amr and now - auth_time <= self.step_up
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """Path parameters when `method path` is this route, else None."""
@@ -115,7 +126,7 @@ def _parse_route(raw: object, index: int) -> Route:
     where = f"routes[{index}]"
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{where} must be an object")
-    unknown = set(raw) - {"method", "path", "function", "public", "allow", "body", "demo"}
+    unknown = set(raw) - {"method", "path", "function", "public", "allow", "body", "demo", "step_up"}
     if unknown:
         raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
     method, path, function = raw.get("method"), raw.get("path"), raw.get("function")
@@ -141,6 +152,7 @@ def _parse_route(raw: object, index: int) -> Route:
     body = raw.get("body")
     if body is not None and not isinstance(body, str):
         raise ConfigurationError(f"{where}.body must be a model name")
+    step_up = _step_up(raw.get("step_up"), where, public=public)
     return Route(
         method=method,
         path=path,
@@ -150,7 +162,21 @@ def _parse_route(raw: object, index: int) -> Route:
         roles=tuple(roles),
         body=body,
         demo=raw.get("demo", False) is True,
+        step_up=step_up,
     )
+
+
+def _step_up(raw: object, where: str, *, public: bool) -> int:
+    if raw is None:
+        return 0
+    if public:
+        raise ConfigurationError(f"{where} is public: it cannot demand a step-up")
+    max_age = raw.get("max_age") if isinstance(raw, dict) and set(raw) == {"max_age"} else None
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or not 0 < max_age <= MAX_STEP_UP_SECONDS:
+        raise ConfigurationError(
+            f'{where}.step_up must be {{"max_age": seconds}} with 1 to {MAX_STEP_UP_SECONDS} seconds'
+        )
+    return max_age
 
 
 def _check_wildcards_do_not_widen(routes: tuple[Route, ...]) -> None:
@@ -162,7 +188,11 @@ def _check_wildcards_do_not_widen(routes: tuple[Route, ...]) -> None:
     protected = [route for route in routes if not route.public]
     for wide in protected:
         for other in protected:
-            if other is wide or (wide.types, wide.roles) == (other.types, other.roles):
+            if other is wide or (wide.types, wide.roles, wide.step_up) == (
+                other.types,
+                other.roles,
+                other.step_up,
+            ):
                 continue
             if _glob_matches(wide.resource, other.resource):
                 raise ConfigurationError(

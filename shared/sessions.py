@@ -53,6 +53,7 @@ def grant(
         services.keys,
         at_ms=at_ms,
         auth_time=session.created_at // 1000,
+        amr=session.amr,
     )
     return TokenGrant(
         access_token=access_token,
@@ -77,6 +78,7 @@ def start_session(
     at: int,
     user_version: int,
     new_device: bool = False,
+    amr: tuple[str, ...] = ("pwd",),
 ) -> TokenGrant:
     """Create a session and its first refresh token, with `extra` operations, in one transaction
     committed before any token is signed. The session and its tokens date from `at`, the moment the
@@ -99,6 +101,7 @@ def start_session(
         source_ip=client.source_ip,
         new_device=new_device,
         user_version=user_version,
+        amr=amr,
     )
     idle_expires = idle_expiry(services, at, session.abs_expires)
     services.sessions.create(session, token_hash(refresh_token), idle_expires, extra)

@@ -1,7 +1,8 @@
 """Access tokens: issue (signed by the active key) and verify (strictly, against our key set only).
 
 Header: alg (pinned), typ "at+jwt", kid (RFC 7638 thumbprint). Claims: iss, aud, sub, iat, exp,
-jti, sid, email, name, role, type. `iat` carries milliseconds (a JSON number, as RFC 7519's
+jti, sid, email, name, role, type, auth_time, amr (RFC 8176 methods of the login the session
+started with: "pwd", "otp", "hwk", "swk", "mfa"). `iat` carries milliseconds (a JSON number, as RFC 7519's
 NumericDate allows) so a per-user "not before" is never ambiguous within one second.
 """
 
@@ -30,6 +31,7 @@ NAME_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 256
 MAX_AUDIENCES = MAX_EXTRA_AUDIENCES + 1
+MAX_AMR_VALUES = 8
 _FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")
 _REQUIRED_CLAIMS = [
     "iss",
@@ -63,6 +65,7 @@ class AccessClaims:
     iat_ms: int = 0  # `iat` to the millisecond: what not-before comparisons use
     auth_time: int = 0
     client_id: str = ""
+    amr: tuple[str, ...] = ()  # how the session's login was made (RFC 8176)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def issue_access_token(
     *,
     at_ms: int,
     auth_time: int,
+    amr: tuple[str, ...] = ("pwd",),
 ) -> tuple[str, AccessClaims]:
     """A token issued at `at_ms`: the moment the state it is built from was read. NumericDates are
     integers (RFC 7519 allows fractions, several verifiers do not); the millisecond travels in
@@ -124,6 +128,7 @@ def issue_access_token(
         iat_ms=at_ms,
         auth_time=auth_time,
         client_id=settings.client_id,
+        amr=amr,
     )
     header = {"alg": keys.signer.algorithm, "typ": TOKEN_TYPE, "kid": keys.signer.kid}
     payload = {
@@ -133,6 +138,7 @@ def issue_access_token(
         "iat": claims.iat,
         "iat_ms": claims.iat_ms,
         "auth_time": claims.auth_time,
+        "amr": list(claims.amr),
         "exp": claims.exp,
         "client_id": claims.client_id,
         "jti": claims.jti,
@@ -215,6 +221,13 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         raise InvalidAccessToken(Reason.CLAIMS, "client_id")
     if "nbf" in payload and not _is_integer(payload["nbf"]):
         raise InvalidAccessToken(Reason.CLAIMS, "nbf")
+    amr = payload.get("amr", [])  # absent in tokens issued before the claim existed: no factor named
+    if (
+        not isinstance(amr, list)
+        or len(amr) > MAX_AMR_VALUES
+        or not all(isinstance(value, str) and NAME_TOKEN.fullmatch(value) for value in amr)
+    ):
+        raise InvalidAccessToken(Reason.CLAIMS, "amr")
 
 
 def verify_access_token(
@@ -278,4 +291,5 @@ def verify_access_token(
         iat_ms=payload["iat_ms"],
         auth_time=payload["auth_time"],
         client_id=payload["client_id"],
+        amr=tuple(payload.get("amr", ())),
     )

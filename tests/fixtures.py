@@ -232,3 +232,31 @@ def faults(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Faults:
 
     monkeypatch.setattr(BotocoreStubber, "__call__", answer)
     return injected
+
+
+def step_up_declaration(max_age: int = 900) -> dict[str, Any]:
+    """The service's route declaration with a step-up on DELETE /cars/{id} and on every route that
+    requires the admin role: a second factor within `max_age` seconds."""
+    import json
+    from pathlib import Path
+
+    from shared.settings import DEFAULT_ROUTES_FILE
+
+    declaration: dict[str, Any] = json.loads(Path(DEFAULT_ROUTES_FILE).read_text(encoding="utf-8"))
+    for route in declaration["routes"]:
+        needs_admin = "admin" in route.get("allow", {}).get("roles", [])
+        if needs_admin or (route["method"], route["path"]) == ("DELETE", "/cars/{id}"):
+            route["step_up"] = {"max_age": max_age}
+    return declaration
+
+
+@pytest.fixture
+def step_up_routes(aws_env: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The functions read the step-up declaration (ROUTES_FILE); its path."""
+    import json
+
+    routes_file = tmp_path / "routes-step-up.json"
+    routes_file.write_text(json.dumps(step_up_declaration()), encoding="utf-8")
+    monkeypatch.setenv("ROUTES_FILE", str(routes_file))
+    services_module.reset()
+    return str(routes_file)

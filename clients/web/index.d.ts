@@ -39,6 +39,15 @@ export interface TokenStorage {
   removeItem(key: string): void;
 }
 
+/** A route asked for a step-up (RFC 9470): a login with a second factor at most `maxAge` seconds old. */
+export interface StepUpEvent {
+  path: string;
+  maxAge: number;
+}
+
+/** The step-up challenge of a response (API Gateway's 403 with RFC 9470's error), or null. */
+export declare function stepUpChallenge(response: Response): Promise<{ maxAge: number } | null>;
+
 export interface AuthClientOptions {
   /** The API's base URL, stage path included (e.g. `https://auth.example.com`). */
   baseUrl: string;
@@ -75,6 +84,11 @@ export interface AuthClient {
   fetch(path: string | URL, init?: RequestInit): Promise<Response>;
   /** Called when the session ends, here or in another tab; returns the unsubscribe function. */
   onSignedOut(listener: (event: SignedOutEvent) => void): () => void;
+  /**
+   * Called when a route refused the call because it needs a fresh login with a second factor
+   * (`maxAge` seconds at most): sign in again with the second factor, then retry.
+   */
+  onStepUp(listener: (event: StepUpEvent) => void): () => void;
   /** Called with the new user (or null) whenever it changes, here or in another tab. */
   onChange(listener: (user: User | null) => void): () => void;
   /** Stops timers, listeners and the channel to other tabs. */

@@ -22,6 +22,19 @@ const RENEW_BEFORE_EXPIRY_SECONDS = 60;
 const BROADCAST_WAIT_MS = 3000; // how long a tab waits for the message of a change it knows was made
 const DATABASE = "serverless-jwt-auth-client";
 const STORE = "generations";
+const STEP_UP_ERROR = "insufficient_user_authentication"; // RFC 9470
+
+/**
+ * The step-up challenge of an answer, or null: the route needs a login with a second factor made
+ * at most `maxAge` seconds ago. API Gateway sends it as its 403 (an authorizer cannot choose a 401
+ * of its own), with RFC 9470's `error` and `max_age` in the body. Reads a copy of the response.
+ */
+export async function stepUpChallenge(response) {
+  if (!response || response.status !== 403) return null;
+  const body = await readJson(response.clone());
+  if (!body || body.error !== STEP_UP_ERROR) return null;
+  return { maxAge: Number.isSafeInteger(body.max_age) ? body.max_age : 0 };
+}
 
 /** An answer of the API that is not a success, or no answer at all (`status` 0). */
 export class AuthError extends Error {
@@ -62,6 +75,7 @@ export function createAuthClient(options) {
   const waiters = new Set();
   const signedOutListeners = new Set();
   const changeListeners = new Set();
+  const stepUpListeners = new Set();
 
   if (shared.channel) shared.channel.onmessage = (event) => receive(event.data);
 
@@ -293,6 +307,11 @@ export function createAuthClient(options) {
     // any change made so far, so this tab does not wait for a message that was sent before it listened.
     const seen = session ? generation : Math.max(generation, await shared.read());
     let response = await attempt();
+    if (response.status === 403) {
+      const challenge = await stepUpChallenge(response);
+      if (challenge) emit(stepUpListeners, { path: String(path), maxAge: challenge.maxAge });
+      return response;
+    }
     if (response.status !== 401) return response;
     if ((await renew(seen)) !== "ok") return response;
     const renewed = generation;
@@ -356,12 +375,14 @@ export function createAuthClient(options) {
     fetch: authFetch,
     onSignedOut: (listener) => subscribe(signedOutListeners, listener),
     onChange: (listener) => subscribe(changeListeners, listener),
+    onStepUp: (listener) => subscribe(stepUpListeners, listener),
     close() {
       closed = true;
       clearTimeout(timer);
       shared.channel?.close();
       signedOutListeners.clear();
       changeListeners.clear();
+      stepUpListeners.clear();
     },
   };
 }

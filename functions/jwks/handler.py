@@ -29,7 +29,7 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "grant_types_supported": ["refresh_token"],
-        "claims_supported": ["sub", "email", "name", "role", "type", "sid", "client_id", "auth_time"],
+        "claims_supported": ["sub", "email", "name", "role", "type", "sid", "client_id", "auth_time", "amr"],
     }
 
 

@@ -77,6 +77,10 @@ async function api(method, path, { body } = {}) {
 }
 
 function explain(result) {
+  if (result.status === 403 && result.data && result.data.error === "insufficient_user_authentication") {
+    const minutes = Math.round((Number(result.data.max_age) || 0) / 60);
+    return `This action needs a fresh login with a second factor (within ${minutes} min): sign in again with it.`;
+  }
   if (result.status === 403) return "Not allowed for your role (403 from the gateway).";
   if (result.status === 429) return "Too many attempts: try again later.";
   return (result.data && result.data.message) || result.message || `HTTP ${result.status}`;

@@ -56,6 +56,7 @@ class Session:
     source_ip: str
     new_device: bool = False
     user_version: int = 0  # the account's version when the session's identity was read
+    amr: tuple[str, ...] = ("pwd",)  # how the login that started the session was made (RFC 8176)
 
     def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
         if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
@@ -106,6 +107,7 @@ def _session_from_item(item: Item) -> Session:
         source_ip=text(item, "source_ip"),
         new_device=boolean(item, "new_device"),
         user_version=number(item, "user_version"),
+        amr=tuple(value["S"] for value in item["amr"]["L"]) if "amr" in item else ("pwd",),
     )
 
 
@@ -168,6 +170,7 @@ class SessionStore:
             "source_ip": s(session.source_ip[:64]),
             "new_device": {"BOOL": session.new_device},
             "user_version": n(session.user_version),
+            "amr": {"L": [s(value) for value in session.amr]},
         }
         refresh_item = self._refresh_item(
             token_hash, session.sid, session.created_at, idle_expires, session.abs_expires

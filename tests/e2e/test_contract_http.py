@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -342,3 +343,39 @@ def test_sessions_list_the_callers_devices_with_the_gateway_source_ip_and_user_a
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     assert current["id"] == claims["sid"]
     assert (current["user_agent"], current["source_ip"]) == ("e2e-agent/1.0", "127.0.0.1")
+
+
+# -- step-up (issue 16): a route of the declaration demands a fresh second factor -------------------
+
+
+@pytest.fixture(scope="module")
+def step_up_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    from tests.e2e.local_api import start_local_api
+    from tests.fixtures import step_up_declaration
+
+    routes_file = tmp_path_factory.mktemp("step-up") / "routes.json"
+    routes_file.write_text(json.dumps(step_up_declaration(900)), encoding="utf-8")
+    api = start_local_api(ROUTES_FILE=str(routes_file))
+    yield api
+    api.stop()
+
+
+def test_a_step_up_route_refuses_a_password_login_with_the_challenge_over_http(step_up_api: LocalApi) -> None:
+    token = login(step_up_api, "admin")["access_token"]
+    assert call("GET", f"{step_up_api.base_url}/cars", token=token).status == 200
+    refused = call("DELETE", f"{step_up_api.base_url}/cars/some-car", token=token)
+    assert (refused.status, refused.json()) == (
+        403,
+        {
+            "message": "User is not authorized to access this resource",
+            "error": "insufficient_user_authentication",
+            "max_age": 900,
+        },
+    )
+    assert "authorizer=step-up function=-" in step_up_api.log_line(refused.request_id)
+    staff = login(step_up_api, "staff")["access_token"]
+    plain = call("DELETE", f"{step_up_api.base_url}/cars/some-car", token=staff)
+    assert (plain.status, plain.json()) == (
+        403,
+        {"message": "User is not authorized to access this resource"},
+    )

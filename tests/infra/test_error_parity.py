@@ -94,3 +94,13 @@ def test_extra_cors_request_headers_are_one_setting_for_the_stack_and_the_local_
         headers["Access-Control-Allow-Headers"]
         == "Authorization,Content-Type,X-Token-Transport,traceparent,baggage"
     )
+
+
+def test_a_step_up_refusal_is_the_same_403_body_locally_and_deployed(dev: Synth) -> None:
+    # The deployed ACCESS_DENIED answer renders the authorizer's `step_up` context into its body;
+    # the local API renders the very same template (shared.http.ACCESS_DENIED_TEMPLATE).
+    from shared.http import ACCESS_DENIED_TEMPLATE
+
+    deployed = _gateway_response(dev, "ACCESS_DENIED")
+    assert deployed["ResponseTemplates"]["application/json"] == ACCESS_DENIED_TEMPLATE
+    assert "StatusCode" not in deployed  # API Gateway's own 403

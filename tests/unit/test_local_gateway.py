@@ -246,3 +246,24 @@ def test_43_two_authorization_headers_differing_in_case_are_refused_before_the_a
     assert len(functions.calls("authorizer")) == 1 and not functions.calls("function")[1:]
     swapped = [("Origin", ORIGIN), ("authorization", "Bearer first"), ("Authorization", "Bearer second")]
     assert gw.handle(HttpRequest("GET", "/cars", swapped, b"", "127.0.0.9")).status == 401
+
+
+def test_a_step_up_refusal_is_the_403_with_the_authorizers_challenge(functions: StandIns) -> None:
+    # Given an authorizer that leaves the route out and says the caller must step up
+    challenge = ', "error": "insufficient_user_authentication", "max_age": 900'
+    functions.authorizer = lambda event: {
+        **allow_all(event),
+        "policyDocument": policy(("Deny", "*")),
+        "context": {"step_up": challenge},
+    }
+    # When / Then: API Gateway's ACCESS_DENIED body, rendered from its template
+    response = send(gateway(functions), "DELETE", "/cars/1")
+    assert (response.status, body(response)) == (
+        403,
+        {
+            "message": "User is not authorized to access this resource",
+            "error": "insufficient_user_authentication",
+            "max_age": 900,
+        },
+    )
+    assert functions.calls("cars") == []

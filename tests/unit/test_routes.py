@@ -104,3 +104,72 @@ def test_match_extracts_path_parameters_and_rejects_other_shapes() -> None:
     assert table.find("DELETE", "/cars/abc/def") is None
     assert table.find("DELETE", "/cars/") is None
     assert table.find("PUT", "/cars") is None
+
+
+def _with_step_up(step_up: object, **route: object) -> dict[str, object]:
+    base: dict[str, object] = {"method": "DELETE", "path": "/cars/{id}", "function": "cars", "allow": {}}
+    return {"routes": [{**base, **route, "step_up": step_up}]}
+
+
+def test_a_route_may_demand_a_step_up_with_a_max_age() -> None:
+    from shared.routes import parse_route_table
+
+    (route,) = parse_route_table(_with_step_up({"max_age": 900})).routes
+    assert route.step_up == 900
+    assert route.strong_enough(("pwd", "otp", "mfa"), 1000, 1900)
+    assert not route.strong_enough(("pwd", "otp", "mfa"), 1000, 1901)
+    assert not route.strong_enough(("pwd",), 1000, 1000)
+
+
+@pytest.mark.parametrize(
+    "step_up",
+    [
+        {},
+        {"max_age": 0},
+        {"max_age": -1},
+        {"max_age": "900"},
+        {"max_age": True},
+        900,
+        {"max_age": 900, "amr": "mfa"},
+        {"max_age": 86401},
+    ],
+)
+def test_a_malformed_step_up_is_refused(step_up: object) -> None:
+    from shared.errors import ConfigurationError
+    from shared.routes import parse_route_table
+
+    with pytest.raises(ConfigurationError, match="step_up"):
+        parse_route_table(_with_step_up(step_up))
+
+
+def test_a_public_route_cannot_demand_a_step_up() -> None:
+    from shared.errors import ConfigurationError
+    from shared.routes import parse_route_table
+
+    document = {
+        "routes": [
+            {"method": "POST", "path": "/x", "function": "x", "public": True, "step_up": {"max_age": 60}}
+        ]
+    }
+    with pytest.raises(ConfigurationError, match="public"):
+        parse_route_table(document)
+
+
+def test_a_wildcard_route_cannot_grant_a_step_up_route_without_its_step_up() -> None:
+    from shared.errors import ConfigurationError
+    from shared.routes import parse_route_table
+
+    document = {
+        "routes": [
+            {"method": "GET", "path": "/files/{name}", "function": "files", "allow": {}},
+            {
+                "method": "GET",
+                "path": "/files/{name}/raw",
+                "function": "files",
+                "allow": {},
+                "step_up": {"max_age": 60},
+            },
+        ]
+    }
+    with pytest.raises(ConfigurationError, match="would also grant"):
+        parse_route_table(document)

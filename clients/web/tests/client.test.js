@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
-import { AuthError, createAuthClient } from "../index.js";
+import { AuthError, createAuthClient, stepUpChallenge } from "../index.js";
 import { createFakeApi } from "./fake-api.js";
 
 const clients = [];
@@ -154,6 +154,23 @@ describe("cookie mode", () => {
     assert.deepEqual(auth.user, api.user, "a network failure is not the end of the session");
     refreshFails = false;
     assert.equal((await auth.fetch("/cars")).status, 200);
+  });
+
+  test("a step-up refusal is told to the app, keeps the session and refreshes nothing", async () => {
+    const api = createFakeApi();
+    const auth = client(api, api.browser());
+    const asked = [];
+    auth.onStepUp((event) => asked.push(event));
+    await auth.login(credentials(api));
+    const response = await auth.fetch("/step-up-only", { method: "DELETE" });
+    assert.equal(response.status, 403);
+    assert.deepEqual(await stepUpChallenge(response), { maxAge: 900 });
+    assert.equal((await response.json()).error, "insufficient_user_authentication", "the body is still readable");
+    assert.deepEqual(asked, [{ path: "/step-up-only", maxAge: 900 }]);
+    assert.equal(api.count("/auth/refresh"), 0);
+    assert.deepEqual(auth.user, api.user);
+    assert.equal(await stepUpChallenge(await auth.fetch("/admin-only")), null, "a plain 403 is no step-up");
+    assert.equal(asked.length, 1);
   });
 
   test("network errors of the app's own calls reach the app", async () => {

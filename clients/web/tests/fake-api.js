@@ -119,6 +119,10 @@ export function createFakeApi({ base = "https://api.test/prod", expiresIn = 900,
       }
       if (method === "GET" && path === "/auth/me") return answer(200, { ...USER, session_id: known.sid });
       if (path.startsWith("/cars")) return answer(200, { cars: [], method, echo: body });
+      if (path === "/step-up-only") {
+        const refusal = { message: "User is not authorized to access this resource" };
+        return answer(403, { ...refusal, error: "insufficient_user_authentication", max_age: 900 });
+      }
       if (path === "/admin-only") return answer(403, { message: "User is not authorized to access this resource" });
       if (path === "/broken") return answer(500, { message: "Internal server error" });
       return answer(404, { message: "Not found" });

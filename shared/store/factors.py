@@ -1,0 +1,146 @@
+"""Second factors, in the Users table (new keys only; the account item is not touched).
+
+FACTOR#<user id>#totp   the TOTP factor: the secret encrypted under KMS (`secret_ct`, bytes),
+                        status pending (enrolled, not yet proven) or active, the last time step
+                        used (a code is accepted once: a step at or before it is refused by the
+                        write's condition), created_at
+RECOVERY#<user id>      the recovery codes' SHA-256 hashes (a string set); using one deletes its
+                        hash in a write conditional on the hash being there: once, ever
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shared.store.dynamo import Item, conditional, dynamodb_call, key, n, number, s, text
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def totp_key(user_id: str) -> str:
+    return f"FACTOR#{user_id}#totp"
+
+
+def recovery_key(user_id: str) -> str:
+    return f"RECOVERY#{user_id}"
+
+
+@dataclass(frozen=True)
+class TotpFactor:
+    user_id: str
+    secret_ciphertext: bytes
+    status: str  # "pending" | "active"
+    last_step: int
+    created_at: int
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+def _factor_from_item(user_id: str, item: Item) -> TotpFactor:
+    return TotpFactor(
+        user_id=user_id,
+        secret_ciphertext=bytes(item["secret_ct"]["B"]),
+        status=text(item, "status"),
+        last_step=number(item, "last_step"),
+        created_at=number(item, "created_at"),
+    )
+
+
+class FactorStore:
+    def __init__(self, table: str, dynamodb: DynamoDBClient) -> None:
+        self.table = table
+        self.dynamodb = dynamodb
+
+    def totp(self, user_id: str) -> TotpFactor | None:
+        response = dynamodb_call(
+            lambda: self.dynamodb.get_item(
+                TableName=self.table, Key=key(totp_key(user_id)), ConsistentRead=True
+            )
+        )
+        item = response.get("Item")
+        return _factor_from_item(user_id, item) if item else None
+
+    def put_pending_totp(
+        self, user_id: str, secret_ciphertext: bytes, recovery_hashes: list[str], at_ms: int
+    ) -> bool:
+        """Store a new, unproven TOTP factor (replacing an unproven one, never an active one) and its
+        recovery codes. False when an active factor exists."""
+        return conditional(
+            lambda: self.dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                "pk": s(totp_key(user_id)),
+                                "secret_ct": {"B": secret_ciphertext},
+                                "status": s("pending"),
+                                "last_step": n(0),
+                                "created_at": n(at_ms),
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk) OR #status = :pending",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":pending": s("pending")},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {"pk": s(recovery_key(user_id)), "hashes": {"SS": recovery_hashes}},
+                        }
+                    },
+                ]
+            )
+        )
+
+    def use_step(self, user_id: str, step: int, *, activate: bool = False) -> bool:
+        """Record `step` as used (and activate a pending factor when `activate`): False when the step
+        is not after the last one used (a replay), or there is no such factor."""
+        update = "SET last_step = :step" + (", #status = :active" if activate else "")
+        condition = "attribute_exists(pk) AND last_step < :step" + (
+            " AND #status = :pending" if activate else " AND #status = :active"
+        )
+        values = {":step": n(step), ":pending": s("pending"), ":active": s("active")}
+        return conditional(
+            lambda: self.dynamodb.update_item(
+                TableName=self.table,
+                Key=key(totp_key(user_id)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values
+                if activate
+                else {":step": values[":step"], ":active": values[":active"]},
+            )
+        )
+
+    def recovery_hashes(self, user_id: str) -> tuple[str, ...]:
+        response = dynamodb_call(
+            lambda: self.dynamodb.get_item(
+                TableName=self.table, Key=key(recovery_key(user_id)), ConsistentRead=True
+            )
+        )
+        item = response.get("Item")
+        return tuple(item.get("hashes", {}).get("SS", ())) if item else ()
+
+    def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        """Delete one recovery code's hash: False when it is not there (unknown, or used already)."""
+        return conditional(
+            lambda: self.dynamodb.update_item(
+                TableName=self.table,
+                Key=key(recovery_key(user_id)),
+                UpdateExpression="DELETE hashes :used",
+                ConditionExpression="contains(hashes, :hash)",
+                ExpressionAttributeValues={":used": {"SS": [code_hash]}, ":hash": s(code_hash)},
+            )
+        )
+
+    def remove_all(self, user_id: str) -> None:
+        """Forget every factor of the user (removal after a fresh factor, or an operator's reset)."""
+        for pk in (totp_key(user_id), recovery_key(user_id)):
+            dynamodb_call(functools.partial(self.dynamodb.delete_item, TableName=self.table, Key=key(pk)))
