@@ -32,7 +32,7 @@ def change_password(
     user = services.users.get(caller.user_type, caller.email)
     if user is None or user.user_id != caller.sub or user.disabled:
         raise NotFound()
-    check_password_policy(new, "new_password", user.email)
+    check_password_policy(new, "new_password", user.email, settings)
     (counter,) = services.users.attempts([password_lock_key(caller.sid)])
     reserve_attempt(services, [counter], [settings.lockout_threshold], at)
     if not passwords.verify_password(user.password_hash, current):
@@ -110,7 +110,7 @@ def create_account(
     check_role(services, role)
     if not name.strip():
         raise BadRequest("name", "name must not be empty")
-    check_password_policy(password, "password", email)
+    check_password_policy(password, "password", email, services.settings)
     at = services.clock.now_ms()
     user = new_user(email, password, name=name, role=role, user_type=user_type, created_at=at)
     try:
@@ -216,7 +216,7 @@ def delete_user(services: Services, user: User) -> int:
 
 
 def reset_password(services: Services, user: User, password: str) -> int:
-    check_password_policy(password, "password", user.email)
+    check_password_policy(password, "password", user.email, services.settings)
     password_hash = passwords.hash_password(password)
     return revoke_account(
         services,
