@@ -61,6 +61,9 @@ def change_password(
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
     audit("password_changed", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    from shared.lifecycle import notify_password_changed  # imports this module
+
+    notify_password_changed(services, user, client)
     return grant
 
 
@@ -218,13 +221,17 @@ def delete_user(services: Services, user: User) -> int:
 def reset_password(services: Services, user: User, password: str) -> int:
     check_password_policy(password, "password", user.email, services.settings)
     password_hash = passwords.hash_password(password)
-    return revoke_account(
+    ended = revoke_account(
         services,
         user,
         lambda current: [services.users.update_operation(current, password_hash=password_hash)],
         "password_reset",
         "password_reset",
     )
+    from shared.lifecycle import notify_password_changed  # imports this module
+
+    notify_password_changed(services, user, OPERATOR)
+    return ended
 
 
 def unlock(services: Services, user_type: str, email: str) -> int:

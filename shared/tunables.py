@@ -457,6 +457,23 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# The settings of the account lifecycle (passwords, mail, links): only the functions that set passwords
+# or send mail read them.
+LIFECYCLE_FIELDS = (
+    "pwned_passwords",
+    "pwned_passwords_url",
+    "pwned_passwords_timeout_ms",
+    "mail_sender",
+    "mail_configuration_set",
+    "frontend_url",
+    "invitation_ttl",
+    "reset_link_ttl",
+    "forgot_password_threshold",
+    "forgot_password_account_threshold",
+    "forgot_password_ip_threshold",
+    "forgot_password_min_ms",
+    "notifications",
+)
 BY_FIELD: Mapping[str, Tunable] = {tunable.field: tunable for tunable in TUNABLES}
 DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in TUNABLES}
 IN_CONTEXT: tuple[Tunable, ...] = tuple(tunable for tunable in TUNABLES if tunable.context)
