@@ -47,7 +47,7 @@ def test_es256_uses_ecc_p256_keys_one_per_configured_name(prod: Synth) -> None:
         prod.template.has_resource_properties("AWS::KMS::Alias", {"AliasName": f"alias/jwt-auth-prod-{name}"})
 
 
-def test_only_the_login_and_refresh_roles_may_sign_in_the_key_policy(dev: Synth, prod: Synth) -> None:
+def test_only_the_session_starting_roles_may_sign_in_the_key_policy(dev: Synth, prod: Synth) -> None:
     for synth in (dev, prod):
         signers = sorted(_role_id(synth, name) for name in SIGNERS)
         for key in _keys(synth).values():
