@@ -23,10 +23,12 @@ def recovery_endpoint(request: Request, services: Services) -> dict[str, Any]:
     body = json_body(request)
     if request.path.endswith("/forgot"):
         email = string_field(body, "email", max_length=254)
-        field = "userType" if "userType" in body and "user_type" not in body else "user_type"
-        user_type = body.get(field)
-        if user_type not in services.routes.user_types:
-            raise BadRequest(field, f"{field} must be one of {', '.join(services.routes.user_types)}")
+        known = services.routes.user_types
+        # `user_type`, or `userType` as login takes it: each one sent must be a user type.
+        for field in [name for name in ("user_type", "userType") if name in body] or ["user_type"]:
+            if body.get(field) not in known:
+                raise BadRequest(field, f"{field} must be one of {', '.join(known)}")
+        user_type = body["userType"] if "userType" in body else body["user_type"]
         request_password_reset(services, email, user_type, client_of(request))
         return response(202, FORGOT_ANSWER, request, services.settings)
     if request.path.endswith("/reset"):

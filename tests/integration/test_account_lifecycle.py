@@ -440,3 +440,11 @@ def test_no_link_token_or_password_reaches_a_log_line(
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     for secret in (invitation, token, NEW_PASSWORD):
         assert secret not in logged
+
+
+def test_forgot_password_refuses_an_unknown_user_type_in_either_spelling(accounts: Accounts) -> None:
+    body = {"email": "staff@dealership.example", "userType": "AAA", "user_type": "staff"}
+    response = public(recovery_handler, "/auth/password/forgot", body)
+    assert response["statusCode"] == 400 and body_of(response)["field"] == "userType"
+    body = {"email": "staff@dealership.example", "userType": "staff"}
+    assert public(recovery_handler, "/auth/password/forgot", body)["statusCode"] == 202
