@@ -102,6 +102,7 @@ smoke: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/layer.in -o requirements/layer.txt
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 pyproject.toml --all-extras -o requirements/dev.txt
+	$(BIN)/python -m operations.common_passwords
 
 clean:
 	rm -rf $(VENV) node_modules .node cdk.out .pytest_cache .mypy_cache .ruff_cache

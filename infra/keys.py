@@ -1,7 +1,8 @@
 """Signing keys and secrets.
 
 RS256 / ES256: one asymmetric KMS key (SIGN_VERIFY) per name in the `signing_keys` context, the
-first one active. The key policy lets only the login and refresh roles call kms:Sign (an explicit
+first one active. The key policy lets only the roles of the functions that start sessions (SIGNERS:
+login, refresh, password, invitations, recovery) call kms:Sign (an explicit
 Deny covers everyone else, grants included); account administrators keep key administration, not
 Sign. HS256: a generated Secrets Manager secret instead. Either way, the key that derives
 grace-window refresh tokens is a generated secret: no key material is ever in the template.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -210,6 +211,23 @@ class Functions(Construct):
 
     def _grant(self, role: iam.Role, access: Access) -> None:
         grant_access(role, access, self.tables, self.keys)
+        if access.send_mail and self.config.mail_sender:
+            role.add_to_principal_policy(mail_statement(self, self.config))
+
+
+def mail_statement(scope: Construct, config: DeployConfig) -> iam.PolicyStatement:
+    """ses:SendEmail from the configured sender only: its address and domain identities (SES checks
+    whichever is verified) and the configuration set, if one is named."""
+    stack = cdk.Stack.of(scope)
+    domain = config.mail_sender.rsplit("@", 1)[1]
+    names = [f"identity/{config.mail_sender}", f"identity/{domain}"]
+    if config.mail_configuration_set:
+        names.append(f"configuration-set/{config.mail_configuration_set}")
+    return iam.PolicyStatement(
+        actions=["ses:SendEmail"],
+        resources=[stack.format_arn(service="ses", resource=name) for name in names],
+        conditions={"StringEquals": {"ses:FromAddress": config.mail_sender}},
+    )
 
 
 def grant_access(role: iam.IRole, access: Access, tables: dict[str, Any], keys: Any) -> None:

@@ -22,6 +22,7 @@ class Access:
     sign: bool = False  # kms:Sign on the signing keys (also enforced by the key policy)
     read_public_keys: bool = False  # kms:GetPublicKey on the signing keys
     read_refresh_key: bool = False  # the secret that derives grace-window refresh tokens
+    send_mail: bool = False  # ses:SendEmail from the configured sender (context mail_sender) only
     memory_mb: int = 256
     # At least twice an AWS call's worst case (shared/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
     timeout_seconds: int = 20
@@ -40,6 +41,7 @@ PERMISSIONS: dict[str, Access] = {
         },
         sign=True,
         read_public_keys=True,
+        send_mail=True,  # the new-device notification (only a flagged login sends)
         memory_mb=1024,  # argon2id (m=19456 KiB, t=2): CPU scales with memory
     ),
     # Refresh: consistent read of parent, child and session (BatchGetItem); rotation transaction
@@ -84,7 +86,55 @@ PERMISSIONS: dict[str, Access] = {
             "Denylist": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
+        sign=True,  # the fresh session it answers with
+        read_public_keys=True,
+        send_mail=True,  # the password-changed notification
         memory_mb=1024,  # argon2id verify + hash
+    ),
+    # Invitations (shared/lifecycle.py): the admin's invite, resend and revoke read the account and its
+    # current link (GetItem) and write the account and its link items in one transaction (Put,
+    # Delete, ConditionCheck); accept reads the link and the account (GetItem), then sets the password
+    # and uses the link up (Update, Delete) with the new session (Put on Sessions), and signs.
+    "invitations": Access(
+        tables={
+            "Users": (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+            ),
+            "Sessions": ("dynamodb:PutItem",),
+        },
+        sign=True,
+        read_public_keys=True,
+        send_mail=True,
+        memory_mb=1024,  # argon2id hash
+    ),
+    # Password recovery (shared/lifecycle.py): forgot counts the request (BatchGetItem, then Update in a
+    # transaction), reads the account and its current link (GetItem), stores the new link (Put, Delete,
+    # ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
+    # then in one transaction sets the password (Update), writes the not-before (Update), deletes the
+    # lock counters and the link (Delete) and starts a session (Put on Sessions), signs, and cleans
+    # up the older sessions (Query on by_owner; Update session + Put denylist).
+    "recovery": Access(
+        tables={
+            "Users": (
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+            ),
+            "Sessions": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+            "Denylist": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        },
+        indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
+        sign=True,
+        read_public_keys=True,
+        send_mail=True,
+        memory_mb=1024,  # argon2id hash
     ),
     # The demo car dealership.
     "cars": Access(
@@ -103,7 +153,7 @@ PERMISSIONS: dict[str, Access] = {
     ),
 }
 
-# The only roles the signing keys' policy lets call kms:Sign.
+# The only roles the signing keys' policy lets call kms:Sign: the functions that start sessions.
 SIGNERS = tuple(name for name, access in PERMISSIONS.items() if access.sign)
 
 

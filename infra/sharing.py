@@ -27,7 +27,7 @@ from constructs import Construct
 
 from infra.lambdas import AUTHORIZER
 from infra.permissions import access_for
-from shared.tunables import TUNABLES
+from shared.tunables import LIFECYCLE_FIELDS, TUNABLES
 
 PREFIX = "/jwt-auth"
 # An SSM value is never empty: a variable the service's mode does not use (SIGNING_KEY_IDS in HS256
@@ -35,9 +35,17 @@ PREFIX = "/jwt-auth"
 UNUSED = "none"
 # The variables an authorizer elsewhere gets: every one the functions read except its own route
 # declaration (ROUTES_FILE, set by the consumer's bundle), the demo table, the browser origins
-# (an authorizer writes no CORS headers; the consumer's API owns its gateway responses) and the
-# audiences tokens are minted for (an authorizer requires its declaration's own `audience`).
-NOT_SHARED = ("ROUTES_FILE", "CARS_TABLE", "ALLOWED_ORIGINS", "CORS_EXTRA_HEADERS", "EXTRA_AUDIENCES")
+# (an authorizer writes no CORS headers; the consumer's API owns its gateway responses), the
+# audiences tokens are minted for (an authorizer requires its declaration's own `audience`), and the
+# account lifecycle's (passwords, mail, links): an authorizer never sets a password or sends mail.
+NOT_SHARED = (
+    "ROUTES_FILE",
+    "CARS_TABLE",
+    "ALLOWED_ORIGINS",
+    "CORS_EXTRA_HEADERS",
+    "EXTRA_AUDIENCES",
+    *(t.env for t in TUNABLES if t.field in LIFECYCLE_FIELDS),
+)
 AUTHORIZER_VARIABLES: tuple[str, ...] = tuple(t.env for t in TUNABLES if t.env not in NOT_SHARED)
 MODE_VARIABLES = ("SIGNING_KEY_IDS", "HS256_SECRET_ARN")
 

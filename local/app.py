@@ -1,8 +1,9 @@
 """`python -m local` (`make run`): the whole service on one machine, no AWS account.
 
-Starts an embedded moto server (DynamoDB, KMS, Secrets Manager), creates the tables, signing key
-and secrets from the same definitions the CDK stack uses, seeds the demo users, then serves the
-real handlers behind a local API Gateway on 127.0.0.1:PORT and the demo page on FRONTEND_PORT.
+Starts an embedded moto server (DynamoDB, KMS, Secrets Manager, SES), creates the tables, signing
+key, secrets and the mail sender's identity from the same definitions the CDK stack uses, seeds the
+demo users, then serves the real handlers behind a local API Gateway on 127.0.0.1:PORT and the demo
+page (with the outbox of the mail sent) on FRONTEND_PORT.
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:
         allowed_origins=",".join(filter(None, [frontend_origin, extra_origins])),
         algorithm=os.environ.get("SIGNING_ALGORITHM", "RS256"),
         demo=True,
+        frontend_url=f"{frontend_origin}/",
     )
     os.environ.update(env)
     services_module.reset()
@@ -181,7 +183,8 @@ def _banner(
         "",
         f"  Local API       {api_base}   (API Gateway stand-in: REQUEST authorizer + Lambda proxy)",
         f"  Demo page       {frontend_origin}/",
-        f"  AWS (moto)      {moto_url}   (DynamoDB, KMS, Secrets Manager, in memory)",
+        f"  AWS (moto)      {moto_url}   (DynamoDB, KMS, Secrets Manager, SES, in memory)",
+        f"  Outbox          {frontend_origin}/ (the mail sent: invitation and reset links)",
         "  Demo users      admin@dealership.example  userType admin, role admin",
         "                  staff@dealership.example  userType staff, role sales",
         f"  Demo password   {password}   ({source})",

@@ -25,6 +25,7 @@ DEMO_CARS = (
     ("Toyota", "Corolla Hybrid", 2022, 21500),
     ("Ford", "Mustang Mach-E", 2024, 52990.5),
 )
+LOCAL_SENDER = "no-reply@dealership.example"
 DEMO_USERS = (
     ("admin@dealership.example", "Avery Admin", "admin", "admin"),
     ("staff@dealership.example", "Sam Staff", "sales", "staff"),
@@ -39,16 +40,22 @@ def provision(
     audience: str = "jwt-auth-local",
     allowed_origins: str = "",
     demo: bool = False,
+    mail_sender: str = LOCAL_SENDER,
+    frontend_url: str = "http://127.0.0.1:3001/",
     overrides: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """`demo=True` also creates the table behind the demo /cars routes (local API only)."""
+    """`demo=True` also creates the table behind the demo /cars routes (local API only). The mail
+    sender becomes a verified SES identity, as the deploy guide has it done in AWS."""
     dynamodb = boto3.client("dynamodb")
     env: dict[str, str] = {
         "ISSUER": issuer,
         "AUDIENCE": audience,
         "SIGNING_ALGORITHM": algorithm,
         "ALLOWED_ORIGINS": allowed_origins,
+        "MAIL_SENDER": mail_sender,
+        "FRONTEND_URL": frontend_url,
     }
+    boto3.client("sesv2").create_email_identity(EmailIdentity=mail_sender)
     for table in (*TABLES, CARS) if demo else TABLES:
         env[table.setting] = create_table(dynamodb, table, f"{prefix}-{table.logical_name.lower()}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -117,8 +118,9 @@ class FrontendHandler(_Handler):
 
     def _headers(self, content_type: str) -> list[tuple[str, str]]:
         csp = (
-            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {self.server.api_base}; "
-            "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            "default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"connect-src 'self' {self.server.api_base}; img-src 'self' data:; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'"
         )
         return [
             ("Content-Type", content_type),
@@ -133,6 +135,11 @@ class FrontendHandler(_Handler):
         path = self.path.partition("?")[0]
         if self.command not in ("GET", "HEAD"):
             status, headers, body = 405, [("Allow", "GET, HEAD")], b""
+        elif path == "/outbox.json":  # the mail sent through the local SES (local/outbox.py)
+            from local.outbox import messages
+
+            status, headers = 200, self._headers("application/json; charset=utf-8")
+            body = json.dumps(messages()).encode()
         elif path == "/config.js":
             script = f"window.API_BASE = {self.server.api_base!r};\n".replace("'", '"')
             status, headers, body = 200, self._headers("text/javascript; charset=utf-8"), script.encode()

@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--generate-password", action="store_true", help="generate a password and show it once"
     )
+    invite = command("invite", "invite a person: the account is created and a one-time link emailed")
+    invite.add_argument("--name", required=True, help="the name shown to the user and in tokens")
+    invite.add_argument("--role", required=True, help="a role the route declaration knows")
+    command("resend-invitation", "email a pending invitation again (the old link stops working)")
+    command("revoke-invitation", "revoke a pending invitation (its account is deleted)")
     command("list", "list every user", user=False)
     command("show", "show one user")
     role = command("set-role", "change a user's role (their older access tokens are denied)")
@@ -289,6 +294,9 @@ def run(arguments: argparse.Namespace) -> Any:
         warning = {"warning": f"{user.email} is also a user of type {', '.join(others)}"} if others else {}
         return {**_describe(user), **warning, **({"password (shown once)": password} if generated else {})}
 
+    if command in ("invite", "resend-invitation", "revoke-invitation"):
+        return _invitation(services, arguments)
+
     user = accounts.find_user(services, arguments.email, arguments.user_type)
     if command == "show":
         return _describe(user)
@@ -335,6 +343,27 @@ def run(arguments: argparse.Namespace) -> Any:
     raise CliError(f"unknown command {command}")
 
 
+def _invitation(services: Services, arguments: argparse.Namespace) -> dict[str, Any]:
+    from shared import lifecycle
+    from shared.observability import OPERATOR
+
+    if arguments.command == "revoke-invitation":
+        lifecycle.revoke_invitation(services, arguments.email, arguments.user_type, OPERATOR)
+        return {"revoked": arguments.email}
+    if arguments.command == "invite":
+        invitation = lifecycle.invite(
+            services,
+            arguments.email,
+            name=arguments.name,
+            role=arguments.role,
+            user_type=arguments.user_type,
+            actor=OPERATOR,
+        )
+    else:
+        invitation = lifecycle.resend_invitation(services, arguments.email, arguments.user_type, OPERATOR)
+    return {**_describe(invitation.user), "invitation_expires_at": iso_time(invitation.expires * 1000)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
@@ -362,8 +391,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = "no AWS region: pass --region or set AWS_DEFAULT_REGION"
     except ServiceUnavailable as error:
         cause = error.__cause__
+        if error.dependency == "Amazon SES":
+            cause = None
         code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else type(cause).__name__
-        if code == "ResourceNotFoundException":
+        if error.dependency == "Amazon SES":
+            message = (
+                "the invitation email could not be sent (check MAIL_SENDER, FRONTEND_URL and the SES "
+                "identity); no invitation was left behind"
+            )
+        elif code == "ResourceNotFoundException":
             message = "a table does not exist: check --stack/--region or the table names"
         elif isinstance(cause, NoCredentialsError):
             message = "no AWS credentials: configure a profile (AWS_PROFILE) or use --local"

@@ -32,7 +32,7 @@ def change_password(
     user = services.users.get(caller.user_type, caller.email)
     if user is None or user.user_id != caller.sub or user.disabled:
         raise NotFound()
-    check_password_policy(new, "new_password", user.email)
+    check_password_policy(new, "new_password", user.email, settings)
     (counter,) = services.users.attempts([password_lock_key(caller.sid)])
     reserve_attempt(services, [counter], [settings.lockout_threshold], at)
     if not passwords.verify_password(user.password_hash, current):
@@ -61,6 +61,9 @@ def change_password(
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
     audit("password_changed", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    from shared.lifecycle import notify_password_changed  # imports this module
+
+    notify_password_changed(services, user, client)
     return grant
 
 
@@ -110,7 +113,7 @@ def create_account(
     check_role(services, role)
     if not name.strip():
         raise BadRequest("name", "name must not be empty")
-    check_password_policy(password, "password", email)
+    check_password_policy(password, "password", email, services.settings)
     at = services.clock.now_ms()
     user = new_user(email, password, name=name, role=role, user_type=user_type, created_at=at)
     try:
@@ -228,15 +231,19 @@ def delete_user(services: Services, user: User) -> int:
 
 
 def reset_password(services: Services, user: User, password: str) -> int:
-    check_password_policy(password, "password", user.email)
+    check_password_policy(password, "password", user.email, services.settings)
     password_hash = passwords.hash_password(password)
-    return revoke_account(
+    ended = revoke_account(
         services,
         user,
         lambda current: [services.users.update_operation(current, password_hash=password_hash)],
         "password_reset",
         "password_reset",
     )
+    from shared.lifecycle import notify_password_changed  # imports this module
+
+    notify_password_changed(services, user, OPERATOR)
+    return ended
 
 
 def unlock(services: Services, user_type: str, email: str) -> int:

@@ -36,7 +36,7 @@ CLIENT_CONFIG = Config(
     tcp_keepalive=True,
 )
 
-SERVICES = ("dynamodb", "kms", "secretsmanager")  # every client the functions create
+SERVICES = ("dynamodb", "kms", "secretsmanager", "sesv2")  # every client the functions create
 
 
 class _KnownServicesLoader(botocore.loaders.Loader):

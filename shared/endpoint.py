@@ -12,6 +12,7 @@ from shared.errors import (
     DomainError,
     Forbidden,
     InvalidCredentials,
+    InvalidLink,
     InvalidRefreshToken,
     NotFound,
     PayloadTooLarge,
@@ -28,6 +29,7 @@ from shared.http import (
 )
 from shared.observability import DEPENDENCY_UNAVAILABLE, Client, log_invocation, logger, metrics
 from shared.services import Services, get_services
+from shared.sessions import TokenGrant
 from shared.tokens import AccessClaims
 
 Endpoint = Callable[[Request, Services], dict[str, Any]]
@@ -37,6 +39,7 @@ Endpoint = Callable[[Request, Services], dict[str, Any]]
 ANSWERS: dict[type[DomainError], tuple[int, str]] = {
     BadRequest: (400, "Bad request"),
     PayloadTooLarge: (413, "Request body is too large"),
+    InvalidLink: (400, "This link is invalid or has expired: ask for a new one"),
     InvalidCredentials: (401, "Invalid credentials"),
     InvalidRefreshToken: (401, "Invalid refresh token"),
     Forbidden: (403, "Forbidden"),
@@ -121,3 +124,22 @@ def token_response(
             200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)]
         )
     return response(200, {**body, "refresh_token": refresh_token}, request, settings)
+
+
+def session_response(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
+    """A new session, answered as login answers (invitation accepted, password reset)."""
+    identity = grant.identity
+    body = {
+        "access_token": grant.access_token,
+        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "expires_in": grant.expires_in,
+        "type": identity.user_type,
+        "user": {
+            "id": identity.user_id,
+            "email": identity.email,
+            "name": identity.name,
+            "role": identity.role,
+            "type": identity.user_type,
+        },
+    }
+    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)

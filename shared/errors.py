@@ -36,6 +36,9 @@ class Reason(StrEnum):
     INVALID_IDENTITY = "invalid_identity"
     ACCOUNT_CHANGED = "account_changed"  # the account changed between the read and the commit
     LOCKED = "locked"
+    # invitation and reset links
+    UNKNOWN_LINK = "unknown_link"
+    LINK_EXPIRED = "link_expired"
     # everything else
     BAD_INPUT = "bad_input"
     NOT_FOUND = "not_found"
@@ -70,6 +73,15 @@ class BadRequest(DomainError):
         super().__init__(Reason.BAD_INPUT, message)
         self.field = field
         self.message = message
+
+
+class InvalidLink(BadRequest):
+    """An invitation or reset link that is unknown, expired, used, replaced by a newer one, or
+    issued for an account that has changed since. One answer for all: `reason` is for the log."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__("token", "This link is invalid or has expired: ask for a new one")
+        self.reason = reason
 
 
 class PayloadTooLarge(BadRequest):

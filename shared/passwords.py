@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import functools
 import secrets
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from shared.errors import BadRequest
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 MEMORY_COST_KIB = 19456
 TIME_COST = 2
@@ -18,7 +21,6 @@ PARALLELISM = 1
 MAX_PASSWORD_BYTES = 1024
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
-COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
 
 hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 
@@ -52,20 +54,19 @@ def dummy_verify(password: str) -> None:
     verify_password(prepare_dummy_hash(), password)
 
 
-@functools.cache
-def common_passwords() -> frozenset[str]:
-    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def check_password_policy(password: str, field: str, email: str = "") -> None:
-    """Length 12 to 128 characters (never truncated), not a common password, not the email."""
+def check_password_policy(
+    password: str, field: str, email: str = "", settings: Settings | None = None
+) -> None:
+    """Length 12 to 128 characters (never truncated), not the email, not a common password (nor
+    one with its case changed or the usual digits and symbols added), and, when PWNED_PASSWORDS is
+    on (`settings` given), not one the Pwned Passwords range API knows."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(field, f"{field} must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise BadRequest(field, f"{field} must be at most {MAX_PASSWORD_LENGTH} characters")
-    lowered = password.lower()
-    if lowered in common_passwords():
-        raise BadRequest(field, f"{field} is too common: choose another")
-    if email and lowered.strip() == email.lower():
+    if email and password.lower().strip() == email.lower():
         raise BadRequest(field, f"{field} must not be your email address")
+    # Here, not at the top: only the paths that set a password load the list (login never does).
+    from shared.breached_passwords import check_not_breached
+
+    check_not_breached(password, field, settings)

@@ -42,6 +42,42 @@ REQUEST_MODELS: dict[str, dict[str, Any]] = {
             "new_password": {**_STRING, "minLength": 1, "maxLength": 1024},
         },
     },
+    # `user_type` (or `userType`, as login takes it): the handler checks it against the declaration.
+    "ForgotPasswordRequest": {
+        "type": "object",
+        "required": ["email"],
+        "properties": {
+            "email": {**_STRING, "minLength": 1, "maxLength": 254},
+            "user_type": _STRING,
+            "userType": _STRING,
+        },
+    },
+    "LinkPasswordRequest": {
+        "type": "object",
+        "required": ["token", "new_password"],
+        "properties": {
+            "token": {**_STRING, "minLength": 1, "maxLength": 128},
+            "new_password": {**_STRING, "minLength": 1, "maxLength": 1024},
+        },
+    },
+    "InvitationRequest": {
+        "type": "object",
+        "required": ["email", "name", "role", "user_type"],
+        "properties": {
+            "email": {**_STRING, "minLength": 1, "maxLength": 254},
+            "name": {**_STRING, "minLength": 1, "maxLength": 256},
+            "role": {**_STRING, "minLength": 1, "maxLength": 64},
+            "user_type": _STRING,
+        },
+    },
+    "InvitationTargetRequest": {
+        "type": "object",
+        "required": ["email", "user_type"],
+        "properties": {
+            "email": {**_STRING, "minLength": 1, "maxLength": 254},
+            "user_type": _STRING,
+        },
+    },
     "CarRequest": {
         "type": "object",
         "required": ["make", "model", "year", "price"],

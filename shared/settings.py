@@ -69,6 +69,19 @@ class Settings:
     cookie_same_site: str = DEFAULTS["cookie_same_site"]
     routes_file: str = DEFAULTS["routes_file"]
     cars_table: str = DEFAULTS["cars_table"]  # the demo /cars routes only
+    pwned_passwords: str = DEFAULTS["pwned_passwords"]
+    pwned_passwords_url: str = DEFAULTS["pwned_passwords_url"]
+    pwned_passwords_timeout_ms: int = DEFAULTS["pwned_passwords_timeout_ms"]
+    mail_sender: str = DEFAULTS["mail_sender"]
+    mail_configuration_set: str = DEFAULTS["mail_configuration_set"]
+    frontend_url: str = DEFAULTS["frontend_url"]
+    invitation_ttl: int = DEFAULTS["invitation_ttl"]
+    reset_link_ttl: int = DEFAULTS["reset_link_ttl"]
+    forgot_password_threshold: int = DEFAULTS["forgot_password_threshold"]
+    forgot_password_account_threshold: int = DEFAULTS["forgot_password_account_threshold"]
+    forgot_password_ip_threshold: int = DEFAULTS["forgot_password_ip_threshold"]
+    forgot_password_min_ms: int = DEFAULTS["forgot_password_min_ms"]
+    notifications: tuple[str, ...] = DEFAULTS["notifications"]
 
     @property
     def refresh_cookie_path(self) -> str:

@@ -37,6 +37,7 @@ class Tunable:
     shape: str = ""  # ... and this says what that means, in messages and docs
     required: bool = False  # empty or missing is an error rather than the default
     shown_default: str = ""  # the docs' default column, when the default itself says too little
+    example: Any = None  # a valid value other than the default, where a generic one would not fit
 
     @property
     def seconds(self) -> bool:

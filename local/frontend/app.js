@@ -90,6 +90,7 @@ function explain(result) {
 
 function signedOut(reason = "") {
   $("#app").hidden = true;
+  $("#invite").hidden = true;
   $("#login").hidden = false;
   $("#login-error").textContent = reason;
   $("#cars tbody").replaceChildren();
@@ -103,6 +104,7 @@ async function signedIn(user) {
   $("#login-error").textContent = "";
   say("");
   $("#who").textContent = `Signed in as ${user.name} (${user.email}), type ${user.type}, role ${user.role}`;
+  $("#invite").hidden = user.role !== "admin";
   await Promise.all([loadCars(), loadSessions()]);
 }
 
@@ -247,6 +249,88 @@ async function revokeSession(session) {
   }
 }
 
+// -- invitations, forgotten passwords and the outbox -------------------------------------------
+
+// A link from an email: #invitation=<token> or #reset=<token>. The fragment never reaches a server;
+// it is read once and removed from the address bar (and so from the history).
+const pendingLink = (() => {
+  const match = /^#(invitation|reset)=([A-Za-z0-9_-]{1,128})$/.exec(window.location.hash);
+  if (!match) return null;
+  history.replaceState(null, "", window.location.pathname);
+  return { purpose: match[1], token: match[2] };
+})();
+
+async function publicPost(path, body, cookie = false) {
+  const headers = { "Content-Type": "application/json" };
+  if (cookie) headers["X-Token-Transport"] = "cookie";
+  const response = await loggedFetch(`${API}${path}`, {
+    method: "POST", headers, body: JSON.stringify(body), credentials: cookie ? "include" : "omit",
+  });
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  return { status: response.status, ok: response.ok, data };
+}
+
+async function forgotPassword(event) {
+  event.preventDefault();
+  const result = await publicPost("/auth/password/forgot", { email: $("#email").value, user_type: $("#user-type").value });
+  $("#forgot-message").textContent = result.ok
+    ? "If that account exists, a reset link is on its way: see the outbox below."
+    : (result.data && result.data.message) || `HTTP ${result.status}`;
+  await loadOutbox();
+}
+
+async function setPassword(event) {
+  event.preventDefault();
+  const path = pendingLink.purpose === "reset" ? "/auth/password/reset" : "/auth/invitations/accept";
+  // Cookie mode: the answer sets the refresh cookie, and the client adopts the new session from it.
+  const result = await publicPost(path, { token: pendingLink.token, new_password: $("#new-password").value }, true);
+  if (!result.ok) {
+    $("#set-password-error").textContent = (result.data && result.data.message) || `HTTP ${result.status}`;
+    return;
+  }
+  $("#set-password").hidden = true;
+  const user = await auth.restore();
+  if (user) say(pendingLink.purpose === "reset" ? "Password reset: every other session has ended." : "Welcome: your password is set.");
+}
+
+async function invite(event) {
+  event.preventDefault();
+  const result = await api("POST", "/auth/invitations", {
+    body: {
+      email: $("#invite-email").value,
+      name: $("#invite-name").value,
+      user_type: $("#invite-type").value,
+      role: $("#invite-role").value,
+    },
+  });
+  say(result.ok ? `Invitation sent to ${result.data.email}: see the outbox.` : explain(result), !result.ok);
+  await loadOutbox();
+}
+
+async function loadOutbox() {
+  let mails = [];
+  try {
+    mails = await (await fetch("/outbox.json", { cache: "no-store" })).json();
+  } catch {
+    return;
+  }
+  const items = mails.map((mail) => {
+    const item = document.createElement("li");
+    item.className = "mail";
+    item.append(`To ${mail.to.join(", ")}: ${mail.subject} `);
+    for (const href of mail.links) {
+      const anchor = document.createElement("a");
+      anchor.href = href;
+      anchor.textContent = "open the link";
+      anchor.className = "mail-link";
+      item.append(anchor);
+    }
+    return item;
+  });
+  $("#outbox").replaceChildren(...items);
+}
+
 // -- start -------------------------------------------------------------------------------------
 
 function start() {
@@ -260,6 +344,19 @@ function start() {
   $("#reload-cars").addEventListener("click", loadCars);
   $("#reload-sessions").addEventListener("click", loadSessions);
   $("#car-form").addEventListener("submit", addCar);
+  $("#forgot-form").addEventListener("submit", forgotPassword);
+  $("#set-password-form").addEventListener("submit", setPassword);
+  $("#invite-form").addEventListener("submit", invite);
+  $("#reload-outbox").addEventListener("click", loadOutbox);
+  loadOutbox();
+  // A link opened on this page (from the outbox): start again with it, as a mail client's tab would.
+  window.addEventListener("hashchange", () => {
+    if (/^#(invitation|reset)=/.test(window.location.hash)) window.location.reload();
+  });
+  if (pendingLink) {
+    $("#set-password-title").textContent = pendingLink.purpose === "reset" ? "Choose a new password" : "Accept your invitation: choose a password";
+    $("#set-password").hidden = false;
+  }
   auth.onChange((user) => { if (user) signedIn(user); });
   auth.onSignedOut(({ reason, remote }) => signedOut(SIGNED_OUT[reason][remote ? 1 : 0]));
   // A reload loses the in-memory access token: the refresh cookie (if any) brings the session back.

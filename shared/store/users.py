@@ -7,6 +7,7 @@ LOCK#<type>#<email>         the account's login-attempt counter, from every sour
 LOCK#<type>#<email>#<ip>    the account's login-attempt counter from one source IP
 PWLOCK#<session id>         one session's password-change attempt counter
 IPFAIL#<ip>#<bucket>        the accounts that failed to log in from one IP in one window
+LINK#..., LINKOF#..., RESETLOCK#..., RESETIP#...   invitation and reset links: shared/store/links.py
 
 Counters exist whether or not the account does, and an attempt is counted (reserved) before the
 password is checked, by a write conditional on the counter as read: parallel guesses serialise.
@@ -195,6 +196,10 @@ class UserStore:
 
     def create(self, user: User) -> bool:
         """Store a new account; False when the email is already taken for that user type."""
+        return conditional(lambda: self.dynamodb.put_item(**self.create_operation(user)["Put"]))
+
+    def create_operation(self, user: User) -> Operation:
+        """A new account (for a transaction), only if the email is not taken for that user type."""
         item: Item = {
             "pk": s(user_key(user.user_type, user.email)),
             "user_id": s(user.user_id),
@@ -207,11 +212,9 @@ class UserStore:
             "created_at": n(user.created_at),
             "version": n(max(user.version, 1)),
         }
-        return conditional(
-            lambda: self.dynamodb.put_item(
-                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        )
+        return {
+            "Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+        }
 
     def update_password_hash(self, user: User, old_hash: str, new_hash: str) -> None:
         """Replace the hash only if nobody changed it meanwhile (a lost race keeps the newer one)."""
@@ -251,6 +254,10 @@ class UserStore:
 
     def delete_operation(self, user: User) -> Operation:
         return {"Delete": {"TableName": self.table, "Key": key(user_key(user.user_type, user.email))}}
+
+    def delete_at_version_operation(self, user: User) -> Operation:
+        """Delete the account only if it is still at the version that was read."""
+        return {"Delete": {**self.delete_operation(user)["Delete"], **_at_version(user.version)}}
 
     def all(self) -> list[User]:
         items = scan_all(

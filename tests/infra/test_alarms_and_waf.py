@@ -190,7 +190,13 @@ def test_the_rate_rule_counts_only_password_guessing_never_signed_in_calls(prod:
     statement = rule["Statement"]["RateBasedStatement"]
     assert statement["AggregateKeyType"] == "IP" and rule["Action"] == {"Block": {}}
     paths = _scope_paths(statement["ScopeDownStatement"])
-    assert paths == {"/auth/login"}
+    # login, and the links that set a password or send mail (reset flooding)
+    assert paths == {
+        "/auth/login",
+        "/auth/password/forgot",
+        "/auth/password/reset",
+        "/auth/invitations/accept",
+    }
     assert all(
         m["PositionalConstraint"] == "ENDS_WITH" for m in _byte_matches(statement["ScopeDownStatement"])
     )

@@ -90,6 +90,8 @@ def test_hs256_mode_creates_no_kms_signing_key() -> None:
 
 def _another_value(tunable: Tunable) -> Any:
     """A valid value other than the default, as CDK context would give it."""
+    if tunable.example is not None:
+        return list(tunable.example) if isinstance(tunable.example, tuple) else tunable.example
     if tunable.kind == "int":
         return tunable.default + 1 if tunable.default < tunable.high else tunable.default - 1
     if tunable.kind == "choice":

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from infra.lambdas import mail_statement
 from infra.permissions import PERMISSIONS, SIGNERS
-from tests.infra.conftest import Synth
+from tests.infra.conftest import Synth, synthesize
 
 XRAY = {("xray:PutTraceSegments", '"*"'), ("xray:PutTelemetryRecords", '"*"')}
 
@@ -71,7 +72,41 @@ def expected(synth: Synth, name: str) -> set[tuple[str, str]]:
     if access.read_refresh_key:
         secret = {"Ref": _logical_id(synth, stack.keys.refresh_key_secret)}
         pairs.add(("secretsmanager:GetSecretValue", json.dumps(secret)))
+    if access.send_mail and stack.config.mail_sender:
+        pairs |= {("ses:SendEmail", resource) for resource in mail_resources(synth)}
     return pairs
+
+
+def mail_resources(synth: Synth) -> set[str]:
+    return {
+        json.dumps(resource, sort_keys=True)
+        for statement in (synth.stack.resolve(mail_statement(synth.stack, synth.stack.config).to_json()),)
+        for resource in statement["Resource"]
+    }
+
+
+@pytest.fixture(scope="module")
+def mailing() -> Synth:
+    return synthesize(
+        {
+            "mail_sender": "no-reply@example.com",
+            "mail_configuration_set": "auth",
+            "frontend_url": "https://app.example.com/",
+        }
+    )
+
+
+def test_only_the_functions_that_email_may_send_and_only_from_the_sender(mailing: Synth) -> None:
+    senders = {
+        name
+        for name in mailing.stack.roles.by_name
+        if ("ses:SendEmail" in {a for a, _ in granted(mailing, name)})
+    }
+    assert senders == {"login", "password", "invitations", "recovery"}
+    resources = {resource for resource in mail_resources(mailing)}
+    assert any("identity/no-reply@example.com" in resource for resource in resources)
+    assert any("configuration-set/auth" in resource for resource in resources)
+    assert granted(mailing, "invitations") == expected(mailing, "invitations")
 
 
 @pytest.mark.parametrize("variant", ["dev", "hs256"])
@@ -108,8 +143,8 @@ def test_in_hs256_mode_the_authorizer_reads_the_signing_secret_but_not_the_refre
     assert secrets == {json.dumps({"Ref": _logical_id(hs256, hs256.stack.keys.hs256_secret)})}
 
 
-def test_only_login_and_refresh_may_sign(dev: Synth) -> None:
-    assert set(SIGNERS) == {"login", "refresh"}
+def test_only_the_functions_that_start_sessions_may_sign(dev: Synth) -> None:
+    assert set(SIGNERS) == {"login", "refresh", "password", "invitations", "recovery"}
     for name in dev.stack.roles.by_name:
         may_sign = any(action == "kms:Sign" for action, _ in granted(dev, name))
         assert may_sign == (name in SIGNERS), name
@@ -126,7 +161,8 @@ def test_only_login_reads_the_users_table_where_password_hashes_live(dev: Synth)
         if resource == users
         and action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
     }
-    assert readers <= {"login", "password"}  # password change verifies the current password
+    # password change verifies the current password; invitations and recovery set passwords by link
+    assert readers <= {"login", "password", "invitations", "recovery"}
     assert "login" in readers
 
 

@@ -419,3 +419,20 @@ def test_create_refuses_an_invalid_email_and_warns_about_one_email_in_two_types(
         "--generate-password",
     )
     assert status == 0 and output["warning"] == "staff@dealership.example is also a user of type staff"
+
+
+def test_invite_resend_and_revoke_from_the_cli(cli, services: Services) -> None:  # type: ignore[no-untyped-def]
+    from local.outbox import messages
+
+    status, output, _ = cli(
+        "invite", "Hired@Dealership.example", "--type", "staff", "--name", "Hi Red", "--role", "sales"
+    )
+    assert status == 0 and output["email"] == "hired@dealership.example" and output["disabled"] is True
+    first = messages()[0]
+    assert first["to"] == ["hired@dealership.example"] and "#invitation=" in first["links"][0]
+    status, _, _ = cli("resend-invitation", "hired@dealership.example", "--type", "staff")
+    assert status == 0 and messages()[0]["links"] != first["links"]
+    status, _, _ = cli("revoke-invitation", "hired@dealership.example", "--type", "staff")
+    assert status == 0 and services.users.get("staff", "hired@dealership.example") is None
+    status, _, error = cli("revoke-invitation", "hired@dealership.example", "--type", "staff")
+    assert status == 1 and "no staff user" in error

@@ -27,6 +27,12 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         ("GET", "/auth/sessions"),
         ("DELETE", "/auth/sessions/{id}"),
         ("POST", "/auth/password"),
+        ("POST", "/auth/password/forgot"),
+        ("POST", "/auth/password/reset"),
+        ("POST", "/auth/invitations"),
+        ("POST", "/auth/invitations/resend"),
+        ("POST", "/auth/invitations/revoke"),
+        ("POST", "/auth/invitations/accept"),
         ("GET", "/cars"),
         ("POST", "/cars"),
         ("DELETE", "/cars/{id}"),
@@ -36,6 +42,9 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         "/auth/refresh",
         "/.well-known/jwks.json",
         "/.well-known/openid-configuration",
+        "/auth/password/forgot",
+        "/auth/password/reset",
+        "/auth/invitations/accept",
     }
 
 

@@ -64,7 +64,7 @@ def _refused_values(tunable: Tunable) -> list[Any]:
     if tunable.kind == "int":
         return [str(tunable.low - 1), str(tunable.high + 1), "ten", "1.5"]
     if tunable.kind == "choice":
-        return ["bogus", tunable.choices[0].lower()]
+        return ["bogus", tunable.choices[0].swapcase()]
     if tunable.kind == "origins":
         return ["*", "https://*.example.com", "http://app.example.com", "https://app.example.com/path"]
     too_many = [",".join(f"n{index}" for index in range(tunable.high + 1))] if tunable.high else []

@@ -1,0 +1,63 @@
+"""POST /auth/invitations, /auth/invitations/resend, /auth/invitations/revoke (role admin, behind the
+authorizer) and POST /auth/invitations/accept (public: the link's token and the new password; answers
+with a session, as login does)."""
+
+from typing import Any
+
+from shared.clock import iso_time
+from shared.endpoint import caller_of, client_of, http_endpoint, session_response
+from shared.errors import NotFound
+from shared.http import Request, json_body, response, string_field
+from shared.lifecycle import accept_invitation, invite, resend_invitation, revoke_invitation
+from shared.passwords import MAX_PASSWORD_LENGTH
+from shared.services import Services
+from shared.settings import get_settings
+
+get_settings()
+
+
+def invitations_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    body = json_body(request)
+    if request.path.endswith("/accept"):
+        token = string_field(body, "token", max_length=128)
+        new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
+        return session_response(
+            request, services, accept_invitation(services, token, new_password, client_of(request))
+        )
+    caller = caller_of(request)
+    actor = client_of(request)
+    email = string_field(body, "email", max_length=254)
+    user_type = string_field(body, "user_type", max_length=64)
+    if request.path.endswith("/resend"):
+        invitation = resend_invitation(services, email, user_type, actor)
+    elif request.path.endswith("/revoke"):
+        revoke_invitation(services, email, user_type, actor)
+        return response_of(request, services, 200, {"message": "Invitation revoked", "email": email})
+    elif request.path.endswith("/invitations"):
+        invitation = invite(
+            services,
+            email,
+            name=string_field(body, "name", max_length=256),
+            role=string_field(body, "role", max_length=64),
+            user_type=user_type,
+            actor=actor,
+        )
+    else:
+        raise NotFound()
+    user = invitation.user
+    answer = {
+        "message": "Invitation sent",
+        "email": user.email,
+        "user_type": user.user_type,
+        "role": user.role,
+        "expires_at": iso_time(invitation.expires * 1000),
+        "invited_by": caller.sub,
+    }
+    return response_of(request, services, 201 if request.path.endswith("/invitations") else 200, answer)
+
+
+def response_of(request: Request, services: Services, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return response(status, body, request, services.settings)
+
+
+handler = http_endpoint(invitations_endpoint)

@@ -1,0 +1,43 @@
+"""POST /auth/password/forgot (always 202, the same body, after the same minimum time) and
+POST /auth/password/reset (the link's token and the new password; answers with a fresh session, as
+login does: every older session and access token of the user has ended)."""
+
+from typing import Any
+
+from shared.endpoint import client_of, http_endpoint, session_response
+from shared.errors import BadRequest, NotFound
+from shared.http import Request, json_body, response, string_field
+from shared.lifecycle import request_password_reset, reset_password
+from shared.passwords import MAX_PASSWORD_LENGTH
+from shared.services import Services
+from shared.settings import get_settings
+
+get_settings()
+
+FORGOT_ANSWER = {
+    "message": "If an account with that email exists, a link to reset its password has been sent",
+}
+
+
+def recovery_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    body = json_body(request)
+    if request.path.endswith("/forgot"):
+        email = string_field(body, "email", max_length=254)
+        known = services.routes.user_types
+        # `user_type`, or `userType` as login takes it: each one sent must be a user type.
+        for field in [name for name in ("user_type", "userType") if name in body] or ["user_type"]:
+            if body.get(field) not in known:
+                raise BadRequest(field, f"{field} must be one of {', '.join(known)}")
+        user_type = body["userType"] if "userType" in body else body["user_type"]
+        request_password_reset(services, email, user_type, client_of(request))
+        return response(202, FORGOT_ANSWER, request, services.settings)
+    if request.path.endswith("/reset"):
+        token = string_field(body, "token", max_length=128)
+        new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
+        return session_response(
+            request, services, reset_password(services, token, new_password, client_of(request))
+        )
+    raise NotFound()
+
+
+handler = http_endpoint(recovery_endpoint)
