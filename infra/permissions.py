@@ -91,7 +91,7 @@ PERMISSIONS: dict[str, Access] = {
         send_mail=True,  # the password-changed notification
         memory_mb=1024,  # argon2id verify + hash
     ),
-    # Invitations (shared/lifecycle.py): the admin's invite, resend and revoke read the account and its
+    # Invitations (shared/invitations.py): the admin's invite, resend and revoke read the account and its
     # current link (GetItem) and write the account and its link items in one transaction (Put,
     # Delete, ConditionCheck); accept reads the link and the account (GetItem), then sets the password
     # and uses the link up (Update, Delete) with the new session (Put on Sessions), and signs.
@@ -111,7 +111,7 @@ PERMISSIONS: dict[str, Access] = {
         send_mail=True,
         memory_mb=1024,  # argon2id hash
     ),
-    # Password recovery (shared/lifecycle.py): forgot counts the request (BatchGetItem, then Update in a
+    # Password recovery (shared/password_reset.py): forgot counts the request (BatchGetItem, then Update in a
     # transaction), reads the account and its current link (GetItem), stores the new link (Put, Delete,
     # ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
     # then in one transaction sets the password (Update), writes the not-before (Update), deletes the

@@ -344,14 +344,14 @@ def run(arguments: argparse.Namespace) -> Any:
 
 
 def _invitation(services: Services, arguments: argparse.Namespace) -> dict[str, Any]:
-    from shared import lifecycle
+    from shared import invitations
     from shared.observability import OPERATOR
 
     if arguments.command == "revoke-invitation":
-        lifecycle.revoke_invitation(services, arguments.email, arguments.user_type, OPERATOR)
+        invitations.revoke_invitation(services, arguments.email, arguments.user_type, OPERATOR)
         return {"revoked": arguments.email}
     if arguments.command == "invite":
-        invitation = lifecycle.invite(
+        invitation = invitations.invite(
             services,
             arguments.email,
             name=arguments.name,
@@ -360,7 +360,7 @@ def _invitation(services: Services, arguments: argparse.Namespace) -> dict[str, 
             actor=OPERATOR,
         )
     else:
-        invitation = lifecycle.resend_invitation(services, arguments.email, arguments.user_type, OPERATOR)
+        invitation = invitations.resend_invitation(services, arguments.email, arguments.user_type, OPERATOR)
     return {**_describe(invitation.user), "invitation_expires_at": iso_time(invitation.expires * 1000)}
 
 

@@ -61,7 +61,7 @@ def change_password(
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
     audit("password_changed", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
-    from shared.lifecycle import notify_password_changed  # imports this module
+    from shared.notifications import notify_password_changed  # only a password change sends mail
 
     notify_password_changed(services, user, client)
     return grant
@@ -240,7 +240,7 @@ def reset_password(services: Services, user: User, password: str) -> int:
         "password_reset",
         "password_reset",
     )
-    from shared.lifecycle import notify_password_changed  # imports this module
+    from shared.notifications import notify_password_changed  # only a password change sends mail
 
     notify_password_changed(services, user, OPERATOR)
     return ended

@@ -85,7 +85,7 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     _audit(Event.LOGIN, "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
     if new_device:
         _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
-        from shared.lifecycle import notify_new_device  # only a flagged login sends mail
+        from shared.notifications import notify_new_device  # only a flagged login sends mail
 
         notify_new_device(services, user, client)
     return grant

@@ -8,7 +8,7 @@ from shared.clock import iso_time
 from shared.endpoint import caller_of, client_of, http_endpoint, session_response
 from shared.errors import NotFound
 from shared.http import Request, json_body, response, string_field
-from shared.lifecycle import accept_invitation, invite, resend_invitation, revoke_invitation
+from shared.invitations import accept_invitation, invite, resend_invitation, revoke_invitation
 from shared.passwords import MAX_PASSWORD_LENGTH
 from shared.services import Services
 from shared.settings import get_settings

@@ -7,7 +7,7 @@ from typing import Any
 from shared.endpoint import client_of, http_endpoint, session_response
 from shared.errors import BadRequest, NotFound
 from shared.http import Request, json_body, response, string_field
-from shared.lifecycle import request_password_reset, reset_password
+from shared.password_reset import request_password_reset, reset_password
 from shared.passwords import MAX_PASSWORD_LENGTH
 from shared.services import Services
 from shared.settings import get_settings

@@ -14,7 +14,7 @@ import pytest
 from functions.invitations.handler import handler as invitations_handler
 from functions.recovery.handler import handler as recovery_handler
 from local.outbox import messages
-from shared import lifecycle
+from shared import password_reset
 from shared.services import Services
 from shared.store.dynamo import scan_all
 from tests.events import LambdaContext, api_event, body_of
@@ -30,7 +30,7 @@ OTHER_PASSWORD = "copper field whistle 58"
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The forgotten-password floor is asked for, not slept through."""
     waits: list[float] = []
-    monkeypatch.setattr(lifecycle, "sleep", waits.append)
+    monkeypatch.setattr(password_reset, "sleep", waits.append)
     return waits
 
 

@@ -1,0 +1,31 @@
+"""The emails that tell users about changes to their account, each a setting (NOTIFICATIONS)."""
+
+from __future__ import annotations
+
+from shared.clock import iso_time
+from shared.mail import MailNotSent, render, send
+from shared.observability import Client, logger
+from shared.services import Services
+from shared.store.users import User
+
+
+def notify(services: Services, user: User, template: str, **values: str) -> None:
+    """Email the user about their account, when that notification is on; a failure is logged, never
+    raised (the change it reports has happened)."""
+    settings = services.settings
+    if template not in settings.notifications or not settings.mail_sender:
+        return
+    try:
+        send(settings, render(template, user.email, name=user.name, email=user.email, **values))
+    except MailNotSent as error:
+        logger.warning("notification not sent", extra={"template": template, "reason": error.reason})
+
+
+def notify_password_changed(services: Services, user: User, client: Client) -> None:
+    notify(services, user, "password_changed", time=iso_time(services.clock.now_ms()))
+
+
+def notify_new_device(services: Services, user: User, client: Client) -> None:
+    device = client.user_agent[:200] or "an unknown device"
+    at = iso_time(services.clock.now_ms())
+    notify(services, user, "new_device", time=at, device=device, ip=client.source_ip or "unknown")
