@@ -36,6 +36,10 @@ class Reason(StrEnum):
     INVALID_IDENTITY = "invalid_identity"
     ACCOUNT_CHANGED = "account_changed"  # the account changed between the read and the commit
     LOCKED = "locked"
+    # second factors
+    WRONG_CODE = "wrong_code"  # a TOTP or recovery code that is wrong, expired or already used
+    MFA_CHALLENGE = "mfa_challenge"  # an unknown, expired or already used login challenge
+    FACTOR_EXISTS = "factor_exists"
     # everything else
     BAD_INPUT = "bad_input"
     NOT_FOUND = "not_found"
@@ -108,6 +112,13 @@ class Forbidden(DomainError):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(Reason.FORBIDDEN, detail)
+
+
+class Conflict(DomainError):
+    """The request clashes with the resource's state (enrolling a factor when one is active)."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(reason, detail)
 
 
 class ServiceUnavailable(DomainError):

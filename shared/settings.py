@@ -69,6 +69,10 @@ class Settings:
     cookie_same_site: str = DEFAULTS["cookie_same_site"]
     routes_file: str = DEFAULTS["routes_file"]
     cars_table: str = DEFAULTS["cars_table"]  # the demo /cars routes only
+    factor_key_id: str = DEFAULTS["factor_key_id"]
+    mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
+    mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
+    totp_issuer: str = DEFAULTS["totp_issuer"]
 
     @property
     def refresh_cookie_path(self) -> str:

@@ -28,6 +28,11 @@ def recovery_key(user_id: str) -> str:
     return f"RECOVERY#{user_id}"
 
 
+def factor_lock_key(session_id: str) -> str:
+    """The attempt counter of codes typed by a signed-in session (enrolment proof, removal)."""
+    return f"MFALOCK#{session_id}"
+
+
 @dataclass(frozen=True)
 class TotpFactor:
     user_id: str

@@ -190,7 +190,7 @@ def test_the_rate_rule_counts_only_password_guessing_never_signed_in_calls(prod:
     statement = rule["Statement"]["RateBasedStatement"]
     assert statement["AggregateKeyType"] == "IP" and rule["Action"] == {"Block": {}}
     paths = _scope_paths(statement["ScopeDownStatement"])
-    assert paths == {"/auth/login"}
+    assert paths == {"/auth/login", "/auth/login/mfa", "/auth/login/mfa/enrol"}  # passwords and codes
     assert all(
         m["PositionalConstraint"] == "ENDS_WITH" for m in _byte_matches(statement["ScopeDownStatement"])
     )
