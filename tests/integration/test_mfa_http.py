@@ -5,6 +5,8 @@ proven, a removal without a fresh code."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -14,8 +16,9 @@ from functions.login.handler import handler as login_handler
 from functions.mfa.handler import handler as mfa_handler
 from shared import services as services_module
 from shared.services import Services
+from tests import expected_calls
 from tests.events import api_event, body_of
-from tests.fixtures import Accounts, FakeClock, audit_events
+from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
 from tests.flows import (
     ADMIN,
     CONTEXT,
@@ -289,3 +292,45 @@ def test_an_enrolment_challenge_cannot_enrol_twice_after_the_factor_is_active(
 def test_a_password_failure_still_gives_nothing(admins_need_a_factor: Services, accounts: Accounts) -> None:
     answer = login(ADMIN, "wrong password entirely", "admin")
     assert answer["statusCode"] == 401 and "mfa_token" not in body_of(answer)
+
+
+# ----------------------------------------------------------------------------------- interleavings
+def _completed_with_a_cut(token: str, code: str, cut: int, interrupt: Callable[[], int]) -> tuple[int, int]:
+    """The status of completing `token` with `code`, with `interrupt` run to its end just before
+    the completion's AWS call number `cut` (or after its last), and the interrupt's status."""
+    own_calls: list[str] = []
+    interrupted: list[int] = []
+
+    def around(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
+        if len(own_calls) == cut and not interrupted:
+            interrupted.append(-1)  # the interrupt's own calls pass through unobserved
+            interrupted[0] = interrupt()
+        elif interrupted and interrupted[0] == -1:
+            return call()
+        own_calls.append(operation)
+        return call()
+
+    with around_aws_calls(around):
+        status = second_step(token, code)["statusCode"]
+    if not interrupted:
+        interrupted.append(interrupt())
+    return status, interrupted[0]
+
+
+def _status_of_second_step(token: str, code: str) -> int:
+    status: int = second_step(token, code)["statusCode"]
+    return status
+
+
+def test_one_challenge_completed_twice_at_once_gives_one_session_whatever_the_interleaving(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    """The thief's completion (a recovery code) runs to its end at every AWS call boundary of the
+    owner's (a TOTP code) on the same challenge: exactly one of them gets tokens, every time."""
+    secret, recovery = active_totp(accounts, clock)
+    for cut in range(len(expected_calls.LOGIN_MFA_CODE) + 1):
+        clock.advance(30)  # a fresh time step for the owner's code each round
+        token = _challenge(accounts)["mfa_token"]
+        thief_completes = functools.partial(_status_of_second_step, token, recovery[cut])
+        owner, thief = _completed_with_a_cut(token, totp_code(secret, clock), cut, thief_completes)
+        assert sorted([owner, thief]) == [200, 401], (cut, owner, thief)
