@@ -231,7 +231,7 @@ def test_accounts_without_a_factor_log_in_as_before(services: Services, accounts
 
 
 # ----------------------------------------------------------------------------------- removal
-def test_removal_needs_a_freshtotp_code(services: Services, accounts: Accounts, clock: FakeClock) -> None:
+def test_removal_needs_a_fresh_code(services: Services, accounts: Accounts, clock: FakeClock) -> None:
     secret, _ = active_totp(accounts, clock)
     tokens = body_of(second_step(_challenge(accounts)["mfa_token"], totp_code(secret, clock)))
     used = totp_code(secret, clock)  # the code that logged in is used up
