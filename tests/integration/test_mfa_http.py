@@ -76,9 +76,7 @@ def test_a_wrong_proof_leaves_the_factor_pending_and_names_the_field(
 
 
 @pytest.mark.parametrize("code", [123456, "", "x" * 33, None])
-def test_malformed_proofs_are_400_naming_code(
-    services: Services, accounts: Accounts, code: object
-) -> None:
+def test_malformed_proofs_are_400_naming_code(services: Services, accounts: Accounts, code: object) -> None:
     tokens = login_ok(ADMIN, accounts.password, "admin")
     enrol_totp(tokens["access_token"])
     answer = verify_totp(tokens["access_token"], code)  # type: ignore[arg-type]
