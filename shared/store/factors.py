@@ -6,6 +6,8 @@ FACTOR#<user id>#totp   the TOTP factor: the secret encrypted under KMS (`secret
                         write's condition), created_at
 RECOVERY#<user id>      the recovery codes' SHA-256 hashes (a string set); using one deletes its
                         hash in a write conditional on the hash being there: once, ever
+MFALOCK#<session id>    the attempt counter of codes a signed-in session types (enrolment proof,
+                        removal), shaped as the login's counters (shared/store/users.py Attempts)
 """
 
 from __future__ import annotations
