@@ -92,6 +92,9 @@ class DeployConfig:
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
     refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
     cookie_same_site: str = DEFAULTS["cookie_same_site"]
+    mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
+    mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
+    totp_issuer: str = DEFAULTS["totp_issuer"]
     throttle_rate: int = 50
     throttle_burst: int = 100
     log_retention_days: int = 30

@@ -6,6 +6,10 @@ login, refresh, password, invitations, recovery) call kms:Sign (an explicit
 Deny covers everyone else, grants included); account administrators keep key administration, not
 Sign. HS256: a generated Secrets Manager secret instead. Either way, the key that derives
 grace-window refresh tokens is a generated secret: no key material is ever in the template.
+
+Second factors: one symmetric KMS key (ENCRYPT_DECRYPT, yearly rotation) encrypts TOTP secrets, the
+user id in the encryption context; only the roles infra/permissions.py names may use it, and only
+with that purpose in the context.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from constructs import Construct
 
 from infra.config import DeployConfig
 from infra.tables import removal_policy
+from shared.mfa_context import FACTOR_PURPOSE
 from shared.signing import KMS_KEY_SPEC, KMS_SIGNING_ALGORITHM
 
 # Key administration without any cryptographic use and without kms:CreateGrant (a grant could hand
@@ -68,6 +73,7 @@ class SigningKeys(Construct):
         self.refresh_key_secret = self._generated_secret(
             "RefreshKeySecret", "derives the grace-window refresh tokens"
         )
+        self.factor_key = self._factor_key()
 
     # ------------------------------------------------------------------------------------- KMS
     def _signing_key(self, name: str) -> kms.Key:
@@ -131,6 +137,32 @@ class SigningKeys(Construct):
             ]
         )
 
+    def _factor_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "FactorKey",
+            description=f"jwt-auth {self.config.stage} second-factor secrets (TOTP), per-user context",
+            key_usage=kms.KeyUsage.ENCRYPT_DECRYPT,
+            enable_key_rotation=True,
+            removal_policy=removal_policy(self.config),
+            pending_window=Duration.days(30),
+        )
+        key.add_alias(f"alias/jwt-auth-{self.config.stage}-factors")
+        return key
+
+    def grant_factors(self, role: iam.IRole, *, encrypt: bool, decrypt: bool) -> None:
+        actions = [*(["kms:Encrypt"] if encrypt else []), *(["kms:Decrypt"] if decrypt else [])]
+        if actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=[self.factor_key.key_arn],
+                    conditions={
+                        "StringEquals": {f"kms:EncryptionContext:{FACTOR_PURPOSE[0]}": FACTOR_PURPOSE[1]}
+                    },
+                )
+            )
+
     # --------------------------------------------------------------------------------- secrets
     def _generated_secret(self, construct_id: str, purpose: str) -> secretsmanager.Secret:
         return secretsmanager.Secret(
@@ -178,7 +210,10 @@ class SigningKeys(Construct):
 
     def environment(self) -> dict[str, str]:
         """The key ids and secret ARNs; SIGNING_ALGORITHM comes with the other settings (infra/lambdas.py)."""
-        env = {"REFRESH_KEY_SECRET_ARN": self.refresh_key_secret.secret_arn}
+        env = {
+            "REFRESH_KEY_SECRET_ARN": self.refresh_key_secret.secret_arn,
+            "FACTOR_KEY_ID": self.factor_key.key_arn,
+        }
         if self.config.uses_kms:
             env["SIGNING_KEY_IDS"] = ",".join(key.key_arn for key in self.keys)
         else:

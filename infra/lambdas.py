@@ -236,7 +236,13 @@ def grant_access(role: iam.IRole, access: Access, tables: dict[str, Any], keys: 
         table = tables.get(table_name)
         if table is None:
             continue  # a table this deployment does not have (the demo cars table, demo off)
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+        prefixes = access.leading_keys.get(table_name)
+        conditions = (
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(prefixes)}} if prefixes else None
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[table.table_arn], conditions=conditions)
+        )
     for table_name, (index, actions) in access.indexes.items():
         table = tables.get(table_name)
         if table is not None:
@@ -249,6 +255,8 @@ def grant_access(role: iam.IRole, access: Access, tables: dict[str, Any], keys: 
         keys.grant_read_public_keys(role)
     if access.read_refresh_key:
         keys.grant_read_refresh_key(role)
+    if access.encrypt_factors or access.decrypt_factors:
+        keys.grant_factors(role, encrypt=access.encrypt_factors, decrypt=access.decrypt_factors)
 
 
 def retention(config: DeployConfig) -> logs.RetentionDays:

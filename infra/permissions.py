@@ -19,10 +19,15 @@ class Access:
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # table logical name -> (index name, actions on that index)
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # table logical name -> the only partition-key prefixes the role may touch there (IAM's
+    # dynamodb:LeadingKeys): a function that needs a few item kinds of a table, not its accounts
+    leading_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sign: bool = False  # kms:Sign on the signing keys (also enforced by the key policy)
     read_public_keys: bool = False  # kms:GetPublicKey on the signing keys
     read_refresh_key: bool = False  # the secret that derives grace-window refresh tokens
     send_mail: bool = False  # ses:SendEmail from the configured sender (context mail_sender) only
+    encrypt_factors: bool = False  # kms:Encrypt on the factor key (a new TOTP secret)
+    decrypt_factors: bool = False  # kms:Decrypt on the factor key (checking a TOTP code)
     memory_mb: int = 256
     # At least twice an AWS call's worst case (shared/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
     timeout_seconds: int = 20
@@ -34,14 +39,24 @@ PERMISSIONS: dict[str, Access] = {
     # Login: one consistent read of the account and its failure counter (BatchGetItem), the failure
     # counter update and a password-hash upgrade (UpdateItem), the counter reset (Delete in the
     # session transaction), the session and its first refresh token (Put in that transaction).
+    # With second factors (shared/login_mfa.py): the factor read (GetItem), the challenge written
+    # (PutItem) and read (GetItem), the TOTP step used and a recovery code spent (UpdateItem), the
+    # challenge deleted in the session transaction (DeleteItem), and the secret decrypted.
     "login": Access(
         tables={
-            "Users": ("dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            "Users": (
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
             "Sessions": ("dynamodb:PutItem",),
         },
         sign=True,
         read_public_keys=True,
         send_mail=True,  # the new-device notification (only a flagged login sends)
+        decrypt_factors=True,
         memory_mb=1024,  # argon2id (m=19456 KiB, t=2): CPU scales with memory
     ),
     # Refresh: consistent read of parent, child and session (BatchGetItem); rotation transaction
@@ -135,6 +150,25 @@ PERMISSIONS: dict[str, Access] = {
         read_public_keys=True,
         send_mail=True,
         memory_mb=1024,  # argon2id hash
+    ),
+    # TOTP factors (shared/mfa.py): the factor and the challenge read (GetItem), a pending factor and
+    # its recovery codes written (PutItem in a transaction), a step used or a factor activated
+    # (UpdateItem), the factor removed (DeleteItem), the session's attempt counter (BatchGetItem, and
+    # Update/Put in its reservation transaction); the secret encrypted and decrypted. Only those item
+    # kinds: never an account item (where password hashes live).
+    "mfa": Access(
+        tables={
+            "Users": (
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
+        },
+        leading_keys={"Users": ("FACTOR#*", "RECOVERY#*", "MFACHALLENGE#*", "MFALOCK#*")},
+        encrypt_factors=True,
+        decrypt_factors=True,
     ),
     # The demo car dealership.
     "cars": Access(

@@ -36,8 +36,9 @@ UNUSED = "none"
 # The variables an authorizer elsewhere gets: every one the functions read except its own route
 # declaration (ROUTES_FILE, set by the consumer's bundle), the demo table, the browser origins
 # (an authorizer writes no CORS headers; the consumer's API owns its gateway responses), the
-# audiences tokens are minted for (an authorizer requires its declaration's own `audience`), and the
-# account lifecycle's (passwords, mail, links): an authorizer never sets a password or sends mail.
+# audiences tokens are minted for (an authorizer requires its declaration's own `audience`), the
+# account lifecycle's (passwords, mail, links): an authorizer never sets a password or sends mail,
+# nor the second-factor settings (an authorizer reads `amr` from the token, never a factor).
 NOT_SHARED = (
     "ROUTES_FILE",
     "CARS_TABLE",
@@ -45,6 +46,10 @@ NOT_SHARED = (
     "CORS_EXTRA_HEADERS",
     "EXTRA_AUDIENCES",
     *(t.env for t in TUNABLES if t.field in LIFECYCLE_FIELDS),
+    "FACTOR_KEY_ID",
+    "MFA_CHALLENGE_TTL_SECONDS",
+    "MFA_REQUIRED_TYPES",
+    "TOTP_ISSUER",
 )
 AUTHORIZER_VARIABLES: tuple[str, ...] = tuple(t.env for t in TUNABLES if t.env not in NOT_SHARED)
 MODE_VARIABLES = ("SIGNING_KEY_IDS", "HS256_SECRET_ARN")

@@ -1,5 +1,6 @@
 """Create the service's AWS resources in whatever endpoint boto3 points at (moto, in process or as a
-server): the tables from shared/store/tables.py, the KMS signing key, the secrets. Returns the
+server): the tables from shared/store/tables.py, the KMS signing key and
+the second-factor key, the secrets. Returns the
 environment the functions read their settings from."""
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def provision(
         )["ARN"]
     else:
         env["SIGNING_KEY_IDS"] = create_signing_key(algorithm)
+    env["FACTOR_KEY_ID"] = create_factor_key()
     env.update(overrides or {})
     return env
 
@@ -86,6 +88,15 @@ def create_signing_key(algorithm: str) -> str:
     key_spec = cast("KeySpecType", KMS_KEY_SPEC[algorithm])
     key = boto3.client("kms").create_key(
         KeySpec=key_spec, KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"
+    )
+    key_id: str = key["KeyMetadata"]["KeyId"]
+    return key_id
+
+
+def create_factor_key() -> str:
+    """The symmetric key that encrypts TOTP secrets (infra/keys.py's FactorKey)."""
+    key = boto3.client("kms").create_key(
+        KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT", Description="jwt-auth second-factor secrets"
     )
     key_id: str = key["KeyMetadata"]["KeyId"]
     return key_id

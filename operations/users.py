@@ -32,7 +32,7 @@ class CliError(Exception):
     """A problem the operator can fix: printed as one line, exit status 1."""
 
 
-DANGEROUS = ("delete", "revoke-all-tokens", "disable", "reset-password")
+DANGEROUS = ("delete", "revoke-all-tokens", "disable", "reset-password", "reset-factors")
 
 
 def _where(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         "--generate-password", action="store_true", help="generate a password and show it once"
     )
     command("unlock", "clear a user's login lockout, from every source IP")
+    command("reset-factors", "remove a user's second factors (TOTP and recovery codes), audited")
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
     revoke.add_argument("session_id", help="the session's id (from `sessions`)")
@@ -318,6 +319,10 @@ def run(arguments: argparse.Namespace) -> Any:
             "sessions_revoked": ended,
             **({"password (shown once)": password} if generated else {}),
         }
+    if command == "reset-factors":
+        from shared.mfa import reset_factors
+
+        return {"email": user.email, "factors_removed": reset_factors(services, user.user_id)}
     if command == "unlock":
         return {
             "unlocked": user.email,

@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.errors import (
     BadRequest,
+    Conflict,
     DomainError,
     Forbidden,
     InvalidCredentials,
@@ -44,6 +45,7 @@ ANSWERS: dict[type[DomainError], tuple[int, str]] = {
     InvalidRefreshToken: (401, "Invalid refresh token"),
     Forbidden: (403, "Forbidden"),
     NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
     TooManyAttempts: (429, "Too many attempts, try again later"),
     ServiceUnavailable: (503, "Service temporarily unavailable, try again"),
 }

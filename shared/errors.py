@@ -39,6 +39,10 @@ class Reason(StrEnum):
     # invitation and reset links
     UNKNOWN_LINK = "unknown_link"
     LINK_EXPIRED = "link_expired"
+    # second factors
+    WRONG_CODE = "wrong_code"  # a TOTP or recovery code that is wrong, expired or already used
+    MFA_CHALLENGE = "mfa_challenge"  # an unknown, expired or already used login challenge
+    FACTOR_EXISTS = "factor_exists"
     # everything else
     BAD_INPUT = "bad_input"
     NOT_FOUND = "not_found"
@@ -120,6 +124,13 @@ class Forbidden(DomainError):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(Reason.FORBIDDEN, detail)
+
+
+class Conflict(DomainError):
+    """The request clashes with the resource's state (enrolling a factor when one is active)."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(reason, detail)
 
 
 class ServiceUnavailable(DomainError):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from shared import passwords
 from shared.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.lockout import reserve_attempt
+from shared.mfa_challenge import MfaChallenge, second_factor_challenge
 from shared.observability import Client, Event, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
@@ -41,7 +42,7 @@ def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
-def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant:
+def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant | MfaChallenge:
     settings = services.settings
     email = normalise_email(request.email)
     if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
@@ -68,6 +69,11 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
         services.users.update_password_hash(
             user, user.password_hash, passwords.hash_password(request.password)
         )
+    # A second factor is due (issue 16): a challenge instead of tokens; the attempt stays counted.
+    challenge = second_factor_challenge(services, user, at)
+    if challenge is not None:
+        _audit(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
+        return challenge
     new_device, agents, ips = _device_history(user, client)
     commit = [
         *services.users.reset_attempts_operations([counter.key for counter in counters]),

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from shared import totp
-from shared.errors import ServiceUnavailable
-from shared.store.factors import FactorStore
+from shared import aws, totp
+from shared.errors import BadRequest, Conflict, Reason, ServiceUnavailable
+from shared.lockout import reserve_attempt
+from shared.mfa_context import FACTOR_PURPOSE
+from shared.observability import OPERATOR, Client, Event, audit
+from shared.services import Services
+from shared.store.factors import FactorStore, factor_lock_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -22,7 +26,7 @@ AMR_PASSWORD_AND_OTP = ("pwd", "otp", "mfa")
 
 
 def _context(user_id: str) -> dict[str, str]:
-    return {"purpose": "totp-secret", "user": user_id}
+    return {FACTOR_PURPOSE[0]: FACTOR_PURPOSE[1], "user": user_id}
 
 
 def encrypt_secret(kms: KMSClient, key_id: str, user_id: str, secret: str) -> bytes:
@@ -89,3 +93,71 @@ def check_second_factor(
     if factors.use_recovery_code(user_id, totp.recovery_hash(code)):
         return "recovery"
     return None
+
+
+# ------------------------------------------------------------------------- the user's own routes
+WRONG_CODE_MESSAGE = "code is wrong, expired or already used"
+
+
+def factor_key_id(services: Services) -> str:
+    if not services.settings.factor_key_id:
+        raise ServiceUnavailable("second factors (FACTOR_KEY_ID is not set)")
+    return services.settings.factor_key_id
+
+
+def start_enrolment(services: Services, user_id: str, email: str, client: Client) -> totp.Enrolment:
+    """A new pending TOTP factor for the caller; Conflict when one is active (remove it first)."""
+    enrolment = enrol_totp(
+        services.factors,
+        aws.kms(),
+        factor_key_id(services),
+        user_id,
+        email,
+        services.settings.totp_issuer,
+        services.clock.now_ms(),
+    )
+    if enrolment is None:
+        raise Conflict(Reason.FACTOR_EXISTS, "an active factor exists")
+    audit(Event.MFA_ENROL, "started", client, user_id=user_id)
+    return enrolment
+
+
+def _count_attempt(services: Services, session_id: str) -> None:
+    """Codes typed by a signed-in user are counted per session, as password changes are: a stolen
+    access token cannot try a million codes."""
+    (counter,) = services.users.attempts([factor_lock_key(session_id)])
+    reserve_attempt(services, [counter], [services.settings.lockout_threshold], services.clock.now_ms())
+
+
+def finish_enrolment(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
+    """Activate the caller's pending factor with a code from the app; BadRequest naming `code` if it
+    is wrong, reused or there is nothing pending."""
+    _count_attempt(services, session_id)
+    at = services.clock.now_ms() / 1000
+    if not confirm_totp(services.factors, aws.kms(), factor_key_id(services), user_id, code, at):
+        audit(Event.MFA_ENROL, "failure", client, user_id=user_id, reason=Reason.WRONG_CODE)
+        raise BadRequest("code", WRONG_CODE_MESSAGE)
+    audit(Event.MFA_ENROL, "success", client, user_id=user_id, session_id=session_id)
+
+
+def remove_factor(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
+    """Remove the caller's factors, proven by a fresh code of the factor (TOTP or recovery code)."""
+    _count_attempt(services, session_id)
+    at = services.clock.now_ms() / 1000
+    used = check_second_factor(services.factors, aws.kms(), factor_key_id(services), user_id, code, at)
+    if used is None:
+        audit(Event.MFA_REMOVED, "failure", client, user_id=user_id, reason=Reason.WRONG_CODE)
+        raise BadRequest("code", WRONG_CODE_MESSAGE)
+    if used == "recovery":
+        audit(Event.MFA_RECOVERY_CODE_USED, "success", client, user_id=user_id, session_id=session_id)
+    services.factors.remove_all(user_id)
+    audit(Event.MFA_REMOVED, "success", client, user_id=user_id, session_id=session_id)
+
+
+def reset_factors(services: Services, user_id: str) -> bool:
+    """An operator's reset (the user lost the app and the recovery codes): every factor removed,
+    audited. Whether there was one."""
+    had = services.factors.totp(user_id) is not None
+    services.factors.remove_all(user_id)
+    audit(Event.MFA_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id)
+    return had

@@ -79,6 +79,10 @@ class Event(StrEnum):
     REFRESH = "refresh"
     REFRESH_REUSE = "refresh_reuse"
     AUTHORIZER_DENY = "authorizer_deny"
+    MFA_CHALLENGE = "mfa_challenge"  # the password was right; a second factor is asked next
+    MFA_ENROL = "mfa_enrol"
+    MFA_RECOVERY_CODE_USED = "mfa_recovery_code_used"
+    MFA_REMOVED = "mfa_removed"
 
 
 # The log message of a failed dependency (the endpoint writes it, a metric filter counts it).

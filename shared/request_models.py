@@ -78,6 +78,24 @@ REQUEST_MODELS: dict[str, dict[str, Any]] = {
             "user_type": _STRING,
         },
     },
+    "MfaLoginRequest": {
+        "type": "object",
+        "required": ["mfa_token", "code"],
+        "properties": {
+            "mfa_token": {**_STRING, "minLength": 1, "maxLength": 64},
+            "code": {**_STRING, "minLength": 1, "maxLength": 32},
+        },
+    },
+    "MfaChallengeRequest": {
+        "type": "object",
+        "required": ["mfa_token"],
+        "properties": {"mfa_token": {**_STRING, "minLength": 1, "maxLength": 64}},
+    },
+    "MfaCodeRequest": {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {**_STRING, "minLength": 1, "maxLength": 32}},
+    },
     "CarRequest": {
         "type": "object",
         "required": ["make", "model", "year", "price"],

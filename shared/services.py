@@ -12,7 +12,9 @@ from shared.routes import RouteTable, load_route_table
 from shared.settings import Settings, get_settings
 from shared.signing import KeySet, key_set, refresh_derivation_keys
 from shared.store.cars import CarStore
+from shared.store.challenges import ChallengeStore
 from shared.store.denylist import DenylistStore
+from shared.store.factors import FactorStore
 from shared.store.sessions import SessionStore
 from shared.store.users import UserStore
 
@@ -27,6 +29,8 @@ class Services:
     sessions: SessionStore
     denylist: DenylistStore
     cars: CarStore
+    factors: FactorStore
+    challenges: ChallengeStore
     clock: Clock = field(default_factory=Clock)
 
     @property
@@ -52,6 +56,8 @@ def build_services(settings: Settings, dynamodb: DynamoDBClient | None = None) -
         sessions=SessionStore(settings.sessions_table, dynamodb, users, denylist),
         denylist=denylist,
         cars=CarStore(settings.cars_table, dynamodb),
+        factors=FactorStore(settings.users_table, dynamodb),
+        challenges=ChallengeStore(settings.users_table, dynamodb),
     )
 
 

@@ -82,6 +82,10 @@ class Settings:
     forgot_password_ip_threshold: int = DEFAULTS["forgot_password_ip_threshold"]
     forgot_password_min_ms: int = DEFAULTS["forgot_password_min_ms"]
     notifications: tuple[str, ...] = DEFAULTS["notifications"]
+    factor_key_id: str = DEFAULTS["factor_key_id"]
+    mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
+    mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
+    totp_issuer: str = DEFAULTS["totp_issuer"]
 
     @property
     def refresh_cookie_path(self) -> str:

@@ -10,8 +10,35 @@ from __future__ import annotations
 
 AUTHORIZER = ("dynamodb.BatchGetItem",)
 AUTHORIZER_COLD = ("kms.GetPublicKey", "dynamodb.BatchGetItem")  # one GetPublicKey per configured key
-# The account and its attempt counters; the attempt reserved; the session committed; the token signed.
-LOGIN = ("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.TransactWriteItems", "kms.Sign")
+# The account and its attempt counters; the attempt reserved; once the password is right, whether the
+# account has a second factor (one GetItem, keyed by the user id the first read gave); the session
+# committed; the token signed.
+LOGIN = (
+    "dynamodb.BatchGetItem",
+    "dynamodb.TransactWriteItems",
+    "dynamodb.GetItem",
+    "dynamodb.TransactWriteItems",
+    "kms.Sign",
+)
+# With an active factor: the password step stops at the challenge (written with one PutItem) ...
+LOGIN_MFA_CHALLENGE = (
+    "dynamodb.BatchGetItem",
+    "dynamodb.TransactWriteItems",
+    "dynamodb.GetItem",
+    "dynamodb.PutItem",
+)
+# ... and the second step reads the challenge, the account and counters, reserves the attempt, reads
+# and decrypts the factor, uses its time step, then commits the session with the challenge's deletion.
+LOGIN_MFA_CODE = (
+    "dynamodb.GetItem",
+    "dynamodb.BatchGetItem",
+    "dynamodb.TransactWriteItems",
+    "dynamodb.GetItem",
+    "kms.Decrypt",
+    "dynamodb.UpdateItem",
+    "dynamodb.TransactWriteItems",
+    "kms.Sign",
+)
 # The attempt reserved on the account's two counters (one transaction, before the password is
 # checked), then the source IP's distinct-accounts counter.
 LOGIN_FAILURE = ("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem")
@@ -27,6 +54,8 @@ BY_OPERATION: dict[str, tuple[str, ...]] = {
     "authorizer, cold container": AUTHORIZER_COLD,
     "login": LOGIN,
     "login failure": LOGIN_FAILURE,
+    "login, password step with a factor": LOGIN_MFA_CHALLENGE,
+    "login, second factor": LOGIN_MFA_CODE,
     "refresh": REFRESH,
     "refresh, grace retry": REFRESH_GRACE_RETRY,
     "logout": LOGOUT,

@@ -102,3 +102,44 @@ def change_password(access_token: str, current: str, new: str) -> dict[str, Any]
         "/auth/password",
         body={"current_password": current, "new_password": new},
     )
+
+
+# ---------------------------------------------------------------------- TOTP second factors (issue 16)
+ADMIN = "admin@dealership.example"
+
+
+def totp_code(secret: str, clock: Any, seconds_ahead: float = 0) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).at(clock.now_ms() / 1000 + seconds_ahead)
+
+
+def enrol_totp(access_token: str) -> dict[str, Any]:
+    from functions.mfa.handler import handler
+
+    answer = protected_call(handler, access_token, "POST", "/auth/mfa/totp")
+    assert answer["statusCode"] == 201, answer
+    body: dict[str, Any] = body_of(answer)
+    return body
+
+
+def verify_totp(access_token: str, code: str) -> dict[str, Any]:
+    from functions.mfa.handler import handler
+
+    return protected_call(handler, access_token, "POST", "/auth/mfa/totp/verify", body={"code": code})
+
+
+def second_step(token: str, code: str, **kwargs: Any) -> dict[str, Any]:
+    event = api_event("POST", "/auth/login/mfa", body={"mfa_token": token, "code": code}, **kwargs)
+    result: dict[str, Any] = login_handler(event, CONTEXT)
+    return result
+
+
+def active_totp(accounts: Any, clock: Any) -> tuple[str, list[str]]:
+    """The admin with a proven TOTP factor: its secret and recovery codes. The clock moves on one
+    step, since the proving code's step is used up."""
+    tokens = login_ok(ADMIN, accounts.password, "admin")
+    enrolment = enrol_totp(tokens["access_token"])
+    assert verify_totp(tokens["access_token"], totp_code(enrolment["secret"], clock))["statusCode"] == 200
+    clock.advance(30)
+    return enrolment["secret"], enrolment["recovery_codes"]

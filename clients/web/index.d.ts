@@ -66,8 +66,15 @@ export interface AuthClientOptions {
 export interface AuthClient {
   /** The signed-in user, or null. */
   readonly user: User | null;
-  /** Signs in (every tab of this origin follows); rejects with an AuthError (401, 429, 400). */
+  /**
+   * Signs in (every tab of this origin follows); rejects with an AuthError (401, 429, 400), or,
+   * when a second factor is due, with an AuthError whose `mfa` is the challenge to complete.
+   */
   login(credentials: Credentials): Promise<User>;
+  /** Completes a login challenge with a TOTP code or a recovery code. */
+  loginWithCode(answer: { mfaToken: string; code: string }): Promise<User>;
+  /** For an "enrol_totp" challenge: enrols a TOTP factor (shown once), to prove with loginWithCode. */
+  enrolDuringLogin(mfaToken: string): Promise<TotpEnrolment>;
   /** After a page load: the session the refresh cookie (or the storage) still holds, or null. */
   restore(): Promise<User | null>;
   /** Ends this session at the API and in every tab; rejects (signed out all the same) if the API could not be told. */
@@ -95,6 +102,21 @@ export interface AuthClient {
   close(): void;
 }
 
+/** A login that needs a second factor: complete it with `loginWithCode`. */
+export interface MfaChallenge {
+  challenge: "totp" | "enrol_totp";
+  mfaToken: string;
+  expiresIn: number;
+}
+
+/** A new TOTP factor: its secret, otpauth URI, QR code (SVG) and ten recovery codes, shown once. */
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
+  qr_svg: string;
+  recovery_codes: string[];
+}
+
 /** An answer of the API that is not a success (`status`), or none at all (`status` 0). */
 export declare class AuthError extends Error {
   readonly name: "AuthError";
@@ -103,6 +125,8 @@ export declare class AuthError extends Error {
   readonly field?: string;
   /** Seconds to wait (429). */
   readonly retryAfter?: number;
+  /** Set when login() needs a second factor. */
+  readonly mfa?: MfaChallenge;
   /** The JSON body of the answer. */
   readonly body?: unknown;
 }

@@ -38,13 +38,14 @@ export async function stepUpChallenge(response) {
 
 /** An answer of the API that is not a success, or no answer at all (`status` 0). */
 export class AuthError extends Error {
-  constructor(message, { status = 0, field, retryAfter, body, cause } = {}) {
+  constructor(message, { status = 0, field, retryAfter, body, mfa, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "AuthError";
     this.status = status;
     if (field !== undefined) this.field = field;
     if (retryAfter !== undefined) this.retryAfter = retryAfter;
     if (body !== undefined) this.body = body;
+    if (mfa !== undefined) this.mfa = mfa;
   }
 }
 
@@ -279,14 +280,40 @@ export function createAuthClient(options) {
 
   // -- what the app calls ------------------------------------------------------------------------
 
+  // With a second factor due, login() throws an AuthError whose `mfa` is the challenge
+  // ({ challenge: "totp" | "enrol_totp", mfaToken, expiresIn }); loginWithCode() completes it.
   async function login(credentials) {
     return shared.exclusive(async () => {
       const response = await call("/auth/login", { json: credentials, tokens: true });
       if (!response.ok) throw await failure(response);
       const data = await readJson(response);
+      if (data && data.mfa_required === true && typeof data.mfa_token === "string") {
+        throw new AuthError("A second factor is required", {
+          status: response.status,
+          body: data,
+          mfa: { challenge: data.challenge, mfaToken: data.mfa_token, expiresIn: data.expires_in },
+        });
+      }
       await publish(sessionFrom(data, data && data.user), "login");
       return session.user;
     });
+  }
+
+  async function loginWithCode({ mfaToken, code }) {
+    return shared.exclusive(async () => {
+      const response = await call("/auth/login/mfa", { json: { mfa_token: mfaToken, code }, tokens: true });
+      if (!response.ok) throw await failure(response);
+      const data = await readJson(response);
+      await publish(sessionFrom(data, data && data.user), "login");
+      return session.user;
+    });
+  }
+
+  // For an "enrol_totp" challenge: the new factor (secret, otpauth_uri, qr_svg, recovery_codes).
+  async function enrolDuringLogin(mfaToken) {
+    const response = await call("/auth/login/mfa/enrol", { json: { mfa_token: mfaToken } });
+    if (!response.ok) throw await failure(response);
+    return readJson(response);
   }
 
   async function restore() {
@@ -368,6 +395,8 @@ export function createAuthClient(options) {
       return session ? session.user : null;
     },
     login,
+    loginWithCode,
+    enrolDuringLogin,
     restore,
     logout: () => end("/auth/logout", "logout"),
     logoutAll: () => end("/auth/logout-all", "logout-all"),

@@ -1,13 +1,16 @@
-"""POST /auth/login"""
+"""POST /auth/login, POST /auth/login/mfa (the second factor, when the first answered a challenge)"""
 
 from typing import Any
 
 from shared.endpoint import client_of, http_endpoint, token_response
 from shared.errors import BadRequest
-from shared.http import Request, json_body, string_field
+from shared.http import Request, json_body, response, string_field
 from shared.login import LoginRequest, login
+from shared.login_mfa import complete_login
+from shared.mfa_challenge import MfaChallenge
 from shared.passwords import MAX_PASSWORD_BYTES
 from shared.services import Services
+from shared.sessions import TokenGrant
 from shared.settings import get_settings
 
 get_settings()  # a missing or unsafe setting stops the container at start-up
@@ -27,8 +30,41 @@ def parse_login(request: Request, user_types: tuple[str, ...]) -> LoginRequest:
     return LoginRequest(email=email, password=password, user_type=user_type)
 
 
+MFA_TOKEN_LENGTH = 43  # 32 random bytes, base64url without padding
+CODE_MAX_LENGTH = 32  # a TOTP code (6 digits) or a recovery code (11 characters), with some slack
+
+
+def parse_mfa_token(body: dict[str, Any]) -> str:
+    token = string_field(body, "mfa_token", max_length=MFA_TOKEN_LENGTH)
+    if len(token) != MFA_TOKEN_LENGTH:
+        raise BadRequest("mfa_token", "mfa_token is malformed")
+    return token
+
+
+def challenge_body(challenge: MfaChallenge) -> dict[str, Any]:
+    return {
+        "mfa_required": True,
+        # "totp": a code of the active factor (or a recovery code); "enrol_totp": enrol one first
+        # (POST /auth/login/mfa/enrol), then its first code
+        "challenge": "totp" if challenge.purpose == "verify" else "enrol_totp",
+        "mfa_token": challenge.token,
+        "expires_in": challenge.expires_in,
+    }
+
+
 def login_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    grant = login(services, parse_login(request, services.routes.user_types), client_of(request))
+    if request.path.endswith("/mfa"):
+        body = json_body(request)
+        token = parse_mfa_token(body)
+        code = string_field(body, "code", max_length=CODE_MAX_LENGTH)
+        return tokens_answer(request, services, complete_login(services, token, code, client_of(request)))
+    outcome = login(services, parse_login(request, services.routes.user_types), client_of(request))
+    if isinstance(outcome, MfaChallenge):
+        return response(200, challenge_body(outcome), request, services.settings)
+    return tokens_answer(request, services, outcome)
+
+
+def tokens_answer(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
     identity = grant.identity
     body = {
         "access_token": grant.access_token,

@@ -14,7 +14,8 @@ const SIGNED_OUT = {
   "session-ended": ["Your session has ended: please sign in again.", "Your session has ended: please sign in again."],
 };
 
-let tamperNext = false; // "Simulate an expired access token": spoil the next call's token
+let tamperNext = false;
+let mfaToken = null; // the login challenge, while a second factor is asked for // "Simulate an expired access token": spoil the next call's token
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -91,6 +92,8 @@ function explain(result) {
 function signedOut(reason = "") {
   $("#app").hidden = true;
   $("#invite").hidden = true;
+  $("#mfa").hidden = true;
+  mfaToken = null;
   $("#login").hidden = false;
   $("#login-error").textContent = reason;
   $("#cars tbody").replaceChildren();
@@ -100,6 +103,8 @@ function signedOut(reason = "") {
 
 async function signedIn(user) {
   $("#login").hidden = true;
+  $("#mfa").hidden = true;
+  mfaToken = null;
   $("#app").hidden = false;
   $("#login-error").textContent = "";
   say("");
@@ -118,8 +123,81 @@ async function login(event) {
     // The new user reaches signedIn() through onChange, in this tab and the others.
     await auth.login({ email: $("#email").value.trim(), password, userType: $("#user-type").value });
   } catch (error) {
+    if (error.mfa) {
+      await askForSecondFactor(error.mfa);
+      return;
+    }
     $("#login-error").textContent = explain(error);
   }
+}
+
+// -- second factor (TOTP) ------------------------------------------------------------------------
+
+function svgImage(svg) {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+}
+
+async function askForSecondFactor(challenge) {
+  mfaToken = challenge.mfaToken;
+  $("#login").hidden = true;
+  $("#mfa").hidden = false;
+  $("#mfa-error").textContent = "";
+  $("#mfa-enrol").hidden = challenge.challenge !== "enrol_totp";
+  if (challenge.challenge === "enrol_totp") {
+    try {
+      const enrolment = await auth.enrolDuringLogin(mfaToken);
+      $("#mfa-enrol-qr").src = svgImage(enrolment.qr_svg);
+      $("#mfa-enrol-secret").textContent = enrolment.secret;
+      $("#mfa-enrol-recovery").textContent = enrolment.recovery_codes.join("  ");
+    } catch (error) {
+      $("#mfa-error").textContent = explain(error);
+    }
+  }
+  $("#mfa-code").focus();
+}
+
+async function submitSecondFactor(event) {
+  event.preventDefault();
+  const code = $("#mfa-code").value.trim();
+  $("#mfa-code").value = "";
+  try {
+    await auth.loginWithCode({ mfaToken, code }); // signedIn() follows through onChange
+  } catch (error) {
+    $("#mfa-error").textContent = error.status === 401 ? "Wrong or expired code: try again, or sign in again." : explain(error);
+  }
+}
+
+async function startTotp() {
+  const result = await api("POST", "/auth/mfa/totp");
+  if (result.status !== 201) {
+    if (result.status !== 401) say(result.status === 409 ? "A second factor is already on: remove it first." : explain(result), true);
+    return;
+  }
+  $("#totp-qr").src = svgImage(result.data.qr_svg);
+  $("#totp-secret").textContent = result.data.secret;
+  $("#totp-recovery").textContent = result.data.recovery_codes.join("  ");
+  $("#totp-setup").hidden = false;
+  say("Scan the QR code, then enter the app's code to turn the second factor on.");
+}
+
+async function verifyTotp(event) {
+  event.preventDefault();
+  const result = await api("POST", "/auth/mfa/totp/verify", { body: { code: $("#totp-verify-code").value.trim() } });
+  $("#totp-verify-code").value = "";
+  if (result.ok) {
+    $("#totp-setup").hidden = true;
+    say("Second factor on: your next sign-in asks for a code.");
+  } else if (result.status !== 401) {
+    say(explain(result), true);
+  }
+}
+
+async function removeTotp(event) {
+  event.preventDefault();
+  const result = await api("DELETE", "/auth/mfa/totp", { body: { code: $("#totp-remove-code").value.trim() } });
+  $("#totp-remove-code").value = "";
+  if (result.ok) say("Second factor removed.");
+  else if (result.status !== 401) say(explain(result), true);
 }
 
 async function logout() {
@@ -357,6 +435,10 @@ function start() {
     $("#set-password-title").textContent = pendingLink.purpose === "reset" ? "Choose a new password" : "Accept your invitation: choose a password";
     $("#set-password").hidden = false;
   }
+  $("#mfa-form").addEventListener("submit", submitSecondFactor);
+  $("#totp-start").addEventListener("click", startTotp);
+  $("#totp-verify-form").addEventListener("submit", verifyTotp);
+  $("#totp-remove-form").addEventListener("submit", removeTotp);
   auth.onChange((user) => { if (user) signedIn(user); });
   auth.onSignedOut(({ reason, remote }) => signedOut(SIGNED_OUT[reason][remote ? 1 : 0]));
   // A reload loses the in-memory access token: the refresh cookie (if any) brings the session back.

@@ -6,6 +6,8 @@ FACTOR#<user id>#totp   the TOTP factor: the secret encrypted under KMS (`secret
                         write's condition), created_at
 RECOVERY#<user id>      the recovery codes' SHA-256 hashes (a string set); using one deletes its
                         hash in a write conditional on the hash being there: once, ever
+MFALOCK#<session id>    the attempt counter of codes a signed-in session types (enrolment proof,
+                        removal), shaped as the login's counters (shared/store/users.py Attempts)
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def totp_key(user_id: str) -> str:
 
 def recovery_key(user_id: str) -> str:
     return f"RECOVERY#{user_id}"
+
+
+def factor_lock_key(session_id: str) -> str:
+    """The attempt counter of codes typed by a signed-in session (enrolment proof, removal)."""
+    return f"MFALOCK#{session_id}"
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ def test_every_declared_route_is_a_method_and_only_public_ones_skip_the_authoriz
     (authorizer_id,) = dev.resources("AWS::ApiGateway::Authorizer")
     public = [m for m in methods if m["AuthorizationType"] == "NONE"]
     protected = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
-    # login, refresh, JWKS, discovery, forgot and reset password, accept an invitation
-    assert len(public) == len([r for r in routes if r.public]) == 7
+    # login, its second step and enrolment during login, refresh, JWKS, discovery, forgot and reset
+    # password, accept an invitation
+    assert len(public) == len([r for r in routes if r.public]) == 9
     assert len(protected) == len([r for r in routes if not r.public])
     assert all(m["AuthorizerId"] == {"Ref": authorizer_id} for m in protected)
     assert all(m["Integration"]["Type"] == "AWS_PROXY" for m in methods)
@@ -129,12 +130,11 @@ def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_login_route(dev: Synth
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     rate = rules["AuthRoutesRatePerIp"]["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == 300
-    matched = {
-        statement["ByteMatchStatement"]["SearchString"]
-        for statement in rate["ScopeDownStatement"]["OrStatement"]["Statements"]
-    }
-    assert matched == {
+    matches = rate["ScopeDownStatement"]["OrStatement"]["Statements"]
+    assert {match["ByteMatchStatement"]["SearchString"] for match in matches} == {
         "/auth/login",
+        "/auth/login/mfa",
+        "/auth/login/mfa/enrol",
         "/auth/password/forgot",
         "/auth/password/reset",
         "/auth/invitations/accept",

@@ -74,6 +74,11 @@ def expected(synth: Synth, name: str) -> set[tuple[str, str]]:
         pairs.add(("secretsmanager:GetSecretValue", json.dumps(secret)))
     if access.send_mail and stack.config.mail_sender:
         pairs |= {("ses:SendEmail", resource) for resource in mail_resources(synth)}
+    factor_key = arn(stack.keys.factor_key)
+    if access.encrypt_factors:
+        pairs.add(("kms:Encrypt", factor_key))
+    if access.decrypt_factors:
+        pairs.add(("kms:Decrypt", factor_key))
     return pairs
 
 
@@ -160,10 +165,37 @@ def test_only_login_reads_the_users_table_where_password_hashes_live(dev: Synth)
         for action, resource in granted(dev, name)
         if resource == users
         and action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
+        and not PERMISSIONS[name].leading_keys.get("Users")  # only its own item kinds, never accounts
     }
     # password change verifies the current password; invitations and recovery set passwords by link
     assert readers <= {"login", "password", "invitations", "recovery"}
     assert "login" in readers
+
+
+def test_the_second_factor_function_touches_only_factor_items_and_only_with_their_purpose(dev: Synth) -> None:
+    (users_statement,) = [s for s in _statements(dev, "mfa") if any("dynamodb:" in a for a in _actions(s))]
+    prefixes = users_statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert not any(prefix.startswith("USER#") or prefix == "*" for prefix in prefixes)
+    for name in ("mfa", "login"):
+        (kms_statement,) = [s for s in _statements(dev, name) if _actions(s) & {"kms:Encrypt", "kms:Decrypt"}]
+        assert kms_statement["Condition"] == {
+            "StringEquals": {"kms:EncryptionContext:purpose": "totp-secret"}
+        }
+
+
+def _statements(synth: Synth, name: str) -> list[dict[str, Any]]:
+    role_id = _logical_id(synth, synth.stack.roles.by_name[name])
+    return [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return set(action if isinstance(action, list) else [action])
 
 
 def test_no_role_has_a_service_wide_wildcard_action(dev: Synth, prod: Synth) -> None:

@@ -170,7 +170,7 @@ def test_the_authorizer_gets_the_settings_of_the_services_own_functions(
     differing = {
         field for field in ours.__dataclass_fields__ if getattr(ours, field) != getattr(theirs, field)
     }
-    assert differing <= {"routes_file", "allowed_origins", "cars_table"}, differing
+    assert differing <= {"routes_file", "allowed_origins", "cars_table", "factor_key_id"}, differing
     assert theirs.routes_file == "/var/task/routes.json"
     assert UNUSED not in (
         theirs.hs256_secret_arn,

@@ -7,8 +7,20 @@ from collections import Counter
 
 from shared.services import Services
 from tests import expected_calls
-from tests.fixtures import Accounts
-from tests.flows import authorize, login, login_ok, logout, me, refresh
+from tests.events import body_of
+from tests.fixtures import Accounts, FakeClock
+from tests.flows import (
+    ADMIN,
+    active_totp,
+    authorize,
+    login,
+    login_ok,
+    logout,
+    me,
+    refresh,
+    second_step,
+    totp_code,
+)
 
 STAFF = "staff@dealership.example"
 
@@ -60,7 +72,7 @@ def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
     assert aws_calls == list(expected_calls.REFRESH_GRACE_RETRY)
 
 
-def test_login_success_makes_three_dynamodb_requests_and_one_kms_sign(
+def test_login_success_makes_four_dynamodb_requests_and_one_kms_sign(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
     services.keys  # noqa: B018 - warm container
@@ -112,3 +124,21 @@ def test_warm_jwks_makes_no_aws_call(services: Services, aws_calls: list[str]) -
     response = handler(api_event("GET", "/.well-known/jwks.json"), LambdaContext())
     assert response["statusCode"] == 200
     assert aws_calls == list(expected_calls.JWKS_WARM)
+
+
+def test_login_with_a_second_factor_calls(
+    services: Services, accounts: Accounts, clock: FakeClock, aws_calls: list[str]
+) -> None:
+    """The password step ends at the challenge (no KMS call); the second step decrypts the secret once
+    and signs once. The authorizer's warm path is unchanged: one BatchGetItem, no KMS call."""
+    secret, _ = active_totp(accounts, clock)
+    aws_calls.clear()
+    challenge = login_ok(ADMIN, accounts.password, "admin")
+    assert aws_calls == list(expected_calls.LOGIN_MFA_CHALLENGE)
+    aws_calls.clear()
+    tokens = second_step(challenge["mfa_token"], totp_code(secret, clock))
+    assert aws_calls == list(expected_calls.LOGIN_MFA_CODE)
+    authorize(body_of(tokens)["access_token"])
+    aws_calls.clear()
+    authorize(body_of(tokens)["access_token"], "GET", "/cars")
+    assert aws_calls == list(expected_calls.AUTHORIZER)

@@ -277,6 +277,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         "revoke-session",
         "revoke-all-tokens",
         "unlock",
+        "reset-factors",
     ):
         assert command in text
 
@@ -436,3 +437,25 @@ def test_invite_resend_and_revoke_from_the_cli(cli, services: Services) -> None:
     assert status == 0 and services.users.get("staff", "hired@dealership.example") is None
     status, _, error = cli("revoke-invitation", "hired@dealership.example", "--type", "staff")
     assert status == 1 and "no staff user" in error
+
+
+def test_reset_factors_removes_the_factor_audited_and_asks_first(  # type: ignore[no-untyped-def]
+    cli, deployed: str, services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    from tests.fixtures import FakeClock, audit_events
+    from tests.flows import ADMIN, active_totp
+
+    clock = FakeClock()
+    monkeypatch.setattr(services, "clock", clock)
+    active_totp(accounts, clock)
+    assert login_ok(ADMIN, accounts.password, "admin")["mfa_required"]
+    # without --yes and without a terminal: nothing done
+    assert main(["--function", deployed, "reset-factors", ADMIN, "--type", "admin"]) == 1
+    assert login_ok(ADMIN, accounts.password, "admin")["mfa_required"]
+    status, output, _ = cli("reset-factors", ADMIN, "--type", "admin")
+    assert status == 0 and output == {"email": ADMIN, "factors_removed": True}
+    assert "access_token" in login_ok(ADMIN, accounts.password, "admin")
+    assert any(
+        event["event"] == "mfa_removed" and event["outcome"] == "reset_by_operator"
+        for event in audit_events(caplog)
+    )

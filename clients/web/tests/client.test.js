@@ -72,6 +72,26 @@ describe("cookie mode", () => {
     assert.deepEqual(login.body, credentials(api));
   });
 
+  test("a login that needs a second factor rejects with the challenge, and a code completes it", async () => {
+    const api = createFakeApi();
+    api.totpCode = "123456";
+    const auth = client(api, api.browser());
+    const refused = await auth.login(credentials(api)).catch((error) => error);
+    assert.ok(refused instanceof AuthError);
+    assert.equal(refused.mfa.challenge, "totp");
+    assert.equal(auth.user, null);
+    const wrong = await auth.loginWithCode({ mfaToken: refused.mfa.mfaToken, code: "000000" }).catch((e) => e);
+    assert.equal(wrong.status, 401);
+    const user = await auth.loginWithCode({ mfaToken: refused.mfa.mfaToken, code: "123456" });
+    assert.deepEqual(user, api.user);
+    const second = api.requests.at(-1);
+    assert.equal(second.path, "/auth/login/mfa");
+    assert.equal(second.credentials, "include");
+    assert.deepEqual(second.body, { mfa_token: refused.mfa.mfaToken, code: "123456" });
+    const used = await auth.loginWithCode({ mfaToken: refused.mfa.mfaToken, code: "123456" }).catch((e) => e);
+    assert.equal(used.status, 401); // a challenge is used once
+  });
+
   test("fetch adds the bearer token, without cookies, below the stage path", async () => {
     const api = createFakeApi({ base: "https://api.test/prod" });
     const auth = client(api, api.browser(), { baseUrl: "https://api.test/prod/" });

@@ -16,6 +16,9 @@ export function createFakeApi({ base = "https://api.test/prod", expiresIn = 900,
   const accessTokens = new Map(); // token -> { sid, expired }
   const requests = [];
   const api = { base, requests, sessions, password: PASSWORD, user: USER, rotations: 0, down: false, locked: false };
+  // A second factor (issue 16): with `api.totpCode` set, login answers a challenge that this code completes.
+  api.totpCode = null;
+  const challenges = new Set();
 
   function issue(sid) {
     counter += 1;
@@ -78,6 +81,19 @@ export function createFakeApi({ base = "https://api.test/prod", expiresIn = 900,
         if (body.email !== USER.email || body.password !== PASSWORD || body.userType !== USER.type) {
           return answer(401, { message: "Invalid credentials" });
         }
+        if (api.totpCode) {
+          counter += 1;
+          const mfaToken = `challenge-${counter}`;
+          challenges.add(mfaToken);
+          return answer(200, { mfa_required: true, challenge: "totp", mfa_token: mfaToken, expires_in: 300 });
+        }
+        return tokens(startSession(), { type: USER.type, user: USER });
+      }
+      if (method === "POST" && path === "/auth/login/mfa") {
+        if (!challenges.has(body?.mfa_token) || body.code !== api.totpCode) {
+          return answer(401, { message: "Invalid credentials" });
+        }
+        challenges.delete(body.mfa_token);
         return tokens(startSession(), { type: USER.type, user: USER });
       }
       if (method === "POST" && path === "/auth/refresh") {

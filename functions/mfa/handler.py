@@ -1,0 +1,51 @@
+"""TOTP second factors: POST /auth/mfa/totp (enrol), POST /auth/mfa/totp/verify {code} (prove it,
+which activates it), DELETE /auth/mfa/totp {code} (remove it with a fresh code), all behind the
+authorizer; and POST /auth/login/mfa/enrol {mfa_token}, public, for a user whose type must have a
+factor and who has none yet (the login challenge stands for the access token)."""
+
+from typing import Any
+
+from shared import mfa
+from shared.endpoint import caller_of, client_of, http_endpoint
+from shared.errors import NotFound
+from shared.http import Request, json_body, response, string_field
+from shared.login_mfa import enrol_with_challenge
+from shared.services import Services
+from shared.settings import get_settings
+from shared.totp import Enrolment
+
+get_settings()
+
+CODE_MAX_LENGTH = 32
+
+
+def enrolment_body(enrolment: Enrolment) -> dict[str, Any]:
+    return {
+        "secret": enrolment.secret,
+        "otpauth_uri": enrolment.uri,
+        "qr_svg": enrolment.qr_svg,
+        "recovery_codes": list(enrolment.recovery_codes),  # shown once: only their hashes are kept
+        "message": "Scan the QR code, then POST a code from the app to verify it",
+    }
+
+
+def mfa_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    client, settings = client_of(request), services.settings
+    if request.path.endswith("/login/mfa/enrol"):
+        token = string_field(json_body(request), "mfa_token", max_length=64)
+        return response(200, enrolment_body(enrol_with_challenge(services, token, client)), request, settings)
+    caller = caller_of(request)
+    if request.method == "POST" and request.path.endswith("/totp"):
+        enrolment = mfa.start_enrolment(services, caller.sub, caller.email, client)
+        return response(201, enrolment_body(enrolment), request, settings)
+    code = string_field(json_body(request), "code", max_length=CODE_MAX_LENGTH)
+    if request.method == "POST" and request.path.endswith("/totp/verify"):
+        mfa.finish_enrolment(services, caller.sub, caller.sid, code, client)
+        return response(200, {"message": "Second factor active"}, request, settings)
+    if request.method == "DELETE":
+        mfa.remove_factor(services, caller.sub, caller.sid, code, client)
+        return response(200, {"message": "Second factor removed"}, request, settings)
+    raise NotFound()
+
+
+handler = http_endpoint(mfa_endpoint)

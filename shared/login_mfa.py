@@ -1,0 +1,98 @@
+"""The second step of a login with a second factor: POST /auth/login/mfa {mfa_token, code}.
+
+The challenge is read (unknown or expired: 401), then one attempt is reserved on the login's own
+lockout counters (per account and source IP, and account-wide) before the code is checked, so
+wrong codes lock the account exactly as wrong passwords do. A TOTP code is accepted once ever, a
+recovery code once (an audit event). The session is committed in one transaction with the
+challenge's deletion (conditional on it being there: a challenge used twice gets 401) and on the
+account version the password step read. Its tokens carry amr [pwd, otp, mfa].
+"""
+
+from __future__ import annotations
+
+from shared import aws, mfa
+from shared.errors import InvalidCredentials, Reason, TooManyAttempts
+from shared.lockout import reserve_attempt
+from shared.login import _audit, _device_history
+from shared.observability import Client, Event
+from shared.services import Services
+from shared.sessions import TokenGrant, start_session
+from shared.store.dynamo import TransactionRejected
+from shared.tokens import Identity
+
+
+def complete_login(services: Services, token: str, code: str, client: Client) -> TokenGrant:
+    settings = services.settings
+    at = services.clock.now_ms()
+    challenge = services.challenges.get(token)
+    if challenge is None or challenge.expires_ms <= at:
+        _audit(Event.LOGIN, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE)
+        raise InvalidCredentials(Reason.MFA_CHALLENGE)
+    user, counters = services.users.login_state(challenge.user_type, challenge.email, client.source_ip)
+    try:
+        reserve_attempt(
+            services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
+        )
+    except TooManyAttempts:
+        _audit(Event.LOGIN_LOCKOUT, "blocked", client, challenge.user_id, Reason.LOCKED)
+        raise
+    if (
+        user is None
+        or user.user_id != challenge.user_id
+        or user.version != challenge.version
+        or user.disabled
+    ):
+        _audit(Event.LOGIN, "failure", client, challenge.user_id, Reason.ACCOUNT_CHANGED)
+        raise InvalidCredentials(Reason.ACCOUNT_CHANGED)
+
+    kms, key_id, seconds = aws.kms(), mfa.factor_key_id(services), at / 1000
+    if challenge.purpose == "enrol":
+        used = "otp" if mfa.confirm_totp(services.factors, kms, key_id, user.user_id, code, seconds) else None
+    else:
+        used = mfa.check_second_factor(services.factors, kms, key_id, user.user_id, code, seconds)
+    if used is None:
+        _audit(Event.LOGIN, "failure", client, user.user_id, Reason.WRONG_CODE)
+        raise InvalidCredentials(Reason.WRONG_CODE)
+
+    new_device, agents, ips = _device_history(user, client)
+    commit = [
+        *services.users.reset_attempts_operations([counter.key for counter in counters]),
+        services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
+        services.challenges.consume_operation(token),
+    ]
+    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    try:
+        grant = start_session(
+            services,
+            identity,
+            client,
+            commit,
+            at=at,
+            user_version=user.version,
+            new_device=new_device,
+            amr=mfa.AMR_PASSWORD_AND_OTP,
+        )
+    except TransactionRejected:
+        _audit(Event.LOGIN, "failure", client, user.user_id, Reason.MFA_CHALLENGE)
+        raise InvalidCredentials(Reason.MFA_CHALLENGE) from None
+    sid = grant.claims.sid
+    if challenge.purpose == "enrol":
+        _audit(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
+    if used == "recovery":
+        _audit(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
+    _audit(Event.LOGIN, "success", client, user.user_id, used, sid)
+    if new_device:
+        _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
+    return grant
+
+
+def enrol_with_challenge(services: Services, token: str, client: Client) -> mfa.totp.Enrolment:
+    """The enrolment of a user whose type must have a factor, during login (the challenge stands for
+    the access token they do not have yet); the same challenge then completes the login."""
+    challenge = services.challenges.get(token)
+    if challenge is None or challenge.expires_ms <= services.clock.now_ms() or challenge.purpose != "enrol":
+        _audit(
+            Event.MFA_ENROL, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE
+        )
+        raise InvalidCredentials(Reason.MFA_CHALLENGE)
+    return mfa.start_enrolment(services, challenge.user_id, challenge.email, client)
