@@ -27,7 +27,8 @@ from constructs import Construct
 
 from infra.lambdas import AUTHORIZER
 from infra.permissions import access_for
-from shared.tunables import LIFECYCLE_FIELDS, TUNABLES
+from shared.account_tunables import LIFECYCLE_TUNABLES, SECOND_FACTOR_TUNABLES
+from shared.tunables import TUNABLES
 
 PREFIX = "/jwt-auth"
 # An SSM value is never empty: a variable the service's mode does not use (SIGNING_KEY_IDS in HS256
@@ -45,11 +46,7 @@ NOT_SHARED = (
     "ALLOWED_ORIGINS",
     "CORS_EXTRA_HEADERS",
     "EXTRA_AUDIENCES",
-    *(t.env for t in TUNABLES if t.field in LIFECYCLE_FIELDS),
-    "FACTOR_KEY_ID",
-    "MFA_CHALLENGE_TTL_SECONDS",
-    "MFA_REQUIRED_TYPES",
-    "TOTP_ISSUER",
+    *(tunable.env for tunable in (*LIFECYCLE_TUNABLES, *SECOND_FACTOR_TUNABLES)),
 )
 AUTHORIZER_VARIABLES: tuple[str, ...] = tuple(t.env for t in TUNABLES if t.env not in NOT_SHARED)
 MODE_VARIABLES = ("SIGNING_KEY_IDS", "HS256_SECRET_ARN")

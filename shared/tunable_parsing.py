@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+MINUTE = 60
+HOUR = 3600
+DAY = 24 * HOUR
+
 Kind = Literal["int", "choice", "origins", "list", "text"]
 
 _ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?")
@@ -143,3 +147,15 @@ def parse(tunable: Tunable, raw: object, source: Source) -> Any:
     if tunable.pattern and not re.fullmatch(tunable.pattern, text):
         raise InvalidTunable(f"{subject} must be {tunable.shape}, got {text!r}")
     return text
+
+
+def int_tunable(env: str, field: str, default: int, low: int, high: int, doc: str) -> Tunable:
+    return Tunable(env, field, "int", default, doc, context=field, low=low, high=high)
+
+
+def from_stack(
+    env: str, field: str, doc: str, *, kind: Kind = "text", required: bool = True, shown: str = ""
+) -> Tunable:
+    """A variable the stack sets from its own resources (tables, keys, secrets, the API's URL)."""
+    default: Any = () if kind == "list" else ""
+    return Tunable(env, field, kind, default, doc, required=required, shown_default=shown)

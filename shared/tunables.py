@@ -2,7 +2,9 @@
 
 One row per environment variable the functions read: its name, the `Settings` field, the CDK
 context key the stack takes it from ("" when the stack sets it from its own resources), its kind,
-default, range and doc line. From this table:
+default, range and doc line (the rows of the account lifecycle and of second factors live in
+shared/account_tunables.py; what a tunable is and how it is parsed, in shared/tunable_parsing.py).
+From this table:
 
 - `shared/settings.py` builds `Settings` (`settings_from_env`),
 - `infra/config.py` reads, defaults and checks the context keys,
@@ -21,39 +23,36 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from shared.tunable_parsing import InvalidTunable, Kind, Rule, Source, Tunable, parse
+from shared.account_tunables import LIFECYCLE_TUNABLES, SECOND_FACTOR_TUNABLES
+from shared.tunable_parsing import (
+    DAY,
+    HOUR,
+    MINUTE,
+    InvalidTunable,
+    Rule,
+    Source,
+    Tunable,
+    from_stack,
+    int_tunable,
+    parse,
+)
 
-MINUTE = 60
-HOUR = 3600
-DAY = 24 * HOUR
 DEFAULT_ROUTES_FILE = str(Path(__file__).with_name("routes.json"))
 AUDIENCE_PATTERN = r"[A-Za-z0-9:/._-]{1,200}"
 AUDIENCE_SHAPE = "plain identifiers or URLs"
 MAX_EXTRA_AUDIENCES = 9  # with the service's own, ten: a verifier's list stays short
 
 
-def _int(env: str, field: str, default: int, low: int, high: int, doc: str) -> Tunable:
-    return Tunable(env, field, "int", default, doc, context=field, low=low, high=high)
-
-
-def _from_stack(
-    env: str, field: str, doc: str, *, kind: Kind = "text", required: bool = True, shown: str = ""
-) -> Tunable:
-    """A variable the stack sets from its own resources (tables, keys, secrets, the API's URL)."""
-    default: Any = () if kind == "list" else ""
-    return Tunable(env, field, kind, default, doc, required=required, shown_default=shown)
-
-
 TUNABLES: tuple[Tunable, ...] = (
-    _from_stack("USERS_TABLE", "users_table", "the users table"),
-    _from_stack("SESSIONS_TABLE", "sessions_table", "the sessions table"),
-    _from_stack("DENYLIST_TABLE", "denylist_table", "the denylist table"),
-    _from_stack(
+    from_stack("USERS_TABLE", "users_table", "the users table"),
+    from_stack("SESSIONS_TABLE", "sessions_table", "the sessions table"),
+    from_stack("DENYLIST_TABLE", "denylist_table", "the denylist table"),
+    from_stack(
         "ISSUER",
         "issuer",
         "`iss` of every access token (the stack: context `issuer`, or the API's own URL)",
     ),
-    _from_stack(
+    from_stack(
         "AUDIENCE",
         "audience",
         "`aud` of every access token (the stack: context `audience`, or `jwt-auth-<stage>`)",
@@ -81,7 +80,7 @@ TUNABLES: tuple[Tunable, ...] = (
         context="signing_algorithm",
         choices=("RS256", "ES256", "HS256"),
     ),
-    _from_stack(
+    from_stack(
         "SIGNING_KEY_IDS",
         "signing_key_ids",
         "KMS key ids or ARNs, comma-separated, the active signing key first; every listed key verifies",
@@ -89,20 +88,22 @@ TUNABLES: tuple[Tunable, ...] = (
         required=False,
         shown="required for KMS",
     ),
-    _from_stack(
+    from_stack(
         "HS256_SECRET_ARN",
         "hs256_secret_arn",
         "the signing secret (at least 32 bytes, or the function refuses to start)",
         required=False,
         shown="required for HS256",
     ),
-    _from_stack(
+    from_stack(
         "REFRESH_KEY_SECRET_ARN",
         "refresh_key_secret_arn",
         "the secret (at least 32 bytes) that derives a refresh token's successor",
     ),
-    _int("ACCESS_TOKEN_TTL_SECONDS", "access_token_ttl", 15 * MINUTE, MINUTE, HOUR, "access-token lifetime"),
-    _int(
+    int_tunable(
+        "ACCESS_TOKEN_TTL_SECONDS", "access_token_ttl", 15 * MINUTE, MINUTE, HOUR, "access-token lifetime"
+    ),
+    int_tunable(
         "REFRESH_IDLE_TTL_SECONDS",
         "refresh_idle_ttl",
         7 * DAY,
@@ -110,7 +111,7 @@ TUNABLES: tuple[Tunable, ...] = (
         90 * DAY,
         "a session unused this long ends",
     ),
-    _int(
+    int_tunable(
         "SESSION_MAX_TTL_SECONDS",
         "session_max_ttl",
         30 * DAY,
@@ -118,7 +119,7 @@ TUNABLES: tuple[Tunable, ...] = (
         365 * DAY,
         "absolute session lifetime",
     ),
-    _int(
+    int_tunable(
         "REFRESH_GRACE_SECONDS",
         "refresh_grace_seconds",
         10,
@@ -126,7 +127,7 @@ TUNABLES: tuple[Tunable, ...] = (
         MINUTE,
         "retry window in which a just-rotated refresh token gets the same successor back",
     ),
-    _int(
+    int_tunable(
         "CLOCK_LEEWAY_SECONDS",
         "clock_leeway",
         10,
@@ -134,7 +135,7 @@ TUNABLES: tuple[Tunable, ...] = (
         MINUTE,
         "clock skew accepted on `exp`, `nbf` and `iat`",
     ),
-    _int(
+    int_tunable(
         "LOCKOUT_THRESHOLD",
         "lockout_threshold",
         5,
@@ -142,7 +143,7 @@ TUNABLES: tuple[Tunable, ...] = (
         100,
         "failed logins on one account (email and user type) from one source IP before 429",
     ),
-    _int(
+    int_tunable(
         "LOCKOUT_ACCOUNT_THRESHOLD",
         "lockout_account_threshold",
         50,
@@ -151,7 +152,7 @@ TUNABLES: tuple[Tunable, ...] = (
         "failed logins on one account from all IPs together before 429 (a higher ceiling: a stranger "
         "cannot lock the owner out from another IP)",
     ),
-    _int(
+    int_tunable(
         "LOCKOUT_BASE_SECONDS",
         "lockout_base_seconds",
         30,
@@ -159,8 +160,8 @@ TUNABLES: tuple[Tunable, ...] = (
         HOUR,
         "the first lock; it doubles with each further failure",
     ),
-    _int("LOCKOUT_MAX_SECONDS", "lockout_max_seconds", 15 * MINUTE, 1, DAY, "the longest lock"),
-    _int(
+    int_tunable("LOCKOUT_MAX_SECONDS", "lockout_max_seconds", 15 * MINUTE, 1, DAY, "the longest lock"),
+    int_tunable(
         "LOCKOUT_WINDOW_SECONDS",
         "lockout_window_seconds",
         HOUR,
@@ -168,7 +169,7 @@ TUNABLES: tuple[Tunable, ...] = (
         7 * DAY,
         "failures are forgotten this long after the last one",
     ),
-    _int(
+    int_tunable(
         "STUFFING_THRESHOLD",
         "stuffing_threshold",
         10,
@@ -177,7 +178,7 @@ TUNABLES: tuple[Tunable, ...] = (
         "distinct accounts failing to log in from one IP within the window that raise "
         "`CredentialStuffingSuspected` and its alarm",
     ),
-    _int(
+    int_tunable(
         "STUFFING_WINDOW_SECONDS",
         "stuffing_window_seconds",
         5 * MINUTE,
@@ -244,174 +245,9 @@ TUNABLES: tuple[Tunable, ...] = (
         "the route declaration the authorizer reads (the stack: the copy bundled with each function)",
         shown_default="`shared/routes.json`",
     ),
-    Tunable(
-        "PWNED_PASSWORDS",
-        "pwned_passwords",
-        "choice",
-        "off",
-        "ask the Pwned Passwords range API (k-anonymity: 5 hex characters of the SHA-1 leave) about every "
-        "new password; when it times out or fails, `fail-open` accepts the password (logged) and "
-        "`fail-closed` answers 503",
-        context="pwned_passwords",
-        choices=("off", "fail-open", "fail-closed"),
-    ),
-    Tunable(
-        "PWNED_PASSWORDS_URL",
-        "pwned_passwords_url",
-        "text",
-        "https://api.pwnedpasswords.com/range/",
-        "the range API, the 5-character prefix appended",
-        context="pwned_passwords_url",
-        pattern=r"(https://[A-Za-z0-9.-]+(:\d+)?|http://127\.0\.0\.1:\d+)/[A-Za-z0-9/._-]*",
-        shape="an https URL (plain http only on 127.0.0.1) ending in '/'",
-        example="https://passwords.example.com/range/",
-    ),
-    _int(
-        "PWNED_PASSWORDS_TIMEOUT_MS",
-        "pwned_passwords_timeout_ms",
-        1500,
-        100,
-        5000,
-        "how long the range API may take (milliseconds)",
-    ),
-    Tunable(
-        "MAIL_SENDER",
-        "mail_sender",
-        "text",
-        "",
-        "the From address of every email (a verified Amazon SES identity); empty: no email is sent, "
-        "invitations answer 503 and forgotten-password requests send nothing",
-        context="mail_sender",
-        pattern=r"[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}",
-        shape="an email address",
-        shown_default="none",
-        example="no-reply@example.com",
-    ),
-    Tunable(
-        "MAIL_CONFIGURATION_SET",
-        "mail_configuration_set",
-        "text",
-        "",
-        "the SES configuration set every email is sent with (event publishing, suppression); empty: none",
-        context="mail_configuration_set",
-        pattern=r"[A-Za-z0-9_-]{1,64}",
-        shape="letters, digits, '_' or '-', at most 64",
-        shown_default="none",
-    ),
-    Tunable(
-        "FRONTEND_URL",
-        "frontend_url",
-        "text",
-        "",
-        "the page that opens invitation and reset links: the link is this URL with "
-        "`#invitation=<token>` or `#reset=<token>` (a fragment: never sent to a server, never in a Referer)",
-        context="frontend_url",
-        pattern=r"(https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?)(/[A-Za-z0-9/._~-]*)?",
-        shape="an https URL (plain http only for localhost) with no query or fragment",
-        shown_default="none",
-        example="https://app.example.com/account",
-    ),
-    _int(
-        "INVITATION_TTL_SECONDS",
-        "invitation_ttl",
-        72 * HOUR,
-        HOUR,
-        30 * DAY,
-        "an invitation link works this long",
-    ),
-    _int(
-        "RESET_LINK_TTL_SECONDS",
-        "reset_link_ttl",
-        HOUR,
-        5 * MINUTE,
-        DAY,
-        "a password-reset link works this long",
-    ),
-    _int(
-        "FORGOT_PASSWORD_THRESHOLD",
-        "forgot_password_threshold",
-        3,
-        1,
-        100,
-        "forgotten-password requests for one account from one source IP before 429 (the lock then "
-        "doubles as the login lock does)",
-    ),
-    _int(
-        "FORGOT_PASSWORD_ACCOUNT_THRESHOLD",
-        "forgot_password_account_threshold",
-        10,
-        1,
-        10_000,
-        "forgotten-password requests for one account from all IPs together before 429",
-    ),
-    _int(
-        "FORGOT_PASSWORD_IP_THRESHOLD",
-        "forgot_password_ip_threshold",
-        30,
-        1,
-        100_000,
-        "forgotten-password requests from one source IP, for any accounts, before 429",
-    ),
-    _int(
-        "FORGOT_PASSWORD_MIN_MS",
-        "forgot_password_min_ms",
-        800,
-        0,
-        10_000,
-        "a forgotten-password request is answered no sooner than this (milliseconds), so a real "
-        "account (a link stored and emailed) and an unknown one take the same time",
-    ),
-    Tunable(
-        "NOTIFICATIONS",
-        "notifications",
-        "list",
-        ("password_changed", "reset_requested", "new_device"),
-        "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
-        "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login)",
-        context="notifications",
-        pattern=r"password_changed|reset_requested|new_device",
-        shape="password_changed, reset_requested or new_device",
-        shown_default="all three",
-        example=("password_changed",),
-    ),
-    _from_stack(
-        "FACTOR_KEY_ID",
-        "factor_key_id",
-        "the symmetric KMS key that encrypts TOTP secrets (the user id in the encryption context)",
-        required=False,
-        shown="none: second factors unavailable",
-    ),
-    _int(
-        "MFA_CHALLENGE_TTL_SECONDS",
-        "mfa_challenge_ttl",
-        5 * MINUTE,
-        MINUTE,
-        15 * MINUTE,
-        "how long the single-use challenge between the password and the second factor lasts",
-    ),
-    Tunable(
-        "MFA_REQUIRED_TYPES",
-        "mfa_required_types",
-        "list",
-        (),
-        "user types that must have a second factor, comma-separated: such a user without one is "
-        "sent to enrolment after the password step and gets no tokens until it is proven",
-        context="mfa_required_types",
-        pattern=r"[A-Za-z0-9_-]{1,64}",
-        shape="user type names",
-        shown_default="none",
-    ),
-    Tunable(
-        "TOTP_ISSUER",
-        "totp_issuer",
-        "text",
-        "jwt-auth",
-        "the issuer name authenticator apps show beside a TOTP factor",
-        context="totp_issuer",
-        pattern=r"[A-Za-z0-9 ._-]{1,64}",
-        shape="letters, digits, spaces, '.', '_' or '-', at most 64",
-    ),
-    _from_stack(
+    *LIFECYCLE_TUNABLES,
+    *SECOND_FACTOR_TUNABLES,
+    from_stack(
         "CARS_TABLE",
         "cars_table",
         "the demo `/cars` routes' table (deployments with the demo only)",
@@ -444,23 +280,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-# The settings of the account lifecycle (passwords, mail, links): only the functions that set passwords
-# or send mail read them.
-LIFECYCLE_FIELDS = (
-    "pwned_passwords",
-    "pwned_passwords_url",
-    "pwned_passwords_timeout_ms",
-    "mail_sender",
-    "mail_configuration_set",
-    "frontend_url",
-    "invitation_ttl",
-    "reset_link_ttl",
-    "forgot_password_threshold",
-    "forgot_password_account_threshold",
-    "forgot_password_ip_threshold",
-    "forgot_password_min_ms",
-    "notifications",
-)
 BY_FIELD: Mapping[str, Tunable] = {tunable.field: tunable for tunable in TUNABLES}
 DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in TUNABLES}
 IN_CONTEXT: tuple[Tunable, ...] = tuple(tunable for tunable in TUNABLES if tunable.context)

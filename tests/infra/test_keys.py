@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from infra.permissions import SIGNERS
-from shared.tunables import BY_FIELD, LIFECYCLE_FIELDS
+from shared.account_tunables import LIFECYCLE_FIELDS
+from shared.tunables import BY_FIELD
 from tests.infra.conftest import Synth
 
 
