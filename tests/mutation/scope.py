@@ -38,10 +38,18 @@ GROUPS: tuple[Group, ...] = (
                 "_reject_duplicates",
                 "_strict_json_segment",
                 "_is_number",
+                "_is_integer",
                 "_check_claim_types",
                 "verify_access_token",
             ),
-            "shared/authorizer.py": ("bearer_token", "authorize", "check_not_revoked", "allow_policy"),
+            "shared/authorizer.py": (
+                "authorization_header",
+                "_named_authorization",
+                "bearer_token",
+                "authorize",
+                "check_not_revoked",
+                "allow_policy",
+            ),
             "shared/routes.py": (
                 "Route.allows",
                 "RouteTable.allowed_for",
@@ -63,6 +71,7 @@ GROUPS: tuple[Group, ...] = (
         functions={
             "shared/rotation.py": ("refresh",),
             "shared/refresh_tokens.py": ("session_id_of", "derive_child"),
+            "shared/sessions.py": ("idle_expiry",),
             "shared/store/denylist.py": ("DenylistStore.session_not_revoked_checks",),
             "shared/store/sessions.py": (
                 "Session.is_live",
@@ -96,7 +105,7 @@ GROUPS: tuple[Group, ...] = (
                 "DenylistStore.set_not_before",
                 "DenylistStore.not_before_operation",
             ),
-            "shared/sessions.py": ("logout", "_named_own_session", "revocation_time"),
+            "shared/sessions.py": ("revoke_session", "logout", "_named_own_session", "revocation_time"),
         },
         tests=(
             "tests/integration/test_mutation_revocation.py",
