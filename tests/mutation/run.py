@@ -198,7 +198,7 @@ def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
     return mutants
 
 
-def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], list[rules.Outcome], float]:
+def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
     """Run the open survivors of a kept run again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -207,6 +207,13 @@ def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], lis
     for entry in summary["groups"]:
         directory = Path(entry["directory"])
         result = GroupResult(by_name[entry["name"]], seconds=entry["seconds"], missing=entry["missing"])
+        # functions taken out of the scope since the run are left out of the report
+        in_scope = {
+            f"{scope.mangled(module, function)}__mutmut_*"
+            for module, functions in result.group.functions.items()
+            for function in functions
+        }
+        entry["patterns"] = [pattern for pattern in entry["patterns"] if pattern in in_scope]
         open_names = [
             m.name
             for m in collect(directory, entry["patterns"])
@@ -239,17 +246,35 @@ def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], lis
         for o in summary["rules"]
         if o["name"] in by_rule
     ]
+    commit = (
+        f"the code at {summary.get('commit', 'unknown')}, its open survivors run again with the tests "
+        f"at {commit_measured()}"
+    )
     return (
         results,
         outcomes,
         summary["seconds"]
         + sum(r.seconds - e["seconds"] for r, e in zip(results, summary["groups"], strict=True)),
+        commit,
     )
 
 
-def write_summary(results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float) -> Path:
+def commit_measured() -> str:
+    """HEAD, short, and whether the work tree differed from it: what a run measures."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+
+    head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    return head + (" with uncommitted changes" if git("status", "--porcelain").strip() else "")
+
+
+def write_summary(
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, commit: str
+) -> Path:
     summary = {
         "seconds": seconds,
+        "commit": commit,
         "groups": [
             {
                 "name": r.group.name,
@@ -290,7 +315,7 @@ def _code(lines: tuple[str, ...]) -> str:
 
 
 def write_report(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path, commit: str
 ) -> None:
     counts: Counter[str] = Counter()
     for result in results:
@@ -309,7 +334,7 @@ def write_report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
-        f"{os.getloadavg()[2]:.1f}; other test runs share it).",
+        f"{os.getloadavg()[2]:.1f}; other test runs share it). Measured: {commit}.",
         "",
         f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants ({killed} killed"
         + (f", of them {counts['timeout']} by a timeout" if counts["timeout"] else "")
@@ -424,11 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.rerun:
-        results, outcomes, seconds = rerun(args.rerun, args.max_children)
-        write_report(results, outcomes, seconds, args.report)
+        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children)
+        write_report(results, outcomes, seconds, args.report, commit)
         print(f"wrote {args.report}")
         return 0
     started = time.monotonic()
+    commit = commit_measured()
     groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
     results = []
     for group in groups:
@@ -444,10 +470,10 @@ def main(argv: list[str] | None = None) -> int:
         print("rule mutants", flush=True)
         outcomes, rule_seconds = run_rules()
         print(f"  {dict(Counter(o.status for o in outcomes))} in {rule_seconds / 60:.1f} min", flush=True)
-    write_report(results, outcomes, time.monotonic() - started, args.report)
+    write_report(results, outcomes, time.monotonic() - started, args.report, commit)
     print(f"wrote {args.report}")
     if args.keep:
-        print(f"summary {write_summary(results, outcomes, time.monotonic() - started)} (for --rerun)")
+        print(f"summary {write_summary(results, outcomes, time.monotonic() - started, commit)} (for --rerun)")
     failed = any(not r.mutants for r in results) or any(o.status in ("survived", "error") for o in outcomes)
     return 1 if failed else 0
 
