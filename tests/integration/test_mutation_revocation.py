@@ -191,3 +191,33 @@ def test_every_denylist_entry_outlives_what_it_denies(services: Services, accoun
     assert sessions is not None
     assert ttl["SID"] >= sessions.abs_expires + settings.access_token_ttl + settings.clock_leeway
     assert int(by_kind["NBF"]["not_before"]["N"]) >= before
+
+
+def test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_outlives_the_session(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = services.settings
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert refresh(first["refresh_token"])["statusCode"] == 200
+    clock.advance(settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
+    caplog.clear()
+    assert refresh(first["refresh_token"])["statusCode"] == 401
+    events = [(e["event"], e["outcome"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("refresh_reuse", "detected", _sid(first), "refresh_token_reuse") in events
+    assert not any(event == "session_revoked" for event, *_ in events)
+    session = services.sessions.get(_sid(first))
+    assert session is not None and session.status != "active"
+    entry = services.denylist.dynamodb.get_item(
+        TableName=services.denylist.table, Key={"pk": {"S": f"SID#{_sid(first)}"}}
+    )["Item"]
+    assert int(entry["ttl"]["N"]) == session.abs_expires + settings.access_token_ttl + settings.clock_leeway
+
+
+def test_a_session_ended_by_its_user_is_recorded_as_revoked_with_success(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    events = [(e["event"], e["outcome"], e["session_id"]) for e in audit_events(caplog)]
+    assert ("session_revoked", "success", _sid(tokens)) in events

@@ -122,6 +122,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "naming the caller's own current session by its refresh token ends the caller's session, "
         "which is what logout ends when nothing is named",
     ),
+    Equivalent(
+        "shared.rotation.refresh",
+        "reloaded = False",
+        "reloaded = None",
+        "None and False are both false wherever `reloaded` is read (`not reloaded`, and the key cache's "
+        "`not reload`)",
+    ),
     *(
         Equivalent("shared.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT)
         for added in (
