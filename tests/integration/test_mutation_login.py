@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from local.provision import create_user
-from shared import aws
+from shared import aws, passwords
 from shared.services import Services
+from shared.store.users import Attempts, UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import PASSWORD, Accounts, audit_events
@@ -213,3 +214,23 @@ def test_the_same_email_under_each_user_type_counts_as_two_accounts_for_stuffing
         for user_type in ("admin", "staff"):
             login(f"victim{number}@dealership.example", WRONG, user_type, source_ip="192.0.2.66")
     assert [e["event"] for e in audit_events(caplog)].count("credential_stuffing") == 1
+
+
+def test_a_reservation_that_keeps_losing_races_is_tried_three_times_then_told_to_retry_in_a_second(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request counts first every time: the counters are read again and the reservation
+    tried again, three times in all, then 429 with Retry-After 1; the password is never checked."""
+    tried: list[list[str]] = []
+    checked: list[str] = []
+
+    def always_lost(self: UserStore, counts: list[tuple[Attempts, Attempts]], keep_seconds: int) -> bool:
+        tried.append([seen.key for seen, _following in counts])
+        return False
+
+    monkeypatch.setattr(UserStore, "reserve_attempts", always_lost)
+    monkeypatch.setattr(passwords, "verify_password", lambda stored, given: checked.append(given) or True)
+    refused = login(STAFF, accounts.password, "staff")
+    assert (refused["statusCode"], refused["headers"]["Retry-After"]) == (429, "1")
+    assert len(tried) == 3 and tried[0] == tried[1] == tried[2] and len(tried[0]) == 2
+    assert checked == []
