@@ -207,7 +207,8 @@ def test_a_refresh_derives_its_successor_with_the_cached_keys(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The derivation keys are read again only when a successor was derived under a key this
-    container has not read yet: an ordinary rotation costs no Secrets Manager call."""
+    container has not read yet: an ordinary rotation, or a retry within the grace window, costs no
+    Secrets Manager call."""
     tokens = login_ok("staff@dealership.example", accounts.password, "staff")
     services.refresh_keys()  # the container has read the keys already
     reads: list[str] = []
@@ -222,6 +223,8 @@ def test_a_refresh_derives_its_successor_with_the_cached_keys(
     assert child["statusCode"] == 200
     grandchild = refresh(body_of(child)["refresh_token"])
     assert grandchild["statusCode"] == 200
+    retry = refresh(body_of(child)["refresh_token"])  # a retry within the grace window
+    assert body_of(retry)["refresh_token"] == body_of(grandchild)["refresh_token"]
     assert reads == []
     signing.forget_keys()  # a container that has not read them yet reads them, once
     assert refresh(body_of(grandchild)["refresh_token"])["statusCode"] == 200
