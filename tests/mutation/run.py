@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.mutation import equivalents, rules, scope
 
@@ -198,10 +199,30 @@ def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
     return mutants
 
 
-def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
-    """Run the open survivors of a kept run again, with the tests as they are now (tests added since
+def merge_summaries(paths: list[Path]) -> dict[str, Any]:
+    """Kept runs' summaries as one: a later one's groups replace the same groups of an earlier one
+    (a group run again after a fix), its rule outcomes replace the earlier ones when it has any."""
+    merged: dict[str, Any] = {"seconds": 0.0, "groups": [], "rules": [], "commits": []}
+    for path in paths:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        names = {entry["name"] for entry in summary["groups"]}
+        replaced = [entry for entry in merged["groups"] if entry["name"] in names]
+        merged["seconds"] += summary["seconds"] - sum(entry["seconds"] for entry in replaced)
+        merged["groups"] = [e for e in merged["groups"] if e["name"] not in names] + summary["groups"]
+        merged["rules"] = summary["rules"] or merged["rules"]
+        groups = ", ".join(entry["name"] for entry in summary["groups"])
+        merged["commits"].append(f"{summary.get('commit', 'unknown')} ({groups})")
+    order = [group.name for group in scope.GROUPS]
+    merged["groups"].sort(key=lambda entry: order.index(entry["name"]))
+    return merged
+
+
+def rerun(
+    summary_paths: list[Path], max_children: int
+) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
+    """Run the open survivors of kept runs again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = merge_summaries(summary_paths)
     by_name = {group.name: group for group in scope.GROUPS}
     results = []
     for entry in summary["groups"]:
@@ -247,7 +268,7 @@ def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], lis
         if o["name"] in by_rule
     ]
     commit = (
-        f"the code at {summary.get('commit', 'unknown')}, its open survivors run again with the tests "
+        f"the code at {' and '.join(summary['commits'])}, the open survivors run again with the tests "
         f"at {commit_measured()}"
     )
     return (
@@ -444,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rerun",
         type=Path,
+        action="append",
         metavar="SUMMARY",
-        help="a kept run's summary: run its open survivors again with today's tests, rewrite the report",
+        help="a kept run's summary: run its open survivors again with today's tests, rewrite the report; "
+        "repeat it to add a later run of some groups, which replaces them",
     )
     args = parser.parse_args(argv)
     if args.rerun:
