@@ -344,7 +344,9 @@ def write_report(
             kind = "equivalent" if mutant.equivalent else mutant.outcome
             counts[kind] += 1
     killed = counts["killed"] + counts["timeout"]
-    tested = sum(counts.values()) - counts["equivalent"]  # a mutant no test reaches counts as not killed
+    # a mutant no test reaches counts as not killed; one the run never reached (stopped early) is
+    # left out of the rate and said loudly
+    tested = sum(counts.values()) - counts["equivalent"] - counts["not checked"]
     rate = 100.0 * killed / tested if tested else 0.0
     rules_killed = sum(1 for o in outcomes if o.status == "killed")
     rules_counted = sum(1 for o in outcomes if o.status in ("killed", "survived", "error"))
@@ -357,22 +359,36 @@ def write_report(
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
         f"{os.getloadavg()[2]:.1f}; other test runs share it). Measured: {commit}.",
         "",
-        f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants ({killed} killed"
+        *(
+            [
+                f"> **Incomplete:** {counts['not checked']} of the "
+                f"{sum(counts.values()) - counts['equivalent']} non-equivalent mutants were not run (the "
+                "run was stopped before it reached them); the figures below are of the mutants run, "
+                "and each group's open column counts the ones not run. Run `make mutate` again.",
+                "",
+            ]
+            if counts["not checked"]
+            else []
+        ),
+        f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants run ({killed} killed"
         + (f", of them {counts['timeout']} by a timeout" if counts["timeout"] else "")
         + f"); {counts['equivalent']} equivalent mutants listed below with the reason"
         + (f"; {counts['survived']} survivors still open" if counts["survived"] else "; no open survivor")
         + (f"; {counts['no tests']} in code no selected test reaches" if counts["no tests"] else "")
-        + (f"; {counts['not checked']} not run" if counts["not checked"] else "")
         + (f"; {counts['suspicious']} suspicious" if counts["suspicious"] else "")
         + ".",
         "",
-        f"**Rule mutants: {rules_killed} of {rules_counted} killed**"
-        + (
-            f", {sum(1 for o in outcomes if o.status == 'pending')} pending"
-            if any(o.status == "pending" for o in outcomes)
-            else ""
-        )
-        + " (each deletes or weakens one rule; the critical ones run under `make test`).",
+        (
+            f"**Rule mutants: {rules_killed} of {rules_counted} killed**"
+            + (
+                f", {sum(1 for o in outcomes if o.status == 'pending')} pending"
+                if any(o.status == "pending" for o in outcomes)
+                else ""
+            )
+            + " (each deletes or weakens one rule; the critical ones run under `make test`)."
+            if outcomes
+            else "**Rule mutants: not run in this measurement** (the critical ones run under `make test`)."
+        ),
         "",
         "## How it works",
         "",
