@@ -218,7 +218,7 @@ def merge_summaries(paths: list[Path]) -> dict[str, Any]:
 
 
 def rerun(
-    summary_paths: list[Path], max_children: int
+    summary_paths: list[Path], max_children: int, survivors_only: bool = False
 ) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
     """Run the open survivors of kept runs again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
@@ -238,7 +238,9 @@ def rerun(
         open_names = [
             m.name
             for m in collect(directory, entry["patterns"])
-            if not m.equivalent and m.outcome != "killed"
+            if not m.equivalent
+            and m.outcome != "killed"
+            and not (survivors_only and m.outcome == "not checked")
         ]
         if open_names:
             shutil.rmtree(directory / "tests")
@@ -486,9 +488,14 @@ def main(argv: list[str] | None = None) -> int:
         help="a kept run's summary: run its open survivors again with today's tests, rewrite the report; "
         "repeat it to add a later run of some groups, which replaces them",
     )
+    parser.add_argument(
+        "--survivors-only",
+        action="store_true",
+        help="with --rerun: run again only the mutants that ran and survived, not those never reached",
+    )
     args = parser.parse_args(argv)
     if args.rerun:
-        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children)
+        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children, args.survivors_only)
         write_report(results, outcomes, seconds, args.report, commit)
         print(f"wrote {args.report}")
         return 0
