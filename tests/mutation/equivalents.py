@@ -61,6 +61,16 @@ READ_LONGER = (
 )
 WHOLE_SECONDS = "an integer ttl compares the same with a time in seconds as with its floor"
 
+COUNTED = "return Attempts(counter.key, failures, at_ms, at_ms + lock * 1000 if lock else 0, True)"
+NEXT_STATE = (
+    "`exists` of a counter's next state is never read: reserve_attempts writes the next state and "
+    "conditions the write on the counter as read (its `exists`)"
+)
+SAME_LENGTH = (
+    "the lists zipped always have the same length (a threshold per counter, a next state per "
+    "counter): `strict` never has anything to refuse"
+)
+
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
     Equivalent(
@@ -75,6 +85,33 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0",
         "return math.ceil(remaining_ms / 1000) if remaining_ms >= 0 else 0",
         "at exactly 0 ms left both give 0 seconds",
+    ),
+    *(
+        Equivalent("shared.lockout.counted", COUNTED, COUNTED.replace(", True)", added), NEXT_STATE)
+        for added in (", None)", ", False)", ", )")
+    ),
+    Equivalent(
+        "shared.lockout.counted",
+        COUNTED,
+        COUNTED.replace("else 0,", "else 1,"),
+        "an unlocked counter stored as locked until 1 ms after 1970 instead of 0: both have long "
+        "passed, so retry_after gives 0 either way, and nothing else reads it",
+    ),
+    Equivalent(
+        "shared.lockout.reserve_attempt",
+        "keep = 2 * settings.lockout_window_seconds",
+        "keep = 3 * settings.lockout_window_seconds",
+        "a counter kept longer: readers compare its last attempt with the window themselves, and the "
+        "ttl only lets DynamoDB delete it (test_the_failure_counter_is_kept_at_least_a_window_past_"
+        "the_last_failure pins the lower bound)",
+    ),
+    *(
+        Equivalent("shared.lockout.reserve_attempt", line, line.replace("strict=True", added), SAME_LENGTH)
+        for line in (
+            "for counter, threshold in zip(counters, thresholds, strict=True)",
+            "if services.users.reserve_attempts(list(zip(counters, following, strict=True)), keep):",
+        )
+        for added in ("strict=None", "", "strict=False")
     ),
     *(
         Equivalent(
