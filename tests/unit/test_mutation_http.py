@@ -149,3 +149,4 @@ def test_the_refresh_cookie_sent_twice_is_refused(cookies: str) -> None:
     with pytest.raises(BadRequest) as refused:
         request({"Cookie": cookies}).cookie("refresh_token")
     assert refused.value.field == "cookie"
+    assert refused.value.message == "the refresh_token cookie was sent more than once"
