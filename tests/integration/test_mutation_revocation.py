@@ -13,6 +13,7 @@ import pytest
 from shared.authorizer import authorize
 from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
+from shared.sessions import revocation_time
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults, audit_events
@@ -229,3 +230,20 @@ def test_a_session_ended_by_its_user_is_recorded_as_revoked_with_success(
     assert logout(tokens["access_token"])["statusCode"] == 200
     events = [(e["event"], e["outcome"], e["session_id"]) for e in audit_events(caplog)]
     assert ("session_revoked", "success", _sid(tokens)) in events
+
+
+def test_a_new_not_before_is_now_or_one_millisecond_after_the_current_one(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A not-before never moves back: written by a clock ahead of this one, the next revocation
+    lands one millisecond after it (so the tokens it denies stay denied, and nothing later is);
+    otherwise it is now."""
+    now_ms = 1_800_000_000_123
+    pin_clock(services, monkeypatch, now_ms)
+    assert revocation_time(services, "user-a") == now_ms  # no not-before yet
+    services.denylist.set_not_before("user-a", now_ms + 5000)  # another writer's clock is ahead
+    assert revocation_time(services, "user-a") == now_ms + 5001
+    services.denylist.set_not_before("user-b", now_ms - 5000)
+    assert revocation_time(services, "user-b") == now_ms
+    services.denylist.set_not_before("user-c", now_ms - 1)
+    assert revocation_time(services, "user-c") == now_ms
