@@ -10,8 +10,13 @@ from collections.abc import Iterator
 import pytest
 
 from local.provision import create_user
-from shared import aws
+from shared import aws, passwords
+from shared.errors import InvalidCredentials, Reason
+from shared.login import LoginRequest
+from shared.login import login as shared_login
+from shared.observability import Client
 from shared.services import Services
+from shared.store.users import Attempts, UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import PASSWORD, Accounts, audit_events
@@ -213,3 +218,60 @@ def test_the_same_email_under_each_user_type_counts_as_two_accounts_for_stuffing
         for user_type in ("admin", "staff"):
             login(f"victim{number}@dealership.example", WRONG, user_type, source_ip="192.0.2.66")
     assert [e["event"] for e in audit_events(caplog)].count("credential_stuffing") == 1
+
+
+def test_a_reservation_that_keeps_losing_races_is_tried_three_times_then_told_to_retry_in_a_second(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request counts first every time: the counters are read again and the reservation
+    tried again, three times in all, then 429 with Retry-After 1; the password is never checked."""
+    tried: list[list[str]] = []
+    checked: list[str] = []
+
+    def always_lost(self: UserStore, counts: list[tuple[Attempts, Attempts]], keep_seconds: int) -> bool:
+        tried.append([seen.key for seen, _following in counts])
+        return False
+
+    monkeypatch.setattr(UserStore, "reserve_attempts", always_lost)
+    monkeypatch.setattr(passwords, "verify_password", lambda stored, given: checked.append(given) or True)
+    refused = login(STAFF, accounts.password, "staff")
+    assert (refused["statusCode"], refused["headers"]["Retry-After"]) == (429, "1")
+    assert len(tried) == 3 and tried[0] == tried[1] == tried[2] and len(tried[0]) == 2
+    assert checked == []
+
+
+def test_each_refused_login_raises_its_own_reason_and_an_unknown_email_names_no_user(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reason travels on the error (the endpoint logs it), not only in the audit record; a
+    failure for an email that has no account is audited with no user id."""
+    client = Client(source_ip="198.51.100.7", user_agent="reasons/1.0")
+    caplog.clear()
+    for email, password, expected in (
+        (GHOST, WRONG, Reason.UNKNOWN_USER),
+        (STAFF, WRONG, Reason.WRONG_PASSWORD),
+    ):
+        with pytest.raises(InvalidCredentials) as refused:
+            shared_login(services, LoginRequest(email, password, "staff"), client)
+        assert refused.value.reason == expected
+    users = [(e["reason"], e["user_id"]) for e in audit_events(caplog) if e["event"] == "login"]
+    assert users[0] == ("unknown_user", "")
+    assert users[1][0] == "wrong_password" and users[1][1] != ""
+
+
+def test_a_login_across_an_account_change_raises_account_changed(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = UserStore.login_state
+
+    def read_then_changed(self: UserStore, *args: str) -> tuple[object, list[Attempts]]:
+        found = real(self, *args)
+        user = self.get("staff", STAFF)
+        assert user is not None
+        self.dynamodb.transact_write_items(TransactItems=[self.update_operation(user, name="Renamed")])
+        return found
+
+    monkeypatch.setattr(UserStore, "login_state", read_then_changed)
+    with pytest.raises(InvalidCredentials) as refused:
+        shared_login(services, LoginRequest(STAFF, accounts.password, "staff"), Client())
+    assert refused.value.reason == Reason.ACCOUNT_CHANGED

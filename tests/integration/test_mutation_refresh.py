@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from shared import aws
+from shared import aws, signing
 from shared.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
@@ -201,3 +201,31 @@ def test_a_refresh_token_whose_session_row_is_gone_is_401(services: Services, ac
         TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
     )
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
+
+
+def test_a_refresh_derives_its_successor_with_the_cached_keys(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The derivation keys are read again only when a successor was derived under a key this
+    container has not read yet: an ordinary rotation, or a retry within the grace window, costs no
+    Secrets Manager call."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    services.refresh_keys()  # the container has read the keys already
+    reads: list[str] = []
+    real = signing.secret_versions
+
+    def counted(secret_id: str, setting: str) -> tuple[bytes, ...]:
+        reads.append(secret_id)
+        return real(secret_id, setting)
+
+    monkeypatch.setattr(signing, "secret_versions", counted)
+    child = refresh(tokens["refresh_token"])
+    assert child["statusCode"] == 200
+    grandchild = refresh(body_of(child)["refresh_token"])
+    assert grandchild["statusCode"] == 200
+    retry = refresh(body_of(child)["refresh_token"])  # a retry within the grace window
+    assert body_of(retry)["refresh_token"] == body_of(grandchild)["refresh_token"]
+    assert reads == []
+    signing.forget_keys()  # a container that has not read them yet reads them, once
+    assert refresh(body_of(grandchild)["refresh_token"])["statusCode"] == 200
+    assert reads == [services.settings.refresh_key_secret_arn]

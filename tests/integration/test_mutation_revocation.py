@@ -13,6 +13,7 @@ import pytest
 from shared.authorizer import authorize
 from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
+from shared.sessions import revocation_time
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults, audit_events
@@ -182,15 +183,67 @@ def test_every_denylist_entry_outlives_what_it_denies(services: Services, accoun
     new_password = "violet harbour lantern 77"
     assert change_password(fresh["access_token"], accounts.password, new_password)["statusCode"] == 200
     items = services.denylist.dynamodb.scan(TableName=services.denylist.table)["Items"]
-    by_kind = {item["pk"]["S"].split("#")[0]: item for item in items}
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_kind.setdefault(item["pk"]["S"].split("#")[0], []).append(item)
     assert set(by_kind) >= {"JTI", "SID", "NBF"}
-    assert "ttl" not in by_kind["NBF"], "a not-before never expires: it must outlive every session"
-    ttl = {kind: int(item["ttl"]["N"]) for kind, item in by_kind.items() if kind != "NBF"}
-    assert ttl["JTI"] >= expiry(kept["access_token"]) + settings.clock_leeway
-    sessions = services.sessions.get(_sid(other))
-    assert sessions is not None
-    # that session's own entry: the password change revokes the other sessions too, whose entries
-    # may date from another second on a loaded machine
-    (own,) = [item for item in items if item["pk"]["S"] == f"SID#{_sid(other)}"]
-    assert int(own["ttl"]["N"]) >= sessions.abs_expires + settings.access_token_ttl + settings.clock_leeway
-    assert int(by_kind["NBF"]["not_before"]["N"]) >= before
+    assert all("ttl" not in entry for entry in by_kind["NBF"]), "a not-before must outlive every session"
+    (jti,) = by_kind["JTI"]
+    assert int(jti["ttl"]["N"]) >= expiry(kept["access_token"]) + settings.clock_leeway
+    # each revoked session's entry (kept's, other's, fresh's), against that session's own end: the
+    # sessions began in different seconds when logins are slow
+    ended = {entry["pk"]["S"].removeprefix("SID#"): int(entry["ttl"]["N"]) for entry in by_kind["SID"]}
+    assert set(ended) == {_sid(kept), _sid(other), _sid(fresh)}
+    for sid, denied_until in ended.items():
+        session = services.sessions.get(sid)
+        assert session is not None
+        assert denied_until >= session.abs_expires + settings.access_token_ttl + settings.clock_leeway
+    (not_before,) = by_kind["NBF"]
+    assert int(not_before["not_before"]["N"]) >= before
+
+
+def test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_outlives_the_session(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = services.settings
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert refresh(first["refresh_token"])["statusCode"] == 200
+    clock.advance(settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
+    caplog.clear()
+    assert refresh(first["refresh_token"])["statusCode"] == 401
+    events = [(e["event"], e["outcome"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
+    assert ("refresh_reuse", "detected", _sid(first), "refresh_token_reuse") in events
+    assert not any(event == "session_revoked" for event, *_ in events)
+    session = services.sessions.get(_sid(first))
+    assert session is not None and session.status != "active"
+    entry = services.denylist.dynamodb.get_item(
+        TableName=services.denylist.table, Key={"pk": {"S": f"SID#{_sid(first)}"}}
+    )["Item"]
+    assert int(entry["ttl"]["N"]) == session.abs_expires + settings.access_token_ttl + settings.clock_leeway
+
+
+def test_a_session_ended_by_its_user_is_recorded_as_revoked_with_success(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    caplog.clear()
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    events = [(e["event"], e["outcome"], e["session_id"]) for e in audit_events(caplog)]
+    assert ("session_revoked", "success", _sid(tokens)) in events
+
+
+def test_a_new_not_before_is_now_or_one_millisecond_after_the_current_one(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A not-before never moves back: written by a clock ahead of this one, the next revocation
+    lands one millisecond after it (so the tokens it denies stay denied, and nothing later is);
+    otherwise it is now."""
+    now_ms = 1_800_000_000_123
+    pin_clock(services, monkeypatch, now_ms)
+    assert revocation_time(services, "user-a") == now_ms  # no not-before yet
+    services.denylist.set_not_before("user-a", now_ms + 5000)  # another writer's clock is ahead
+    assert revocation_time(services, "user-a") == now_ms + 5001
+    services.denylist.set_not_before("user-b", now_ms - 5000)
+    assert revocation_time(services, "user-b") == now_ms
+    services.denylist.set_not_before("user-c", now_ms - 1)
+    assert revocation_time(services, "user-c") == now_ms

@@ -26,9 +26,6 @@ PYJWT_REQUIRE = (
     "our own claim checks require every claim, with its type, before PyJWT runs: PyJWT's own list of "
     "required claims can never be the one that refuses"
 )
-STRICT_AUD = (
-    "our type check admits only a string `aud`, which PyJWT compares with ours the same way, strict or not"
-)
 PYJWT_DEFAULT = "PyJWT ignores an option name it does not know, and verifies the signature by default"
 
 NOT_ACTIVE = (
@@ -61,80 +58,57 @@ READ_LONGER = (
 )
 WHOLE_SECONDS = "an integer ttl compares the same with a time in seconds as with its floor"
 
-WINDOW_AFTER_LOCK = (
-    "the longest lock is shorter than the window (the settings refuse anything else), so past the "
-    "window the lock has ended anyway: this check's bound can move without changing an answer"
+COUNTED = "return Attempts(counter.key, failures, at_ms, at_ms + lock * 1000 if lock else 0, True)"
+NEXT_STATE = (
+    "`exists` of a counter's next state is never read: reserve_attempts writes the next state and "
+    "conditions the write on the counter as read (its `exists`)"
 )
-NO_COUNTER = (
-    "an account with no counter yet: 1 failure or a last failure at 1 ms after 1970 are as stale as "
-    "none (the window has long passed), so the next failure still starts the count at one"
+SAME_LENGTH = (
+    "the lists zipped always have the same length (a threshold per counter, a next state per "
+    "counter): `strict` never has anything to refuse"
 )
 
+
 EQUIVALENTS: tuple[Equivalent, ...] = (
-    *(
-        Equivalent(
-            "shared.login.lockout_remaining",
-            "if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1000:",
-            added,
-            WINDOW_AFTER_LOCK,
-        )
-        for added in (
-            "if at_ms - failures.last_failure_ms >= settings.lockout_window_seconds * 1000:",
-            "if at_ms - failures.last_failure_ms > settings.lockout_window_seconds * 1001:",
-        )
+    Equivalent(
+        "shared.lockout.lock_seconds",
+        "exponent = min(failures - threshold, 20)",
+        "exponent = min(failures - threshold, 21)",
+        "the cap only keeps the power of two finite: the longest lock is at most a day (the settings "
+        "refuse more) and the base at least a second, so 2**20 bases are already past any longest lock",
     ),
     Equivalent(
-        "shared.login.lockout_remaining",
-        "exponent = min(failures.failures - settings.lockout_threshold, 20)",
-        "exponent = min(failures.failures - settings.lockout_threshold, 21)",
-        "the cap only keeps the power of two finite: 2**20 lock bases are already far past the longest lock",
-    ),
-    Equivalent(
-        "shared.login.lockout_remaining",
+        "shared.lockout.retry_after",
         "return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0",
         "return math.ceil(remaining_ms / 1000) if remaining_ms >= 0 else 0",
         "at exactly 0 ms left both give 0 seconds",
     ),
-    Equivalent(
-        "shared.login.login",
-        "reason = None",
-        'reason = ""',
-        "'' and None are both false wherever `reason` is tested",
-    ),
-    Equivalent(
-        "shared.login.login",
-        "if reason or user is None or identity is None:",
-        "if reason or user is None and identity is None:",
-        "`identity` is None exactly when `user` is None (it is built from the user)",
-    ),
-    Equivalent(
-        "shared.login.login",
-        "reason: Reason | None = Reason.UNKNOWN_USER",
-        "reason: Reason | None = None",
-        "`reason = reason or Reason.UNKNOWN_USER` below gives an unknown user the same reason anyway",
-    ),
     *(
-        Equivalent(
-            "shared.store.users.UserStore.login_state",
-            "return user, failures or LoginFailures(0, 0)",
-            f"return user, failures or LoginFailures({added})",
-            NO_COUNTER,
-        )
-        for added in ("1, 0", "0, 1")
+        Equivalent("shared.lockout.counted", COUNTED, COUNTED.replace(", True)", added), NEXT_STATE)
+        for added in (", None)", ", False)", ", )")
     ),
     Equivalent(
-        "shared.store.users.UserStore.record_failure",
-        'values = {":now": n(at_ms), ":ttl": n(at_ms // 1000 + 2 * window_seconds), ":one": n(1)}',
-        'values = {":now": n(at_ms), ":ttl": n(at_ms // 1000 + 3 * window_seconds), ":one": n(1)}',
-        "a counter kept longer: readers compare its last failure with the window themselves, and the "
+        "shared.lockout.counted",
+        COUNTED,
+        COUNTED.replace("else 0,", "else 1,"),
+        "an unlocked counter stored as locked until 1 ms after 1970 instead of 0: both have long "
+        "passed, so retry_after gives 0 either way, and nothing else reads it",
+    ),
+    Equivalent(
+        "shared.lockout.reserve_attempt",
+        "keep = 2 * settings.lockout_window_seconds",
+        "keep = 3 * settings.lockout_window_seconds",
+        "a counter kept longer: readers compare its last attempt with the window themselves, and the "
         "ttl only lets DynamoDB delete it (test_the_failure_counter_is_kept_at_least_a_window_past_"
         "the_last_failure pins the lower bound)",
     ),
-    Equivalent(
-        "shared.store.users.UserStore.record_failure",
-        "dynamodb_call(lambda: update(restart=False))",
-        "dynamodb_call(lambda: update(restart=None))",
-        "None and False are both false for `if restart:`",
+    *(
+        Equivalent("shared.lockout.reserve_attempt", line, line.replace("strict=True", added), SAME_LENGTH)
+        for line in (
+            "for counter, threshold in zip(counters, thresholds, strict=True)",
+            "if services.users.reserve_attempts(list(zip(counters, following, strict=True)), keep):",
+        )
+        for added in ("strict=None", "", "strict=False")
     ),
     *(
         Equivalent(
@@ -181,6 +155,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "if not named or named == caller.sid and refresh_token is None:",
         "naming the caller's own current session by its refresh token ends the caller's session, "
         "which is what logout ends when nothing is named",
+    ),
+    Equivalent(
+        "shared.rotation.refresh",
+        "reloaded = False",
+        "reloaded = None",
+        "None and False are both false wherever `reloaded` is read (`not reloaded`, and the key cache's "
+        "`not reload`)",
     ),
     *(
         Equivalent("shared.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT)
@@ -250,10 +231,6 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         PYJWT_REQUIRE,
     ),
     *(
-        Equivalent("shared.tokens.verify_access_token", '"strict_aud": True,', added, STRICT_AUD)
-        for added in ('"XXstrict_audXX": True,', '"STRICT_AUD": True,', '"strict_aud": False,')
-    ),
-    *(
         Equivalent("shared.tokens.verify_access_token", '"verify_signature": True,', added, PYJWT_DEFAULT)
         for added in ('"XXverify_signatureXX": True,', '"VERIFY_SIGNATURE": True,')
     ),
@@ -265,8 +242,8 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
     Equivalent(
         "shared.http.Request.cookie",
-        'jar.load(self.header("cookie"))',
-        'jar.load(self.header("COOKIE"))',
+        'for pair in self.header("cookie").split(";"):',
+        'for pair in self.header("COOKIE").split(";"):',
         CASE_FREE_HEADER,
     ),
 )
@@ -298,15 +275,7 @@ def _only_keyword_case(removed: tuple[str, ...], added: tuple[str, ...]) -> bool
 
 
 # Every mutant of one line, when nothing reads what the line computes: (function, the line's start).
-UNREAD_LINES: dict[tuple[str, str], Equivalent] = {
-    ("shared.store.denylist.DenylistStore.revocations", "sessions_not_before_ms="): Equivalent(
-        "shared.store.denylist.DenylistStore.revocations",
-        "sessions_not_before_ms=max(...)",
-        "any change to that line",
-        "no code reads Revocations.sessions_not_before_ms: a session's not-before is a condition of the "
-        "refresh transaction (session_not_revoked_checks), and the authorizer checks tokens' only",
-    ),
-}
+UNREAD_LINES: dict[tuple[str, str], Equivalent] = {}
 
 
 def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equivalent | None:

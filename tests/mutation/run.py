@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.mutation import equivalents, rules, scope
 
@@ -198,19 +199,48 @@ def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
     return mutants
 
 
-def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], list[rules.Outcome], float]:
-    """Run the open survivors of a kept run again, with the tests as they are now (tests added since
+def merge_summaries(paths: list[Path]) -> dict[str, Any]:
+    """Kept runs' summaries as one: a later one's groups replace the same groups of an earlier one
+    (a group run again after a fix), its rule outcomes replace the earlier ones when it has any."""
+    merged: dict[str, Any] = {"seconds": 0.0, "groups": [], "rules": [], "commits": []}
+    for path in paths:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        names = {entry["name"] for entry in summary["groups"]}
+        replaced = [entry for entry in merged["groups"] if entry["name"] in names]
+        merged["seconds"] += summary["seconds"] - sum(entry["seconds"] for entry in replaced)
+        merged["groups"] = [e for e in merged["groups"] if e["name"] not in names] + summary["groups"]
+        merged["rules"] = summary["rules"] or merged["rules"]
+        groups = ", ".join(entry["name"] for entry in summary["groups"])
+        merged["commits"].append(f"{summary.get('commit', 'unknown')} ({groups})")
+    order = [group.name for group in scope.GROUPS]
+    merged["groups"].sort(key=lambda entry: order.index(entry["name"]))
+    return merged
+
+
+def rerun(
+    summary_paths: list[Path], max_children: int, survivors_only: bool = False
+) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
+    """Run the open survivors of kept runs again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = merge_summaries(summary_paths)
     by_name = {group.name: group for group in scope.GROUPS}
     results = []
     for entry in summary["groups"]:
         directory = Path(entry["directory"])
         result = GroupResult(by_name[entry["name"]], seconds=entry["seconds"], missing=entry["missing"])
+        # functions taken out of the scope since the run are left out of the report
+        in_scope = {
+            f"{scope.mangled(module, function)}__mutmut_*"
+            for module, functions in result.group.functions.items()
+            for function in functions
+        }
+        entry["patterns"] = [pattern for pattern in entry["patterns"] if pattern in in_scope]
         open_names = [
             m.name
             for m in collect(directory, entry["patterns"])
-            if not m.equivalent and m.outcome != "killed"
+            if not m.equivalent
+            and m.outcome != "killed"
+            and not (survivors_only and m.outcome == "not checked")
         ]
         if open_names:
             shutil.rmtree(directory / "tests")
@@ -239,17 +269,35 @@ def rerun(summary_path: Path, max_children: int) -> tuple[list[GroupResult], lis
         for o in summary["rules"]
         if o["name"] in by_rule
     ]
+    commit = (
+        f"the code at {' and '.join(summary['commits'])}, the open survivors run again with the tests "
+        f"at {commit_measured()}"
+    )
     return (
         results,
         outcomes,
         summary["seconds"]
         + sum(r.seconds - e["seconds"] for r, e in zip(results, summary["groups"], strict=True)),
+        commit,
     )
 
 
-def write_summary(results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float) -> Path:
+def commit_measured() -> str:
+    """HEAD, short, and whether the work tree differed from it: what a run measures."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+
+    head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    return head + (" with uncommitted changes" if git("status", "--porcelain").strip() else "")
+
+
+def write_summary(
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, commit: str
+) -> Path:
     summary = {
         "seconds": seconds,
+        "commit": commit,
         "groups": [
             {
                 "name": r.group.name,
@@ -290,7 +338,7 @@ def _code(lines: tuple[str, ...]) -> str:
 
 
 def write_report(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path, commit: str
 ) -> None:
     counts: Counter[str] = Counter()
     for result in results:
@@ -298,7 +346,9 @@ def write_report(
             kind = "equivalent" if mutant.equivalent else mutant.outcome
             counts[kind] += 1
     killed = counts["killed"] + counts["timeout"]
-    tested = sum(counts.values()) - counts["equivalent"]  # a mutant no test reaches counts as not killed
+    # a mutant no test reaches counts as not killed; one the run never reached (stopped early) is
+    # left out of the rate and said loudly
+    tested = sum(counts.values()) - counts["equivalent"] - counts["not checked"]
     rate = 100.0 * killed / tested if tested else 0.0
     rules_killed = sum(1 for o in outcomes if o.status == "killed")
     rules_counted = sum(1 for o in outcomes if o.status in ("killed", "survived", "error"))
@@ -309,24 +359,38 @@ def write_report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
-        f"{os.getloadavg()[2]:.1f}; other test runs share it).",
+        f"{os.getloadavg()[2]:.1f}; other test runs share it). Measured: {commit}.",
         "",
-        f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants ({killed} killed"
+        *(
+            [
+                f"> **Incomplete:** {counts['not checked']} of the "
+                f"{sum(counts.values()) - counts['equivalent']} non-equivalent mutants were not run (the "
+                "run was stopped before it reached them); the figures below are of the mutants run, "
+                "and each group's open column counts the ones not run. Run `make mutate` again.",
+                "",
+            ]
+            if counts["not checked"]
+            else []
+        ),
+        f"**Kill rate: {rate:.1f} %** of the {tested} non-equivalent mutants run ({killed} killed"
         + (f", of them {counts['timeout']} by a timeout" if counts["timeout"] else "")
         + f"); {counts['equivalent']} equivalent mutants listed below with the reason"
         + (f"; {counts['survived']} survivors still open" if counts["survived"] else "; no open survivor")
         + (f"; {counts['no tests']} in code no selected test reaches" if counts["no tests"] else "")
-        + (f"; {counts['not checked']} not run" if counts["not checked"] else "")
         + (f"; {counts['suspicious']} suspicious" if counts["suspicious"] else "")
         + ".",
         "",
-        f"**Rule mutants: {rules_killed} of {rules_counted} killed**"
-        + (
-            f", {sum(1 for o in outcomes if o.status == 'pending')} pending"
-            if any(o.status == "pending" for o in outcomes)
-            else ""
-        )
-        + " (each deletes or weakens one rule; the critical ones run under `make test`).",
+        (
+            f"**Rule mutants: {rules_killed} of {rules_counted} killed**"
+            + (
+                f", {sum(1 for o in outcomes if o.status == 'pending')} pending"
+                if any(o.status == "pending" for o in outcomes)
+                else ""
+            )
+            + " (each deletes or weakens one rule; the critical ones run under `make test`)."
+            if outcomes
+            else "**Rule mutants: not run in this measurement** (the critical ones run under `make test`)."
+        ),
         "",
         "## How it works",
         "",
@@ -419,16 +483,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rerun",
         type=Path,
+        action="append",
         metavar="SUMMARY",
-        help="a kept run's summary: run its open survivors again with today's tests, rewrite the report",
+        help="a kept run's summary: run its open survivors again with today's tests, rewrite the report; "
+        "repeat it to add a later run of some groups, which replaces them",
+    )
+    parser.add_argument(
+        "--survivors-only",
+        action="store_true",
+        help="with --rerun: run again only the mutants that ran and survived, not those never reached",
     )
     args = parser.parse_args(argv)
     if args.rerun:
-        results, outcomes, seconds = rerun(args.rerun, args.max_children)
-        write_report(results, outcomes, seconds, args.report)
+        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children, args.survivors_only)
+        write_report(results, outcomes, seconds, args.report, commit)
         print(f"wrote {args.report}")
         return 0
     started = time.monotonic()
+    commit = commit_measured()
     groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
     results = []
     for group in groups:
@@ -444,10 +516,10 @@ def main(argv: list[str] | None = None) -> int:
         print("rule mutants", flush=True)
         outcomes, rule_seconds = run_rules()
         print(f"  {dict(Counter(o.status for o in outcomes))} in {rule_seconds / 60:.1f} min", flush=True)
-    write_report(results, outcomes, time.monotonic() - started, args.report)
+    write_report(results, outcomes, time.monotonic() - started, args.report, commit)
     print(f"wrote {args.report}")
     if args.keep:
-        print(f"summary {write_summary(results, outcomes, time.monotonic() - started)} (for --rerun)")
+        print(f"summary {write_summary(results, outcomes, time.monotonic() - started, commit)} (for --rerun)")
     failed = any(not r.mutants for r in results) or any(o.status in ("survived", "error") for o in outcomes)
     return 1 if failed else 0
 

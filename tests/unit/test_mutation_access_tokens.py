@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from shared.authorizer import authorize, bearer_token, check_not_revoked
+from shared.authorizer import authorization_header, authorize, bearer_token, check_not_revoked
 from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
 from shared.routes import load_route_table
 from shared.settings import DEFAULT_ROUTES_FILE, Settings
@@ -378,6 +378,48 @@ def test_the_bearer_header_is_exactly_one_scheme_one_space_one_token() -> None:
         assert refused.value.reason == Reason.MALFORMED
     with pytest.raises(InvalidAccessToken):
         bearer_token(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({}, ""),
+        ({"headers": None, "multiValueHeaders": None}, ""),
+        ({"headers": {"Authorization": "Bearer a"}}, "Bearer a"),
+        ({"headers": {"aUTHORIZATION": "Bearer a", "Accept": "x"}}, "Bearer a"),
+        ({"headers": {"authorization": 7}}, "7"),
+        (
+            {"headers": {"Authorization": "Bearer a"}, "multiValueHeaders": {"Authorization": ["Bearer a"]}},
+            "Bearer a",
+        ),
+        # a single value that is not a list counts once (not once per character)
+        (
+            {"headers": {"Authorization": "Bearer a"}, "multiValueHeaders": {"Authorization": "Bearer a"}},
+            "Bearer a",
+        ),
+        # headers that are not a mapping carry no Authorization header
+        ({"headers": [("Authorization", "Bearer a")], "multiValueHeaders": "Authorization"}, ""),
+    ],
+    ids=range(8),
+)
+def test_the_one_authorization_header_is_read_in_any_case(event: dict[str, Any], expected: str) -> None:
+    assert authorization_header(event) == expected
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"headers": {"Authorization": "Bearer a", "authorization": "Bearer b"}},
+        {"headers": {"Authorization": "Bearer a"}, "multiValueHeaders": {"Authorization": ["Bearer a"] * 2}},
+        {"multiValueHeaders": {"Authorization": ["Bearer a"], "AUTHORIZATION": "Bearer b"}},
+    ],
+    ids=["two in headers", "two values of one", "two names in multiValueHeaders"],
+)
+def test_several_authorization_headers_are_refused(event: dict[str, Any]) -> None:
+    with pytest.raises(InvalidAccessToken) as refused:
+        authorization_header(event)
+    assert refused.value.reason == Reason.MALFORMED
+    assert refused.value.detail == "several Authorization headers"
 
 
 class FakeDenylist:

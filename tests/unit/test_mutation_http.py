@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shared.errors import BadRequest
 from shared.http import Request, cors_headers, parse_event
 from shared.settings import Settings
 
@@ -115,3 +116,37 @@ def test_a_missing_refresh_cookie_is_empty(cookies: str) -> None:
 def test_a_foreign_cookie_the_parser_cannot_read_does_not_hide_ours() -> None:
     assert request({"Cookie": "a,b=1; refresh_token=abc"}).cookie("refresh_token") == "abc"
     assert request({"Cookie": 'refresh_token="'}).cookie("refresh_token") == ""
+
+
+@pytest.mark.parametrize(
+    ("cookies", "value"),
+    [
+        ("refresh_token =abc; theme=dark", "abc"),  # white space around the name
+        ("theme=dark;refresh_token= abc ;lang=en", "abc"),  # and around the value
+        ('refresh_token="abc.def"', "abc.def"),  # a quoted value is read without its quotes
+        ('refresh_token="abc', "abc"),
+        ("refresh_token=a=b", "a=b"),  # the value runs to the end of the pair
+        ("flag; refresh_token=abc", "abc"),  # a pair without '=' names no cookie
+    ],
+)
+def test_the_refresh_cookie_is_read_without_white_space_or_quotes(cookies: str, value: str) -> None:
+    assert request({"Cookie": cookies}).cookie("refresh_token") == value
+
+
+def test_a_pair_without_a_value_separator_is_not_the_cookie() -> None:
+    assert request({"Cookie": "refresh_token; other=1"}).cookie("refresh_token") == ""
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        "refresh_token=a; refresh_token=b",
+        "refresh_token=a; refresh_token=a",
+        "refresh_token=; refresh_token=b",
+    ],
+)
+def test_the_refresh_cookie_sent_twice_is_refused(cookies: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        request({"Cookie": cookies}).cookie("refresh_token")
+    assert refused.value.field == "cookie"
+    assert refused.value.message == "the refresh_token cookie was sent more than once"
