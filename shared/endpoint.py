@@ -129,7 +129,7 @@ def token_response(
 
 
 def session_response(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
-    """A new session, answered as login answers (invitation accepted, password reset)."""
+    """A new session: what login answers (and accepting an invitation, a password reset)."""
     identity = grant.identity
     body = {
         "access_token": grant.access_token,

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shared.endpoint import client_of, http_endpoint, token_response
+from shared.endpoint import client_of, http_endpoint, session_response
 from shared.errors import BadRequest
 from shared.http import Request, json_body, response, string_field
 from shared.login import LoginRequest, login
@@ -10,7 +10,6 @@ from shared.login_mfa import complete_login
 from shared.mfa_challenge import MfaChallenge
 from shared.passwords import MAX_PASSWORD_BYTES
 from shared.services import Services
-from shared.sessions import TokenGrant
 from shared.settings import get_settings
 
 get_settings()  # a missing or unsafe setting stops the container at start-up
@@ -57,29 +56,11 @@ def login_endpoint(request: Request, services: Services) -> dict[str, Any]:
         body = json_body(request)
         token = parse_mfa_token(body)
         code = string_field(body, "code", max_length=CODE_MAX_LENGTH)
-        return tokens_answer(request, services, complete_login(services, token, code, client_of(request)))
+        return session_response(request, services, complete_login(services, token, code, client_of(request)))
     outcome = login(services, parse_login(request, services.routes.user_types), client_of(request))
     if isinstance(outcome, MfaChallenge):
         return response(200, challenge_body(outcome), request, services.settings)
-    return tokens_answer(request, services, outcome)
-
-
-def tokens_answer(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
-    identity = grant.identity
-    body = {
-        "access_token": grant.access_token,
-        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
-        "expires_in": grant.expires_in,
-        "type": identity.user_type,
-        "user": {
-            "id": identity.user_id,
-            "email": identity.email,
-            "name": identity.name,
-            "role": identity.role,
-            "type": identity.user_type,
-        },
-    }
-    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)
+    return session_response(request, services, outcome)
 
 
 handler = http_endpoint(login_endpoint)
