@@ -104,15 +104,21 @@ def new_user(
     )
 
 
-def create_account(
-    services: Services, email: str, password: str, *, name: str, role: str, user_type: str
-) -> User:
+def check_new_account(services: Services, email: str, *, name: str, role: str, user_type: str) -> str:
+    """The email as stored, or BadRequest naming the field of a new account that is wrong."""
     email = normalise_email(email)
     check_email(email)
     check_user_type(services, user_type)
     check_role(services, role)
     if not name.strip():
         raise BadRequest("name", "name must not be empty")
+    return email
+
+
+def create_account(
+    services: Services, email: str, password: str, *, name: str, role: str, user_type: str
+) -> User:
+    email = check_new_account(services, email, name=name, role=role, user_type=user_type)
     check_password_policy(password, "password", email, services.settings)
     at = services.clock.now_ms()
     user = new_user(email, password, name=name, role=role, user_type=user_type, created_at=at)

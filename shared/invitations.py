@@ -10,10 +10,14 @@ import dataclasses
 import secrets
 
 from shared import passwords
-from shared.accounts import check_email, check_role, check_user_type, find_user, identity_of_user, new_user
+from shared.accounts import (
+    check_new_account,
+    find_user,
+    identity_of_user,
+    new_user,
+)
 from shared.errors import BadRequest, Reason, ServiceUnavailable
 from shared.links import MAIL, links_of, new_link, refuse_link, usable_link
-from shared.login import normalise_email
 from shared.mail import MailNotSent, can_send, link, render, send
 from shared.observability import Client, audit, logger
 from shared.passwords import check_password_policy
@@ -37,12 +41,7 @@ def invite(
     """Create a disabled account and its invitation link in one transaction, then email the link;
     if the email cannot be sent, delete both again and answer 503."""
     settings = services.settings
-    email = normalise_email(email)
-    check_email(email)
-    check_user_type(services, user_type)
-    check_role(services, role)
-    if not name.strip():
-        raise BadRequest("name", "name must not be empty")
+    email = check_new_account(services, email, name=name, role=role, user_type=user_type)
     if not can_send(settings):
         raise ServiceUnavailable(MAIL)  # nothing written: invitations need MAIL_SENDER and FRONTEND_URL
     at = services.clock.now_ms()
