@@ -109,10 +109,11 @@ def defined_functions(source: str) -> set[str]:
 def _functions_in(path: Path) -> dict[str, str]:
     """Source of every function and method in a mutated file, by name (methods by their own name)."""
     source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()  # sliced by line numbers: get_source_segment splits the file per call
     found: dict[str, str] = {}
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            found[node.name] = textwrap.dedent(ast.get_source_segment(source, node) or "")
+            found[node.name] = textwrap.dedent("\n".join(lines[node.lineno - 1 : node.end_lineno]))
     return found
 
 
