@@ -449,8 +449,14 @@ def write_report(
                 lines.append(
                     f"| {m.function} | {_code(m.diff[0])} | {_code(m.diff[1])} | {m.equivalent.reason} |"
                 )
-    lines += ["", "## Rule mutants", "", "| rule deleted or weakened | where | killed by | outcome |"]
-    lines.append("| --- | --- | --- | --- |")
+    lines += ["", "## Rule mutants", ""]
+    if outcomes:
+        lines += ["| rule deleted or weakened | where | killed by | outcome |", "| --- | --- | --- | --- |"]
+    else:
+        lines.append(
+            f"Not run in this measurement: the {len(rules.RULES)} rule mutants of tests/mutation/rules.py "
+            f"run with a full `make mutate`; the {len(rules.critical())} critical ones run under `make test`."
+        )
     for o in outcomes:
         rule = o.rule
         where = f"{rule.path}: {rule.function or 'module level'}"
@@ -461,7 +467,12 @@ def write_report(
     lines += ["", "## Notes", ""] + [f"- {note}" for note in scope.NOTES]
     unused = equivalents.unused()
     if unused:
-        lines += ["", "Equivalent mutants listed but no longer generated (the code changed; prune them):", ""]
+        lines += [
+            "",
+            "Equivalent mutants listed but matched by no surviving mutant of this run (the code changed, "
+            "a test kills them now, or an incomplete run did not reach them): check, and prune them:",
+            "",
+        ]
         lines += [f"- {e.function}: {e.removed} -> {e.added}" for e in unused]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
