@@ -109,10 +109,11 @@ def defined_functions(source: str) -> set[str]:
 def _functions_in(path: Path) -> dict[str, str]:
     """Source of every function and method in a mutated file, by name (methods by their own name)."""
     source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()  # sliced by line numbers: get_source_segment splits the file per call
     found: dict[str, str] = {}
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            found[node.name] = textwrap.dedent(ast.get_source_segment(source, node) or "")
+            found[node.name] = textwrap.dedent("\n".join(lines[node.lineno - 1 : node.end_lineno]))
     return found
 
 
@@ -448,8 +449,14 @@ def write_report(
                 lines.append(
                     f"| {m.function} | {_code(m.diff[0])} | {_code(m.diff[1])} | {m.equivalent.reason} |"
                 )
-    lines += ["", "## Rule mutants", "", "| rule deleted or weakened | where | killed by | outcome |"]
-    lines.append("| --- | --- | --- | --- |")
+    lines += ["", "## Rule mutants", ""]
+    if outcomes:
+        lines += ["| rule deleted or weakened | where | killed by | outcome |", "| --- | --- | --- | --- |"]
+    else:
+        lines.append(
+            f"Not run in this measurement: the {len(rules.RULES)} rule mutants of tests/mutation/rules.py "
+            f"run with a full `make mutate`; the {len(rules.critical())} critical ones run under `make test`."
+        )
     for o in outcomes:
         rule = o.rule
         where = f"{rule.path}: {rule.function or 'module level'}"
@@ -460,7 +467,12 @@ def write_report(
     lines += ["", "## Notes", ""] + [f"- {note}" for note in scope.NOTES]
     unused = equivalents.unused()
     if unused:
-        lines += ["", "Equivalent mutants listed but no longer generated (the code changed; prune them):", ""]
+        lines += [
+            "",
+            "Equivalent mutants listed but matched by no surviving mutant of this run (the code changed, "
+            "a test kills them now, or an incomplete run did not reach them): check, and prune them:",
+            "",
+        ]
         lines += [f"- {e.function}: {e.removed} -> {e.added}" for e in unused]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
