@@ -19,7 +19,7 @@ from shared.services import Services
 from shared.store.users import Attempts, UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
-from tests.fixtures import PASSWORD, Accounts, audit_events
+from tests.fixtures import PASSWORD, Accounts, FakeClock, audit_events
 from tests.flows import login, login_ok
 
 STAFF = "staff@dealership.example"
@@ -210,8 +210,9 @@ def test_a_stored_identity_that_cannot_go_into_a_token_is_only_said_once_the_pas
 
 
 def test_the_same_email_under_each_user_type_counts_as_two_accounts_for_stuffing(
-    services: Services, caplog: pytest.LogCaptureFixture
+    services: Services, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """On a fixed clock: the real one may cross a stuffing window's edge between the logins."""
     half = services.settings.stuffing_threshold // 2
     caplog.clear()
     for number in range(half):
