@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
@@ -96,13 +97,26 @@ def authorizer_context(claims: AccessClaims) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class _Grant:
+    """What a type and role may call on one API stage: the resources always allowed, and the routes
+    allowed only while the login is strong and fresh enough, each with its resource."""
+
+    resources: tuple[str, ...]
+    step_up: tuple[tuple[str, Route], ...]
+
+
 @functools.lru_cache(maxsize=256)
-def _allowed_resources(routes: RouteTable, user_type: str, role: str) -> tuple[tuple[str, Route], ...]:
-    """`METHOD/path` (parameters as `*`) of every route this type and role may use, with its route."""
-    allowed = routes.allowed_for(user_type, role)
-    return tuple(
-        (f"{route.method}/{route.resource[len(route.method) :].lstrip('/')}", route) for route in allowed
-    )
+def _grant(routes: RouteTable, user_type: str, role: str, base: str) -> _Grant:
+    """Built once per API stage, type and role: the authorizer runs in front of every request."""
+    always, step_up = [], []
+    for route in routes.allowed_for(user_type, role):
+        resource = f"{base}/{route.method}/{route.resource[len(route.method) :].lstrip('/')}"
+        if route.step_up:
+            step_up.append((resource, route))
+        else:
+            always.append(resource)
+    return _Grant(tuple(always), tuple(step_up))
 
 
 def step_up_challenge(route: Route) -> str:
@@ -111,20 +125,11 @@ def step_up_challenge(route: Route) -> str:
     return f', "error": "{STEP_UP_ERROR}", "max_age": {route.step_up}'
 
 
-def _weak_for_called_route(
-    routes: RouteTable,
-    method: str,
-    path: str,
-    granted: tuple[tuple[str, Route], ...],
-    claims: AccessClaims,
-    at: float,
-) -> Route | None:
-    """The called route, when the caller's type and role may use it but the login is not strong or
-    fresh enough for it."""
+def _weak_for_called_route(routes: RouteTable, method: str, path: str, weak: list[Route]) -> Route | None:
+    """The called route, when it is one the caller's type and role may use but the login is not
+    strong or fresh enough for."""
     found = routes.find(method, "/" + path)
-    if found is None or not any(route == found[0] for _, route in granted):
-        return None
-    return None if found[0].strong_enough(claims.amr, claims.auth_time, at) else found[0]
+    return found[0] if found is not None and found[0] in weak else None
 
 
 def allow_policy(
@@ -138,21 +143,24 @@ def allow_policy(
     if match is None:
         raise InvalidAccessToken(Reason.MALFORMED, "methodArn")
     base = match.group(1)  # same partition, region, account, API and stage as the call
-    # A route that demands a step-up is granted only while the token's login is strong and fresh
-    # enough: decided from the token alone (amr, auth_time), at `now`.
-    at = claims.iat if now is None else now
-    granted = _allowed_resources(routes, claims.user_type, claims.role)
-    allowed = [
-        resource for resource, route in granted if route.strong_enough(claims.amr, claims.auth_time, at)
-    ]
+    grant = _grant(routes, claims.user_type, claims.role, base)
+    allowed = list(grant.resources)
     context = authorizer_context(claims)
-    if len(allowed) < len(granted):
-        weak = _weak_for_called_route(routes, match.group(2), match.group(3), granted, claims, at)
-        if weak is not None:
-            context["step_up"] = step_up_challenge(weak)
+    if grant.step_up:
+        # A route that demands a step-up is granted only while the token's login is strong and
+        # fresh enough: decided from the token alone (amr, auth_time), at `now`.
+        at = claims.iat if now is None else now
+        weak = []
+        for resource, route in grant.step_up:
+            if route.strong_enough(claims.amr, claims.auth_time, at):
+                allowed.append(resource)
+            else:
+                weak.append(route)
+        called = _weak_for_called_route(routes, match.group(2), match.group(3), weak) if weak else None
+        if called is not None:
+            context["step_up"] = step_up_challenge(called)
     if allowed:
-        resources = [f"{base}/{resource}" for resource in allowed]
-        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resources}
+        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": allowed}
     else:
         statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{base}/*/*"]}
     return {

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.errors import ConfigurationError
@@ -91,6 +91,14 @@ class RouteTable:
     user_types: tuple[str, ...] = ()
     declared_roles: tuple[str, ...] = ()
     audience: str | None = None
+    # The authorizer's per-request cache is keyed on the table: its routes are hashed once, not per call.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.api, self.routes, self.user_types, self.audience)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -16,6 +16,6 @@ import pytest
 def _no_policy_cache_across_mutants() -> Iterator[None]:
     from shared import authorizer
 
-    authorizer._allowed_resources.cache_clear()
+    authorizer._grant.cache_clear()
     yield
-    authorizer._allowed_resources.cache_clear()
+    authorizer._grant.cache_clear()
