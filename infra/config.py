@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.passkey_origins import check_passkey_origins
 from shared.tunable_parsing import CONTEXT, InvalidTunable
 from shared.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
 
@@ -95,6 +96,11 @@ class DeployConfig:
     mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
     mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
     totp_issuer: str = DEFAULTS["totp_issuer"]
+    webauthn_rp_id: str = DEFAULTS["webauthn_rp_id"]
+    webauthn_rp_name: str = DEFAULTS["webauthn_rp_name"]
+    webauthn_origins: tuple[str, ...] = DEFAULTS["webauthn_origins"]
+    passkey_challenge_ttl: int = DEFAULTS["passkey_challenge_ttl"]
+    passkey_registration_max_age: int = DEFAULTS["passkey_registration_max_age"]
     throttle_rate: int = 50
     throttle_burst: int = 100
     log_retention_days: int = 30
@@ -203,6 +209,9 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
 
     try:  # the functions' settings: the same parsing and cross-field rules as settings_from_env
         runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
+        check_passkey_origins(
+            runtime["webauthn_rp_id"], runtime["webauthn_origins"], runtime["allowed_origins"]
+        )
     except InvalidTunable as error:
         raise ContextError(str(error)) from None
     algorithm = runtime["signing_algorithm"]

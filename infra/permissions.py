@@ -170,6 +170,45 @@ PERMISSIONS: dict[str, Access] = {
         encrypt_factors=True,
         decrypt_factors=True,
     ),
+    # Passkeys of the signed-in user (shared/passkeys.py): the user's list and their credentials read
+    # (GetItem, BatchGetItem), a registration challenge written (PutItem) and read (GetItem), the new
+    # credential stored with the challenge's deletion and the list's update (Put, Delete, Update in
+    # one transaction), one removed (Delete, Update). Only those item kinds: never an account item.
+    "passkeys": Access(
+        tables={
+            "Users": (
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
+        },
+        leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*")},
+        send_mail=True,  # the passkey-added notification
+    ),
+    # Sign-in with a passkey (shared/passkeys.py): a challenge written (PutItem) and read, the
+    # credential read (GetItem), the account and its attempt counters (BatchGetItem), the attempt
+    # reserved (Update in a transaction), then the session committed (Put on Sessions) with the
+    # counters' reset, the device remembered, the challenge deleted and the sign counter moved
+    # forward (Delete, Update); the token signed. The account item is read (its password hash with
+    # it), as login reads it: no narrower key condition fits.
+    "passkey_login": Access(
+        tables={
+            "Users": (
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
+            "Sessions": ("dynamodb:PutItem",),
+        },
+        sign=True,
+        read_public_keys=True,
+        send_mail=True,  # the new-device notification (only a flagged login sends)
+        memory_mb=512,
+    ),
     # The demo car dealership.
     "cars": Access(
         tables={"Cars": ("dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")},

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from shared.tunable_parsing import DAY, HOUR, MINUTE, Tunable, from_stack, int_tunable
 
+# A relying-party id: a DNS name (lower case) or `localhost` (browsers refuse an IP address).
+RP_ID_PATTERN = r"localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+
 # Passwords, mail and one-time links.
 LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
     Tunable(
@@ -130,13 +133,14 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "NOTIFICATIONS",
         "notifications",
         "list",
-        ("password_changed", "reset_requested", "new_device"),
+        ("password_changed", "reset_requested", "new_device", "passkey_added"),
         "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
-        "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login)",
+        "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login), "
+        "`passkey_added` (a new passkey can sign in)",
         context="notifications",
-        pattern=r"password_changed|reset_requested|new_device",
-        shape="password_changed, reset_requested or new_device",
-        shown_default="all three",
+        pattern=r"password_changed|reset_requested|new_device|passkey_added",
+        shape="password_changed, reset_requested, new_device or passkey_added",
+        shown_default="all four",
         example=("password_changed",),
     ),
 )
@@ -179,5 +183,58 @@ SECOND_FACTOR_TUNABLES: tuple[Tunable, ...] = (
         context="totp_issuer",
         pattern=r"[A-Za-z0-9 ._-]{1,64}",
         shape="letters, digits, spaces, '.', '_' or '-', at most 64",
+    ),
+    # Passkeys (WebAuthn): off until a relying-party id is set.
+    Tunable(
+        "WEBAUTHN_RP_ID",
+        "webauthn_rp_id",
+        "text",
+        "",
+        "the relying-party id passkeys are bound to: the frontend's host or a registrable suffix of it "
+        "(`example.com` serves `app.example.com`); `localhost` locally; empty: passkeys off (their routes "
+        "answer 503)",
+        context="webauthn_rp_id",
+        pattern=RP_ID_PATTERN,
+        shape="a DNS name in lower case, or localhost (never an IP address)",
+        shown_default="none: passkeys off",
+        example="example.com",
+    ),
+    Tunable(
+        "WEBAUTHN_RP_NAME",
+        "webauthn_rp_name",
+        "text",
+        "jwt-auth",
+        "the relying party's name browsers show when a passkey is created",
+        context="webauthn_rp_name",
+        pattern=r"[A-Za-z0-9 ._-]{1,64}",
+        shape="letters, digits, spaces, '.', '_' or '-', at most 64",
+    ),
+    Tunable(
+        "WEBAUTHN_ORIGINS",
+        "webauthn_origins",
+        "origins",
+        (),
+        "the exact origins passkey ceremonies may run on, comma-separated, each on the relying-party id "
+        "or under it; empty: those of ALLOWED_ORIGINS that are",
+        context="webauthn_origins",
+        shown_default="from ALLOWED_ORIGINS",
+        example=("https://app.example.com",),
+    ),
+    int_tunable(
+        "PASSKEY_CHALLENGE_TTL_SECONDS",
+        "passkey_challenge_ttl",
+        5 * MINUTE,
+        MINUTE,
+        15 * MINUTE,
+        "how long a passkey challenge (registration or sign-in) lasts; each is single use",
+    ),
+    int_tunable(
+        "PASSKEY_REGISTRATION_MAX_AGE_SECONDS",
+        "passkey_registration_max_age",
+        15 * MINUTE,
+        MINUTE,
+        7 * DAY,
+        "registering a passkey needs a login (`auth_time`) at most this old, so a session stolen "
+        "earlier cannot add one: an older one gets 401 `login_required`",
     ),
 )

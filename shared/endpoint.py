@@ -4,9 +4,11 @@ answers (one table), log with the request's correlation id, flush metrics. Handl
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
+from shared.authorizer import STEP_UP_ERROR
 from shared.errors import (
     BadRequest,
     Conflict,
@@ -18,6 +20,7 @@ from shared.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    StepUpRequired,
     TooManyAttempts,
 )
 from shared.http import (
@@ -46,6 +49,7 @@ ANSWERS: dict[type[DomainError], tuple[int, str]] = {
     Forbidden: (403, "Forbidden"),
     NotFound: (404, "Not found"),
     Conflict: (409, "Conflict"),
+    StepUpRequired: (403, "A fresh sign-in is needed for this: sign in again, then retry"),
     TooManyAttempts: (429, "Too many attempts, try again later"),
     ServiceUnavailable: (503, "Service temporarily unavailable, try again"),
 }
@@ -94,6 +98,10 @@ def error_answer(error: DomainError, request: Request, services: Services) -> di
     elif isinstance(error, InvalidRefreshToken):
         logger.info("refresh rejected", extra={"reason": str(error.reason), "detail": error.detail})
     result = error_response(status, message, request, settings, field=field, headers=headers)
+    if isinstance(error, StepUpRequired):  # RFC 9470's members, as the gateway's step-up answer has them
+        result["body"] = json.dumps(
+            {"message": message, "error": STEP_UP_ERROR, "max_age": error.max_age}, separators=(",", ":")
+        )
     if isinstance(error, InvalidRefreshToken) and request.wants_cookie:
         result["multiValueHeaders"] = {"Set-Cookie": [clear_refresh_cookie(settings)]}
     return result

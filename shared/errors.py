@@ -43,6 +43,13 @@ class Reason(StrEnum):
     WRONG_CODE = "wrong_code"  # a TOTP or recovery code that is wrong, expired or already used
     MFA_CHALLENGE = "mfa_challenge"  # an unknown, expired or already used login challenge
     FACTOR_EXISTS = "factor_exists"
+    # passkeys (WebAuthn)
+    PASSKEY_CHALLENGE = "passkey_challenge"  # an unknown, expired, used or misdirected passkey challenge
+    UNKNOWN_CREDENTIAL = "unknown_credential"  # a passkey this service does not know (or no longer)
+    PASSKEY_REFUSED = "passkey_refused"  # signature, origin, relying-party id or user verification wrong
+    COUNTER_REGRESSION = "counter_regression"  # a sign counter that did not increase: a cloned authenticator
+    LOGIN_REQUIRED = "login_required"  # the caller's login is too old for this change
+    PASSKEY_LIMIT = "passkey_limit"
     # everything else
     BAD_INPUT = "bad_input"
     NOT_FOUND = "not_found"
@@ -131,6 +138,15 @@ class Conflict(DomainError):
 
     def __init__(self, reason: Reason, detail: str = "") -> None:
         super().__init__(reason, detail)
+
+
+class StepUpRequired(DomainError):
+    """The caller's login is older than this change allows (RFC 9470: `max_age` seconds): sign in
+    again, then retry. The answer carries the same `error` and `max_age` as the gateway's step-up."""
+
+    def __init__(self, max_age: int) -> None:
+        super().__init__(Reason.LOGIN_REQUIRED, f"login older than {max_age}s")
+        self.max_age = max_age
 
 
 class ServiceUnavailable(DomainError):

@@ -83,6 +83,9 @@ class Event(StrEnum):
     MFA_ENROL = "mfa_enrol"
     MFA_RECOVERY_CODE_USED = "mfa_recovery_code_used"
     MFA_REMOVED = "mfa_removed"
+    PASSKEY_REGISTER = "passkey_register"
+    PASSKEY_REMOVED = "passkey_removed"
+    PASSKEY_CLONED = "passkey_cloned"  # a sign counter went backwards: refused, and it alarms
 
 
 # The log message of a failed dependency (the endpoint writes it, a metric filter counts it).

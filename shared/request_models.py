@@ -96,6 +96,26 @@ REQUEST_MODELS: dict[str, dict[str, Any]] = {
         "required": ["code"],
         "properties": {"code": {**_STRING, "minLength": 1, "maxLength": 32}},
     },
+    # Passkeys: `credential` is what the browser's WebAuthn call returned, in its JSON encoding
+    # (PublicKeyCredential.toJSON()); the handler checks its members and names `credential`.
+    "PasskeyRegistrationRequest": {
+        "type": "object",
+        "required": ["credential"],
+        "properties": {"credential": {"type": "object"}, "name": {**_STRING, "maxLength": 64}},
+    },
+    # The body is optional: with no account named, any discoverable passkey may answer.
+    "PasskeyOptionsRequest": {
+        "properties": {
+            "email": {**_STRING, "minLength": 1, "maxLength": 254},
+            "userType": _STRING,
+            "user_type": _STRING,
+        },
+    },
+    "PasskeyLoginRequest": {
+        "type": "object",
+        "required": ["credential"],
+        "properties": {"credential": {"type": "object"}},
+    },
     "CarRequest": {
         "type": "object",
         "required": ["make", "model", "year", "price"],

@@ -15,6 +15,7 @@ from shared.store.cars import CarStore
 from shared.store.challenges import ChallengeStore
 from shared.store.denylist import DenylistStore
 from shared.store.factors import FactorStore
+from shared.store.passkeys import PasskeyStore
 from shared.store.sessions import SessionStore
 from shared.store.users import UserStore
 
@@ -31,6 +32,7 @@ class Services:
     cars: CarStore
     factors: FactorStore
     challenges: ChallengeStore
+    passkeys: PasskeyStore
     clock: Clock = field(default_factory=Clock)
 
     @property
@@ -58,6 +60,7 @@ def build_services(settings: Settings, dynamodb: DynamoDBClient | None = None) -
         cars=CarStore(settings.cars_table, dynamodb),
         factors=FactorStore(settings.users_table, dynamodb),
         challenges=ChallengeStore(settings.users_table, dynamodb),
+        passkeys=PasskeyStore(settings.users_table, dynamodb),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
+from shared.passkey_origins import check_passkey_origins, passkey_origins
 from shared.tunable_parsing import ENVIRONMENT, InvalidTunable
 from shared.tunables import (
     BY_FIELD,
@@ -86,6 +87,11 @@ class Settings:
     mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
     mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
     totp_issuer: str = DEFAULTS["totp_issuer"]
+    webauthn_rp_id: str = DEFAULTS["webauthn_rp_id"]
+    webauthn_rp_name: str = DEFAULTS["webauthn_rp_name"]
+    webauthn_origins: tuple[str, ...] = DEFAULTS["webauthn_origins"]
+    passkey_challenge_ttl: int = DEFAULTS["passkey_challenge_ttl"]
+    passkey_registration_max_age: int = DEFAULTS["passkey_registration_max_age"]
 
     @property
     def refresh_cookie_path(self) -> str:
@@ -101,6 +107,11 @@ class Settings:
     @property
     def uses_kms(self) -> bool:
         return self.signing_algorithm in ("RS256", "ES256")
+
+    @property
+    def passkey_origins(self) -> tuple[str, ...]:
+        """Where passkey ceremonies may run (empty: passkeys off)."""
+        return passkey_origins(self.webauthn_rp_id, self.webauthn_origins, self.allowed_origins)
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -118,6 +129,10 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         if not values["signing_key_ids"]:
             raise ConfigurationError("SIGNING_KEY_IDS is required: the KMS key ids, active signing key first")
         values["hs256_secret_arn"] = ""  # nosec B105  # empty: no HS256 secret in KMS modes
+    try:
+        check_passkey_origins(values["webauthn_rp_id"], values["webauthn_origins"], values["allowed_origins"])
+    except InvalidTunable as error:
+        raise ConfigurationError(str(error)) from None
     return Settings(**values)
 
 

@@ -1,0 +1,38 @@
+"""Sign-in with a passkey (public): POST /auth/login/passkey/options {email?, userType?} (a challenge),
+POST /auth/login/passkey {credential} (tokens, as a password and second-factor login gives them)."""
+
+from typing import Any
+
+from shared import passkeys
+from shared.endpoint import client_of, http_endpoint, session_response
+from shared.errors import BadRequest
+from shared.http import Request, json_body, response, string_field
+from shared.services import Services
+from shared.settings import get_settings
+
+get_settings()
+
+
+def parse_account(body: dict[str, Any], user_types: tuple[str, ...]) -> tuple[str, str]:
+    """The account the caller names, if any: (user type, email), each "" when not given."""
+    email = string_field(body, "email", max_length=254) if "email" in body else ""
+    field = "userType" if "userType" in body or "user_type" not in body else "user_type"
+    user_type = body.get(field)
+    if user_type is None:
+        if email:
+            raise BadRequest(field, f"{field} must be one of {', '.join(user_types)} when email is given")
+        return "", ""
+    if user_type not in user_types:
+        raise BadRequest(field, f"{field} must be one of {', '.join(user_types)}")
+    return user_type, email
+
+
+def passkey_login_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    if request.path.endswith("/options"):
+        user_type, email = parse_account(json_body(request, optional=True), services.routes.user_types)
+        return response(200, passkeys.login_options(services, user_type, email), request, services.settings)
+    answer = passkeys.parse_answer(json_body(request), registration=False)
+    return session_response(request, services, passkeys.login(services, answer, client_of(request)))
+
+
+handler = http_endpoint(passkey_login_endpoint)

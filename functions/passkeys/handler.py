@@ -1,0 +1,50 @@
+"""Passkeys of the signed-in user (behind the authorizer): POST /auth/passkeys/register/options (a
+challenge), POST /auth/passkeys/register {credential, name?} (the new passkey, verified and stored),
+GET /auth/passkeys, DELETE /auth/passkeys/{id}. The only function besides passkey_login that
+imports py_webauthn."""
+
+from typing import Any
+
+from shared import passkeys
+from shared.clock import iso_time
+from shared.endpoint import caller_of, client_of, http_endpoint
+from shared.errors import NotFound
+from shared.http import Request, json_body, response
+from shared.services import Services
+from shared.settings import get_settings
+from shared.store.passkeys import Passkey
+
+get_settings()
+
+
+def passkey_view(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "id": passkey.credential_id,
+        "name": passkey.name,
+        "created_at": iso_time(passkey.created_at),
+        "last_used_at": iso_time(passkey.last_used) if passkey.last_used else None,
+        "transports": list(passkey.transports),
+        "synced": passkey.backup_eligible,  # a multi-device passkey (its key may live in a cloud keychain)
+    }
+
+
+def passkeys_endpoint(request: Request, services: Services) -> dict[str, Any]:
+    claims, client, settings = caller_of(request), client_of(request), services.settings
+    caller = passkeys.Caller(
+        claims.sub, claims.user_type, claims.email, claims.name, claims.sid, claims.auth_time
+    )
+    if request.method == "POST" and request.path.endswith("/register/options"):
+        return response(200, passkeys.registration_options(services, caller, client), request, settings)
+    if request.method == "POST" and request.path.endswith("/register"):
+        passkey = passkeys.register(services, caller, json_body(request), client)
+        return response(201, passkey_view(passkey), request, settings)
+    if request.method == "GET":
+        listed = [passkey_view(passkey) for passkey in services.passkeys.of_user(caller.user_id)]
+        return response(200, {"passkeys": listed}, request, settings)
+    if request.method == "DELETE":
+        passkeys.remove(services, caller, request.path_parameters.get("id", ""), client)
+        return response(200, {"message": "Passkey removed"}, request, settings)
+    raise NotFound()
+
+
+handler = http_endpoint(passkeys_endpoint)
