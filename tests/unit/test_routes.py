@@ -38,6 +38,12 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         ("POST", "/auth/mfa/totp"),
         ("POST", "/auth/mfa/totp/verify"),
         ("DELETE", "/auth/mfa/totp"),
+        ("POST", "/auth/passkeys/register/options"),
+        ("POST", "/auth/passkeys/register"),
+        ("GET", "/auth/passkeys"),
+        ("DELETE", "/auth/passkeys/{id}"),
+        ("POST", "/auth/login/passkey/options"),
+        ("POST", "/auth/login/passkey"),
         ("GET", "/cars"),
         ("POST", "/cars"),
         ("DELETE", "/cars/{id}"),
@@ -52,6 +58,8 @@ def test_the_shipped_declaration_loads_and_covers_the_contract() -> None:
         "/auth/password/forgot",
         "/auth/password/reset",
         "/auth/invitations/accept",
+        "/auth/login/passkey/options",
+        "/auth/login/passkey",
     }
 
 
