@@ -190,11 +190,14 @@ def test_the_rate_rule_counts_only_password_guessing_never_signed_in_calls(prod:
     statement = rule["Statement"]["RateBasedStatement"]
     assert statement["AggregateKeyType"] == "IP" and rule["Action"] == {"Block": {}}
     paths = _scope_paths(statement["ScopeDownStatement"])
-    # login and its second step, and the links that set a password or send mail (reset flooding)
+    # login and its second step, the passkey sign-in (and its challenges: each one is a write), and
+    # the links that set a password or send mail (reset flooding)
     assert paths == {
         "/auth/login",
         "/auth/login/mfa",
         "/auth/login/mfa/enrol",
+        "/auth/login/passkey",
+        "/auth/login/passkey/options",
         "/auth/password/forgot",
         "/auth/password/reset",
         "/auth/invitations/accept",

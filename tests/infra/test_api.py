@@ -46,8 +46,8 @@ def test_every_declared_route_is_a_method_and_only_public_ones_skip_the_authoriz
     public = [m for m in methods if m["AuthorizationType"] == "NONE"]
     protected = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
     # login, its second step and enrolment during login, refresh, JWKS, discovery, forgot and reset
-    # password, accept an invitation
-    assert len(public) == len([r for r in routes if r.public]) == 9
+    # password, accept an invitation, passkey sign-in and its options
+    assert len(public) == len([r for r in routes if r.public]) == 11
     assert len(protected) == len([r for r in routes if not r.public])
     assert all(m["AuthorizerId"] == {"Ref": authorizer_id} for m in protected)
     assert all(m["Integration"]["Type"] == "AWS_PROXY" for m in methods)
@@ -135,6 +135,8 @@ def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_login_route(dev: Synth
         "/auth/login",
         "/auth/login/mfa",
         "/auth/login/mfa/enrol",
+        "/auth/login/passkey",
+        "/auth/login/passkey/options",
         "/auth/password/forgot",
         "/auth/password/reset",
         "/auth/invitations/accept",

@@ -106,7 +106,9 @@ def _another_value(tunable: Tunable) -> Any:
 @pytest.mark.parametrize("tunable", IN_CONTEXT, ids=lambda tunable: tunable.context)
 def test_every_context_key_of_a_tunable_reaches_the_functions_settings(tunable: Tunable) -> None:
     raw = _another_value(tunable)
-    deployed = config(**{tunable.context: raw})
+    # a relying-party id needs an origin on it (the frontend's, among the allowed origins)
+    companion = {"allowed_origins": "https://app.example.com"} if tunable.context == "webauthn_rp_id" else {}
+    deployed = config(**{tunable.context: raw}, **companion)
     env = settings_environment(deployed, issuer="https://auth.example.com")
     resources = {
         "USERS_TABLE": "u",
@@ -125,6 +127,17 @@ def test_the_stack_writes_one_variable_per_tunable_with_a_context_key() -> None:
     env = settings_environment(config(), issuer="https://auth.example.com")
     written = {name for name in env if not name.startswith("POWERTOOLS_")}
     assert {tunable.env for tunable in IN_CONTEXT} <= written <= {tunable.env for tunable in TUNABLES}
+
+
+def test_passkey_origins_must_be_on_the_relying_party_id() -> None:
+    with pytest.raises(ContextError, match=r"WEBAUTHN_ORIGINS.*'example.com'.*https://evil.example"):
+        config(webauthn_rp_id="example.com", webauthn_origins="https://app.example.com,https://evil.example")
+    with pytest.raises(ContextError, match=r"no origin is on it"):
+        config(webauthn_rp_id="example.com", allowed_origins="https://app.other.example")
+    with pytest.raises(ContextError, match=r"webauthn_rp_id"):
+        config(webauthn_rp_id="127.0.0.1")
+    chosen = config(webauthn_rp_id="example.com", allowed_origins="https://app.example.com,https://x.test")
+    assert chosen.webauthn_rp_id == "example.com" and chosen.webauthn_origins == ()
 
 
 def test_snap_start_with_provisioned_concurrency_stops_synthesis_with_a_clear_error() -> None:

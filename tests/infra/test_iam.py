@@ -107,7 +107,7 @@ def test_only_the_functions_that_email_may_send_and_only_from_the_sender(mailing
         for name in mailing.stack.roles.by_name
         if ("ses:SendEmail" in {a for a, _ in granted(mailing, name)})
     }
-    assert senders == {"login", "password", "invitations", "recovery"}
+    assert senders == {"login", "password", "invitations", "recovery", "passkeys", "passkey_login"}
     resources = {resource for resource in mail_resources(mailing)}
     assert any("identity/no-reply@example.com" in resource for resource in resources)
     assert any("configuration-set/auth" in resource for resource in resources)
@@ -149,7 +149,7 @@ def test_in_hs256_mode_the_authorizer_reads_the_signing_secret_but_not_the_refre
 
 
 def test_only_the_functions_that_start_sessions_may_sign(dev: Synth) -> None:
-    assert set(SIGNERS) == {"login", "refresh", "password", "invitations", "recovery"}
+    assert set(SIGNERS) == {"login", "refresh", "password", "invitations", "recovery", "passkey_login"}
     for name in dev.stack.roles.by_name:
         may_sign = any(action == "kms:Sign" for action, _ in granted(dev, name))
         assert may_sign == (name in SIGNERS), name
@@ -167,8 +167,9 @@ def test_only_login_reads_the_users_table_where_password_hashes_live(dev: Synth)
         and action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
         and not PERMISSIONS[name].leading_keys.get("Users")  # only its own item kinds, never accounts
     }
-    # password change verifies the current password; invitations and recovery set passwords by link
-    assert readers <= {"login", "password", "invitations", "recovery"}
+    # password change verifies the current password; invitations and recovery set passwords by link;
+    # a passkey sign-in reads the account as login does (disabled, version)
+    assert readers <= {"login", "password", "invitations", "recovery", "passkey_login"}
     assert "login" in readers
 
 
