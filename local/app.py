@@ -149,13 +149,20 @@ def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:
     from shared import services as services_module
 
     extra_origins = os.environ.get("ALLOWED_ORIGINS", "")
+    # Passkeys: WebAuthn needs the page on a domain (browsers refuse an IP address as relying-party
+    # id), so the demo page also answers on localhost, a secure context like 127.0.0.1.
+    passkey_origin = frontend_origin.replace("127.0.0.1", "localhost")
     env = provision(
         issuer=api_base,
         audience="jwt-auth-local",
-        allowed_origins=",".join(filter(None, [frontend_origin, extra_origins])),
+        allowed_origins=",".join(filter(None, [frontend_origin, passkey_origin, extra_origins])),
         algorithm=os.environ.get("SIGNING_ALGORITHM", "RS256"),
         demo=True,
         frontend_url=f"{frontend_origin}/",
+        overrides={
+            "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID", "localhost"),
+            "WEBAUTHN_ORIGINS": os.environ.get("WEBAUTHN_ORIGINS", passkey_origin),
+        },
     )
     os.environ.update(env)
     services_module.reset()
@@ -185,6 +192,7 @@ def _banner(
         f"  Demo page       {frontend_origin}/",
         f"  AWS (moto)      {moto_url}   (DynamoDB, KMS, Secrets Manager, SES, in memory)",
         f"  Outbox          {frontend_origin}/ (the mail sent: invitation and reset links)",
+        f"  Passkeys        {frontend_origin.replace('127.0.0.1', 'localhost')}/ (WebAuthn needs a domain, not an IP)",
         "  Demo users      admin@dealership.example  userType admin, role admin",
         "                  staff@dealership.example  userType staff, role sales",
         f"  Demo password   {password}   ({source})",

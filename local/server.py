@@ -116,10 +116,17 @@ STATIC_FILES = {
 class FrontendHandler(_Handler):
     """Serves local/frontend/ as is (no build step), plus config.js naming the API's origin."""
 
+    @property
+    def api_base(self) -> str:
+        """The API's origin as this page reaches it: on localhost when the page was opened there (the
+        passkey demo: WebAuthn refuses an IP address), so the refresh cookie stays same-site."""
+        host = self.headers.get("Host", "").partition(":")[0].lower()
+        return self.server.api_base.replace("127.0.0.1", "localhost") if host == "localhost" else self.server.api_base
+
     def _headers(self, content_type: str) -> list[tuple[str, str]]:
         csp = (
             "default-src 'none'; script-src 'self'; style-src 'self'; "
-            f"connect-src 'self' {self.server.api_base}; img-src 'self' data:; base-uri 'none'; "
+            f"connect-src 'self' {self.api_base}; img-src 'self' data:; base-uri 'none'; "
             "form-action 'none'; frame-ancestors 'none'"
         )
         return [
@@ -141,7 +148,7 @@ class FrontendHandler(_Handler):
             status, headers = 200, self._headers("application/json; charset=utf-8")
             body = json.dumps(messages()).encode()
         elif path == "/config.js":
-            script = f"window.API_BASE = {self.server.api_base!r};\n".replace("'", '"')
+            script = f"window.API_BASE = {self.api_base!r};\n".replace("'", '"')
             status, headers, body = 200, self._headers("text/javascript; charset=utf-8"), script.encode()
         elif path in STATIC_FILES:
             name, content_type = STATIC_FILES[path]

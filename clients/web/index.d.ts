@@ -61,6 +61,8 @@ export interface AuthClientOptions {
   name?: string;
   /** Renew the access token a minute before it expires (default true). */
   autoRefresh?: boolean;
+  /** The WebAuthn API passkeys use (default: navigator.credentials). */
+  credentials?: CredentialsContainer;
 }
 
 export interface AuthClient {
@@ -75,6 +77,16 @@ export interface AuthClient {
   loginWithCode(answer: { mfaToken: string; code: string }): Promise<User>;
   /** For an "enrol_totp" challenge: enrols a TOTP factor (shown once), to prove with loginWithCode. */
   enrolDuringLogin(mfaToken: string): Promise<TotpEnrolment>;
+  /**
+   * Signs in with a passkey (every tab follows): options from the API, the browser's WebAuthn
+   * ceremony, then the session. Naming the account is optional (a discoverable passkey names it).
+   */
+  loginWithPasskey(account?: { email?: string; userType?: string }): Promise<User>;
+  /**
+   * Creates a passkey for the signed-in user and stores it at the API; rejects with status 403 (and
+   * onStepUp listeners hear it) when the login is too old: sign in again first.
+   */
+  registerPasskey(options?: { name?: string }): Promise<Passkey>;
   /** After a page load: the session the refresh cookie (or the storage) still holds, or null. */
   restore(): Promise<User | null>;
   /** Ends this session at the API and in every tab; rejects (signed out all the same) if the API could not be told. */
@@ -116,6 +128,23 @@ export interface TotpEnrolment {
   qr_svg: string;
   recovery_codes: string[];
 }
+
+/** A passkey of the signed-in user, as the API lists it. */
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  transports: string[];
+  synced: boolean;
+}
+
+/** The options of POST /auth/passkeys/register/options, decoded for navigator.credentials.create(). */
+export declare function creationOptionsFromJSON(json: Record<string, unknown>): PublicKeyCredentialCreationOptions;
+/** The options of POST /auth/login/passkey/options, decoded for navigator.credentials.get(). */
+export declare function requestOptionsFromJSON(json: Record<string, unknown>): PublicKeyCredentialRequestOptions;
+/** A new credential or an assertion, in the JSON encoding the API takes. */
+export declare function credentialToJSON(credential: PublicKeyCredential): Record<string, unknown>;
 
 /** An answer of the API that is not a success (`status`), or none at all (`status` 0). */
 export declare class AuthError extends Error {

@@ -36,6 +36,61 @@ export async function stepUpChallenge(response) {
   return { maxAge: Number.isSafeInteger(body.max_age) ? body.max_age : 0 };
 }
 
+// -- passkeys (WebAuthn): the JSON encoding of the options and credentials, both ways ---------------
+// Browsers now offer PublicKeyCredential.parseCreationOptionsFromJSON and credential.toJSON(); these
+// do the same by hand, so older browsers work too.
+
+function fromBase64url(text) {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0)).buffer;
+}
+
+function toBase64url(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const descriptors = (list) => (list || []).map((entry) => ({ ...entry, id: fromBase64url(entry.id) }));
+
+/** PublicKeyCredentialCreationOptions from the JSON POST /auth/passkeys/register/options answers. */
+export function creationOptionsFromJSON(json) {
+  return {
+    ...json,
+    challenge: fromBase64url(json.challenge),
+    user: { ...json.user, id: fromBase64url(json.user.id) },
+    excludeCredentials: descriptors(json.excludeCredentials),
+  };
+}
+
+/** PublicKeyCredentialRequestOptions from the JSON POST /auth/login/passkey/options answers. */
+export function requestOptionsFromJSON(json) {
+  return { ...json, challenge: fromBase64url(json.challenge), allowCredentials: descriptors(json.allowCredentials) };
+}
+
+/** A PublicKeyCredential (a new one, or an assertion) in the JSON encoding the API takes. */
+export function credentialToJSON(credential) {
+  const { response } = credential;
+  const encoded = { clientDataJSON: toBase64url(response.clientDataJSON) };
+  if (response.attestationObject) {
+    encoded.attestationObject = toBase64url(response.attestationObject);
+    if (typeof response.getTransports === "function") encoded.transports = response.getTransports();
+  } else {
+    encoded.authenticatorData = toBase64url(response.authenticatorData);
+    encoded.signature = toBase64url(response.signature);
+    if (response.userHandle) encoded.userHandle = toBase64url(response.userHandle);
+  }
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: credential.type,
+    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+    clientExtensionResults: credential.getClientExtensionResults ? credential.getClientExtensionResults() : {},
+    response: encoded,
+  };
+}
+
 /** An answer of the API that is not a success, or no answer at all (`status` 0). */
 export class AuthError extends Error {
   constructor(message, { status = 0, field, retryAfter, body, mfa, cause } = {}) {
@@ -56,6 +111,7 @@ export function createAuthClient(options) {
     fetch: send = (...args) => globalThis.fetch(...args),
     storage = null,
     autoRefresh = true,
+    credentials = globalThis.navigator?.credentials, // the WebAuthn API (passkeys)
   } = options || {};
   if (typeof baseUrl !== "string" || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/i.test(baseUrl)) {
     throw new TypeError("baseUrl must be an absolute http(s) URL with no query or fragment");
@@ -316,6 +372,54 @@ export function createAuthClient(options) {
     return readJson(response);
   }
 
+  // A passkey sign-in: options (naming an account is optional), the browser's ceremony, then the
+  // session, as login() gives one (with no second step: a passkey counts as two factors).
+  async function loginWithPasskey({ email, userType } = {}) {
+    if (!credentials) throw new AuthError("This browser has no WebAuthn (passkeys)");
+    const named = email ? { email, userType } : {};
+    const options = await call("/auth/login/passkey/options", { json: named });
+    if (!options.ok) throw await failure(options);
+    let credential;
+    try {
+      credential = await credentials.get({ publicKey: requestOptionsFromJSON(await readJson(options)) });
+    } catch (error) {
+      throw new AuthError(error.name === "NotAllowedError" ? "The passkey sign-in was cancelled" : error.message, { cause: error });
+    }
+    return shared.exclusive(async () => {
+      const response = await call("/auth/login/passkey", { json: { credential: credentialToJSON(credential) }, tokens: true });
+      if (!response.ok) throw await failure(response);
+      const data = await readJson(response);
+      await publish(sessionFrom(data, data && data.user), "login");
+      return session.user;
+    });
+  }
+
+  // A new passkey for the signed-in user: options, the browser's ceremony, then the stored passkey
+  // ({ id, name, created_at, last_used_at, transports, synced }). A 403 with RFC 9470's error means
+  // the login is too old for this: sign in again (onStepUp listeners hear it too).
+  async function registerPasskey({ name } = {}) {
+    if (!credentials) throw new AuthError("This browser has no WebAuthn (passkeys)");
+    const post = (path, json) => authFetch(path, {
+      method: "POST",
+      headers: json === undefined ? undefined : { "Content-Type": "application/json" },
+      body: json === undefined ? undefined : JSON.stringify(json),
+      cache: "no-store",
+    });
+    const options = await post("/auth/passkeys/register/options");
+    if (!options.ok) throw await failure(options);
+    let credential;
+    try {
+      credential = await credentials.create({ publicKey: creationOptionsFromJSON(await readJson(options)) });
+    } catch (error) {
+      throw new AuthError(error.name === "NotAllowedError" ? "The passkey registration was cancelled" : error.message, { cause: error });
+    }
+    const json = { credential: credentialToJSON(credential) };
+    if (name) json.name = name;
+    const response = await post("/auth/passkeys/register", json);
+    if (!response.ok) throw await failure(response);
+    return readJson(response);
+  }
+
   async function restore() {
     if (session) return session.user;
     const seen = Math.max(generation, await shared.read());
@@ -397,6 +501,8 @@ export function createAuthClient(options) {
     login,
     loginWithCode,
     enrolDuringLogin,
+    loginWithPasskey,
+    registerPasskey,
     restore,
     logout: () => end("/auth/logout", "logout"),
     logoutAll: () => end("/auth/logout-all", "logout-all"),

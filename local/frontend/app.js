@@ -98,6 +98,7 @@ function signedOut(reason = "") {
   $("#login-error").textContent = reason;
   $("#cars tbody").replaceChildren();
   $("#sessions tbody").replaceChildren();
+  $("#passkeys tbody").replaceChildren();
   $("#password").value = "";
 }
 
@@ -110,7 +111,7 @@ async function signedIn(user) {
   say("");
   $("#who").textContent = `Signed in as ${user.name} (${user.email}), type ${user.type}, role ${user.role}`;
   $("#invite").hidden = user.role !== "admin";
-  await Promise.all([loadCars(), loadSessions()]);
+  await Promise.all([loadCars(), loadSessions(), loadPasskeys()]);
 }
 
 // -- login and logout ----------------------------------------------------------------------------
@@ -212,6 +213,79 @@ function breakAccessToken() {
   if (!auth.user) return;
   tamperNext = true;
   log("the next call's access token will be tampered with: it gets 401, then a transparent refresh");
+}
+
+// -- passkeys (WebAuthn) -------------------------------------------------------------------------
+
+// Browsers refuse an IP address as the relying-party id: on 127.0.0.1 the page points to localhost.
+const onIpAddress = /^[0-9.]+$|^\[/.test(window.location.hostname);
+
+function passkeyProblem(error) {
+  if (error.status === 403 && error.body && error.body.error === "insufficient_user_authentication") {
+    const minutes = Math.round((Number(error.body.max_age) || 0) / 60);
+    return `Adding a passkey needs a sign-in less than ${minutes} min old: sign out, sign in again, then add it.`;
+  }
+  if (error.status === 401) return "Passkey not accepted.";
+  if (error.status === 429) return "Too many attempts: try again later.";
+  return error.message || `HTTP ${error.status}`;
+}
+
+async function loginWithPasskey() {
+  $("#login-error").textContent = "";
+  try {
+    await auth.loginWithPasskey(); // signedIn() follows through onChange
+  } catch (error) {
+    $("#login-error").textContent = passkeyProblem(error);
+  }
+}
+
+async function registerPasskey(event) {
+  event.preventDefault();
+  try {
+    const passkey = await auth.registerPasskey({ name: $("#passkey-name").value.trim() });
+    $("#passkey-name").value = "";
+    say(`Passkey "${passkey.name}" added: it signs in with no password.`);
+    await loadPasskeys();
+  } catch (error) {
+    say(passkeyProblem(error), true);
+  }
+}
+
+async function loadPasskeys() {
+  const result = await api("GET", "/auth/passkeys");
+  if (!result.ok) {
+    if (result.status !== 401) {
+      const row = document.createElement("tr");
+      row.append(cell(`Passkeys are not available: ${explain(result)}`));
+      $("#passkeys tbody").replaceChildren(row);
+    }
+    return;
+  }
+  const rows = result.data.passkeys.map((passkey) => {
+    const row = document.createElement("tr");
+    row.dataset.id = passkey.id;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "remove-passkey";
+    remove.textContent = "Remove";
+    remove.addEventListener("click", () => removePasskey(passkey));
+    const actions = document.createElement("td");
+    actions.append(remove);
+    row.append(cell(passkey.name), cell(when(passkey.created_at)), cell(when(passkey.last_used_at) || "never"),
+      cell(passkey.synced ? "yes" : "no"), actions);
+    return row;
+  });
+  $("#passkeys tbody").replaceChildren(...rows);
+}
+
+async function removePasskey(passkey) {
+  const result = await api("DELETE", `/auth/passkeys/${encodeURIComponent(passkey.id)}`);
+  if (result.ok) {
+    say(`Passkey "${passkey.name}" removed.`);
+    await loadPasskeys();
+  } else if (result.status !== 401) {
+    say(explain(result), true);
+  }
 }
 
 // -- cars --------------------------------------------------------------------------------------
@@ -439,6 +513,20 @@ function start() {
   $("#totp-start").addEventListener("click", startTotp);
   $("#totp-verify-form").addEventListener("submit", verifyTotp);
   $("#totp-remove-form").addEventListener("submit", removeTotp);
+  $("#passkey-login").addEventListener("click", loginWithPasskey);
+  $("#passkey-form").addEventListener("submit", registerPasskey);
+  $("#reload-passkeys").addEventListener("click", loadPasskeys);
+  if (onIpAddress || !window.PublicKeyCredential) {
+    $("#passkey-login").disabled = true;
+    $("#passkey-register").disabled = true;
+    if (onIpAddress) {
+      const there = new URL(window.location.href);
+      there.hostname = "localhost";
+      $("#passkey-hint-link").href = there.href;
+      $("#passkey-hint-link").textContent = there.origin;
+      $("#passkey-hint").hidden = false;
+    }
+  }
   auth.onChange((user) => { if (user) signedIn(user); });
   auth.onSignedOut(({ reason, remote }) => signedOut(SIGNED_OUT[reason][remote ? 1 : 0]));
   // A reload loses the in-memory access token: the refresh cookie (if any) brings the session back.
