@@ -186,13 +186,14 @@ def _banner(
     started: float,
 ) -> None:
     source = "DEMO_PASSWORD" if os.environ.get("DEMO_PASSWORD") else "default; set DEMO_PASSWORD to change"
+    passkey_page = frontend_origin.replace("127.0.0.1", "localhost")
     lines = [
         "",
         f"  Local API       {api_base}   (API Gateway stand-in: REQUEST authorizer + Lambda proxy)",
         f"  Demo page       {frontend_origin}/",
         f"  AWS (moto)      {moto_url}   (DynamoDB, KMS, Secrets Manager, SES, in memory)",
         f"  Outbox          {frontend_origin}/ (the mail sent: invitation and reset links)",
-        f"  Passkeys        {frontend_origin.replace('127.0.0.1', 'localhost')}/ (WebAuthn needs a domain, not an IP)",
+        f"  Passkeys        {passkey_page}/ (WebAuthn needs a domain, not an IP address)",
         "  Demo users      admin@dealership.example  userType admin, role admin",
         "                  staff@dealership.example  userType staff, role sales",
         f"  Demo password   {password}   ({source})",

@@ -120,8 +120,9 @@ class FrontendHandler(_Handler):
     def api_base(self) -> str:
         """The API's origin as this page reaches it: on localhost when the page was opened there (the
         passkey demo: WebAuthn refuses an IP address), so the refresh cookie stays same-site."""
-        host = self.headers.get("Host", "").partition(":")[0].lower()
-        return self.server.api_base.replace("127.0.0.1", "localhost") if host == "localhost" else self.server.api_base
+        base = self.server.api_base
+        on_localhost = self.headers.get("Host", "").partition(":")[0].lower() == "localhost"
+        return base.replace("127.0.0.1", "localhost") if on_localhost else base
 
     def _headers(self, content_type: str) -> list[tuple[str, str]]:
         csp = (

@@ -48,9 +48,7 @@ def context(browser: Browser, private_api: LocalApi) -> Iterator[BrowserContext]
     context = browser.new_context()
     context.set_default_timeout(10_000)
     allowed = tuple(
-        origin
-        for url in (private_api.base_url, private_api.frontend_url)
-        for origin in (url, localhost(url))
+        origin for url in (private_api.base_url, private_api.frontend_url) for origin in (url, localhost(url))
     )
     context.route(
         "**/*", lambda route: route.continue_() if route.request.url.startswith(allowed) else route.abort()
@@ -130,7 +128,8 @@ def test_add_a_passkey_then_sign_in_with_it_and_no_password(
     assert claims_of(body["access_token"])["amr"] == ["hwk", "mfa", "user"]
     expect(page.locator("#passkeys tbody tr")).to_contain_text(["Test laptop"])
     # removed, it no longer signs in
-    with page.expect_response(lambda r: "/auth/passkeys/" in r.url and r.request.method == "DELETE") as removed:
+    removal = lambda r: "/auth/passkeys/" in r.url and r.request.method == "DELETE"  # noqa: E731
+    with page.expect_response(removal) as removed:
         page.click(".remove-passkey")
     assert removed.value.status == 200
     expect(page.locator("#passkeys tbody tr")).to_have_count(0)
@@ -155,9 +154,8 @@ def test_an_assertion_made_on_another_origin_is_refused(
     page.goto(evil)
     options = call("POST", f"{private_api.base_url}/auth/login/passkey/options", body={}).json()
     credential = page.evaluate(ASSERT_IN_PAGE, options)
-    assert json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"] + "=="))["origin"] == (
-        "http://localhost:9"
-    )
+    signed = json.loads(base64.urlsafe_b64decode(credential["response"]["clientDataJSON"] + "=="))
+    assert signed["origin"] == "http://localhost:9"
     answer = call("POST", f"{private_api.base_url}/auth/login/passkey", body={"credential": credential})
     # Then it is refused, while the same passkey on the real page signs in
     assert answer.status == 401 and answer.json() == {"message": "Invalid credentials"}
