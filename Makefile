@@ -81,6 +81,7 @@ bandit: $(STAMP)
 
 audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/passkeys.txt
 	$(BIN)/pip-audit --strict --require-hashes -r requirements/dev.txt
 
 # CDK synthesis runs on a Node.js the CDK supports (22+): the system's, or one npm installs into .node/
@@ -99,8 +100,13 @@ capacity: $(STAMP)
 smoke: $(STAMP)
 	$(BIN)/python -m operations.smoke $${BASE_URL:-http://127.0.0.1:3000}
 
+# The passkey functions' own packages (py_webauthn and what only it needs) are installed into their
+# assets on top of the shared layer: these, already in the layer at the pinned versions, are left out.
+PASSKEY_LAYER_PACKAGES = cryptography cffi pycparser typing-extensions
+
 lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/layer.in -o requirements/layer.txt
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 requirements/passkeys.in -c requirements/layer.txt $(PASSKEY_LAYER_PACKAGES:%=--no-emit-package %) -o requirements/passkeys.txt
 	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 pyproject.toml --all-extras -o requirements/dev.txt
 	$(BIN)/python -m operations.common_passwords
 

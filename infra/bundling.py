@@ -7,6 +7,10 @@
 - One asset per function: its folder under functions/ plus the shared/ package and the route
   declaration the authorizer reads, laid out as in the repository so `functions.<name>.handler.handler`
   and `from shared ...` import as they do in the tests.
+- The passkey functions' asset also holds their own packages (requirements/passkeys.txt: py_webauthn,
+  cbor2, pyOpenSSL, asn1), installed the same way on top of the shared layer. Kept out of the layer:
+  no other function pays their import, and with pyOpenSSL importable botocore would load it (through
+  urllib3.contrib.pyopenssl) in every function that creates a client.
 
 boto3 is not bundled: the Lambda runtime provides it.
 """
@@ -31,6 +35,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SHARED_DIR = REPO_ROOT / "shared"
 LAYER_REQUIREMENTS = REPO_ROOT / "requirements" / "layer.txt"
+PASSKEY_REQUIREMENTS = REPO_ROOT / "requirements" / "passkeys.txt"
+# Functions whose asset holds packages of their own, on top of the shared layer.
+FUNCTION_REQUIREMENTS = {"passkeys": PASSKEY_REQUIREMENTS, "passkey_login": PASSKEY_REQUIREMENTS}
 ROUTES_ASSET_NAME = "routes.json"  # at the asset root, i.e. /var/task/routes.json
 LAMBDA_TASK_ROOT = "/var/task"
 
@@ -112,15 +119,15 @@ def _run(command: list[str], extra_env: dict[str, str] | None = None) -> str:
     return lines[0].strip() if result.returncode == 0 and lines else ""
 
 
-def compile_bytecode(site: Path, interpreter: str) -> None:
-    """Compile every module under `site` with `interpreter`, as Lambda will import them from
-    LAYER_ROOT: hash-based and unchecked (an asset's zip carries no real timestamps, and /opt is
-    read-only, so timestamp-checked byte code would be compiled again at every cold start), with the
-    paths tracebacks show under LAYER_ROOT."""
+def compile_bytecode(site: Path, interpreter: str, root: str = LAYER_ROOT) -> None:
+    """Compile every module under `site` with `interpreter`, as Lambda will import them from `root`
+    (the layer's LAYER_ROOT, or a function's LAMBDA_TASK_ROOT): hash-based and unchecked (an asset's
+    zip carries no real timestamps, and both are read-only, so timestamp-checked byte code would be
+    compiled again at every cold start), with the paths tracebacks show under `root`."""
     command = [
         interpreter, "-m", "compileall", "-q", "-j", "0",
         "--invalidation-mode", "unchecked-hash",
-        "-s", str(site), "-p", LAYER_ROOT,
+        "-s", str(site), "-p", root,
         str(site),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # fixed arguments, no shell
@@ -201,12 +208,26 @@ class LayerBundling:
 class FunctionBundling:
     """Copies functions/<name>/ and shared/ (and the route declaration) into the asset."""
 
-    def __init__(self, name: str, routes_document: dict[str, Any]) -> None:
+    def __init__(self, name: str, routes_document: dict[str, Any], python_version: str = "") -> None:
         self.name = name
         self.routes_document = routes_document
+        self.python_version = python_version
+
+    def install_own_packages(self, out: Path) -> None:
+        """The function's own packages (FUNCTION_REQUIREMENTS), at the asset root (/var/task, which
+        Lambda puts on sys.path before the layer), compiled like the layer's."""
+        requirements = FUNCTION_REQUIREMENTS.get(self.name)
+        if requirements is None:
+            return
+        packages = LayerBundling(self.python_version, requirements)
+        packages.install(out)
+        shutil.rmtree(out / "bin", ignore_errors=True)
+        if packages.interpreter:
+            compile_bytecode(out, packages.interpreter, LAMBDA_TASK_ROOT)
 
     def try_bundle(self, output_dir: str, options: Any = None, **kwargs: Any) -> bool:
         out = Path(output_dir)
+        self.install_own_packages(out)
         source = check_function_folder(self.name)
         (out / "functions").mkdir(parents=True, exist_ok=True)
         shutil.copy2(FUNCTIONS_DIR / "__init__.py", out / "functions" / "__init__.py")
@@ -237,6 +258,6 @@ def function_code(name: str, routes_document: dict[str, Any], runtime: lambda_.R
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=cdk.BundlingOptions(
             image=runtime.bundling_image,  # never pulled: local bundling always succeeds
-            local=FunctionBundling(name, routes_document),
+            local=FunctionBundling(name, routes_document, python_version_of(runtime)),
         ),
     )

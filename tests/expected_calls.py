@@ -39,6 +39,19 @@ LOGIN_MFA_CODE = (
     "dynamodb.TransactWriteItems",
     "kms.Sign",
 )
+# A passkey sign-in (functions/passkey_login): its options store the challenge (one PutItem, no account
+# read) ...
+PASSKEY_LOGIN_OPTIONS = ("dynamodb.PutItem",)
+# ... and the sign-in reads the challenge and the credential, the account and its counters, reserves the
+# attempt, then commits the session with the challenge's deletion and the counter's conditional update.
+PASSKEY_LOGIN = (
+    "dynamodb.GetItem",
+    "dynamodb.GetItem",
+    "dynamodb.BatchGetItem",
+    "dynamodb.TransactWriteItems",
+    "dynamodb.TransactWriteItems",
+    "kms.Sign",
+)
 # The attempt reserved on the account's two counters (one transaction, before the password is
 # checked), then the source IP's distinct-accounts counter.
 LOGIN_FAILURE = ("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem")

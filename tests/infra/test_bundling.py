@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.bundling import (
+    FUNCTION_REQUIREMENTS,
     LAMBDA_PLATFORMS,
     PYTHON_RUNTIME,
     LayerBundling,
@@ -66,9 +67,25 @@ def test_each_function_asset_holds_its_folder_shared_and_the_route_declaration_o
         assert (asset / "shared" / "settings.py").is_file()
         declaration = json.loads((asset / "routes.json").read_text())
         assert declaration == bundled.stack.routes_document
-        assert not list(asset.rglob("__pycache__"))
-        # Nothing else of the repository: no infra/, operations/, local/ or tests/.
-        assert {p.name for p in asset.iterdir()} == {"functions", "shared", "routes.json"}
+        assert not [p for p in ("functions", "shared") for _ in (asset / p).rglob("__pycache__")]
+        # Nothing else of the repository: no infra/, operations/, local/ or tests/ (the passkey
+        # functions' own packages apart).
+        own = {p.name for p in asset.iterdir()} - {"functions", "shared", "routes.json"}
+        assert (name in FUNCTION_REQUIREMENTS) == bool(own), name
+
+
+@pytest.mark.timeout(600)
+def test_only_the_passkey_functions_ship_py_webauthn_and_pyopenssl(bundled: Synth) -> None:
+    """Kept out of the shared layer: with pyOpenSSL importable, botocore loads it in every function."""
+    heavy = ("webauthn", "cbor2", "OpenSSL", "pyasn1")
+    (layer_id,) = bundled.resources("AWS::Lambda::LayerVersion")
+    assert not any((_asset_dir(bundled, layer_id) / "python" / package).exists() for package in heavy)
+    for name, function in bundled.stack.functions.by_name.items():
+        asset = _asset_dir(bundled, _logical_id(bundled, function))
+        shipped = {package for package in heavy if (asset / package).is_dir()}
+        assert shipped == (set(heavy) if name in FUNCTION_REQUIREMENTS else set()), name
+        # nothing the layer already has (cryptography and its dependencies come from there)
+        assert not (asset / "cryptography").exists(), name
 
 
 @pytest.mark.timeout(600)

@@ -21,6 +21,7 @@ from local.outbox import messages
 from shared import services as services_module
 from shared.services import Services, get_services
 from shared.store.users import user_key
+from tests import expected_calls
 from tests.authenticator import Authenticator, b64url
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
@@ -573,3 +574,20 @@ def test_the_stored_counter_only_moves_forward(admin_token: str, authenticator: 
     assert signed_in_with(authenticator)["statusCode"] == 200
     after = services.passkeys.get(authenticator.credentials[0].id)
     assert after is not None and after.sign_count == 1
+
+
+# -------------------------------------------------------------------------------- AWS calls
+def test_a_passkey_sign_in_makes_the_expected_calls_and_the_authorizer_stays_one_read(
+    admin_token: str, authenticator: Authenticator, aws_calls: list[str]
+) -> None:
+    registered(admin_token, authenticator)
+    aws_calls.clear()
+    options = options_for_login()
+    assert aws_calls == list(expected_calls.PASSKEY_LOGIN_OPTIONS)
+    aws_calls.clear()
+    body = body_of(sign_in(authenticator.get(options)))
+    assert aws_calls == list(expected_calls.PASSKEY_LOGIN)
+    authorize(body["access_token"])  # warm
+    aws_calls.clear()
+    authorize(body["access_token"], "DELETE", "/cars/car-1")
+    assert aws_calls == list(expected_calls.AUTHORIZER)  # one DynamoDB request, no KMS call
