@@ -235,6 +235,6 @@ SECOND_FACTOR_TUNABLES: tuple[Tunable, ...] = (
         MINUTE,
         7 * DAY,
         "registering a passkey needs a login (`auth_time`) at most this old, so a session stolen "
-        "earlier cannot add one: an older one gets 401 `login_required`",
+        "earlier cannot add one: an older one gets the step-up 403 (`insufficient_user_authentication`)",
     ),
 )
