@@ -71,6 +71,9 @@ LOG_METRICS: dict[str, LogMetric] = {
     "LoginLockoutBlocked": audit_event(Event.LOGIN_LOCKOUT, "blocked", ("login",)),
     "LoginNewDeviceFlagged": audit_event(Event.LOGIN_NEW_DEVICE, "flagged", ("login",)),
     "CredentialStuffingSuspected": audit_event(Event.CREDENTIAL_STUFFING, "suspected", ("login",)),
+    # Passkey sign-ins (functions/passkey_login) write the login's events in their own log group.
+    "PasskeyLoginFailure": audit_event(Event.LOGIN, "failure", ("passkey_login",)),
+    "PasskeyClonedDetected": audit_event(Event.PASSKEY_CLONED, "detected", ("passkey_login",)),
     "RefreshSuccess": audit_event(Event.REFRESH, "success", ("refresh",)),
     "RefreshReuseDetected": audit_event(Event.REFRESH_REUSE, "detected", ("refresh",)),
     "AuthorizerDenied": audit_event(Event.AUTHORIZER_DENY, "denied", (AUTHORIZER,)),
@@ -234,6 +237,18 @@ class Monitoring(Construct):
             "CredentialStuffingSuspected",
             1,
             "Failed logins for many accounts from one IP within the stuffing window.",
+        )
+        self._event_alarm(
+            "PasskeyClonedAlarm",
+            "PasskeyClonedDetected",
+            1,
+            "A passkey's sign counter went backwards: two authenticators hold one key (a clone); refused.",
+        )
+        self._event_alarm(
+            "PasskeyLoginFailureBurstAlarm",
+            "PasskeyLoginFailure",
+            self.config.login_failure_alarm_threshold,
+            "A burst of failed passkey sign-ins in 5 minutes.",
         )
         self._event_alarm(
             "NewDeviceLoginAlarm",

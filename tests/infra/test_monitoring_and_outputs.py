@@ -69,3 +69,19 @@ def test_outputs_have_stable_names(dev: Synth, prod: Synth) -> None:
     authorizer = dev.stack.resolve(dev.stack.authorizer_function.node.default_child.logical_id)
     assert dev.json["Outputs"]["AuthorizerFunctionArn"]["Value"] == {"Fn::GetAtt": [authorizer, "Arn"]}
     prod.template.has_output("JwksUrl", {"Value": "https://auth.example.com/.well-known/jwks.json"})
+
+
+def test_a_cloned_passkey_raises_an_alarm_at_once(dev: Synth) -> None:
+    alarm = _alarms(dev)["PasskeyClonedDetected"]
+    assert alarm["Threshold"] == 1 and alarm["Namespace"] == "JwtAuth/dev"
+    (metric_filter,) = [
+        f
+        for f in dev.resources("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "PasskeyClonedDetected"
+    ]
+    pattern = metric_filter["Properties"]["FilterPattern"]
+    assert '$.audit.event = "passkey_cloned"' in pattern and '$.audit.outcome = "detected"' in pattern
+    passkey_logs = dev.stack.resolve(
+        dev.stack.functions.log_groups["passkey_login"].node.default_child.logical_id
+    )
+    assert metric_filter["Properties"]["LogGroupName"] == {"Ref": passkey_logs}
