@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         "--generate-password", action="store_true", help="generate a password and show it once"
     )
     command("unlock", "clear a user's login lockout, from every source IP")
-    command("reset-factors", "remove a user's second factors (TOTP and recovery codes), audited")
+    command("reset-factors", "remove a user's second factors (TOTP, recovery codes, passkeys), audited")
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
     revoke.add_argument("session_id", help="the session's id (from `sessions`)")

@@ -155,9 +155,16 @@ def remove_factor(services: Services, user_id: str, session_id: str, code: str, 
 
 
 def reset_factors(services: Services, user_id: str) -> bool:
-    """An operator's reset (the user lost the app and the recovery codes): every factor removed,
-    audited. Whether there was one."""
+    """An operator's reset (the user lost the app and the recovery codes, or their passkeys): every
+    factor removed (TOTP, recovery codes, passkeys), audited. Whether there was one."""
     had = services.factors.totp(user_id) is not None
     services.factors.remove_all(user_id)
     audit(Event.MFA_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id)
-    return had
+    passkeys = services.passkeys.of_user(user_id)
+    for passkey in passkeys:
+        services.passkeys.remove(user_id, passkey.credential_id)
+    if passkeys:
+        audit(
+            Event.PASSKEY_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id, detail=f"{len(passkeys)}"
+        )
+    return had or bool(passkeys)

@@ -296,6 +296,23 @@ def test_an_unknown_or_malformed_id_is_404(admin_token: str, credential_id: str)
     assert remove(admin_token, credential_id)["statusCode"] == 404
 
 
+def test_an_operators_factor_reset_removes_the_passkeys_too(
+    admin_token: str,
+    authenticator: Authenticator,
+    services: Services,
+    accounts: Accounts,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from shared.mfa import reset_factors
+
+    registered(admin_token, authenticator)
+    assert reset_factors(get_services(), accounts.admin.user_id) is True
+    assert listed(admin_token) == [] and refused(signed_in_with(authenticator))
+    assert any(
+        e["event"] == "passkey_removed" and e["outcome"] == "reset_by_operator" for e in audit_events(caplog)
+    )
+
+
 # ------------------------------------------------------------------------------------- sign-in
 def test_login_options_name_no_credential_and_ask_for_user_verification() -> None:
     options = options_for_login()
