@@ -16,15 +16,13 @@ get_settings()
 def parse_account(body: dict[str, Any], user_types: tuple[str, ...]) -> tuple[str, str]:
     """The account the caller names, if any: (user type, email), each "" when not given."""
     email = string_field(body, "email", max_length=254) if "email" in body else ""
-    field = "userType" if "userType" in body or "user_type" not in body else "user_type"
-    user_type = body.get(field)
-    if user_type is None:
-        if email:
-            raise BadRequest(field, f"{field} must be one of {', '.join(user_types)} when email is given")
-        return "", ""
-    if user_type not in user_types:
-        raise BadRequest(field, f"{field} must be one of {', '.join(user_types)}")
-    return user_type, email
+    for name in ("userType", "user_type"):  # either spelling (userType wins), each one valid if sent
+        if name in body and body[name] not in user_types:
+            raise BadRequest(name, f"{name} must be one of {', '.join(user_types)}")
+    user_type = body.get("userType", body.get("user_type"))
+    if user_type is None and email:
+        raise BadRequest("userType", f"userType must be one of {', '.join(user_types)} when email is given")
+    return user_type or "", email
 
 
 def passkey_login_endpoint(request: Request, services: Services) -> dict[str, Any]:

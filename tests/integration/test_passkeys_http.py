@@ -510,6 +510,8 @@ def test_failed_assertions_count_towards_the_lockout(admin_token: str, authentic
         ({"email": ADMIN}, "userType"),
         ({"email": ADMIN, "userType": "robot"}, "userType"),
         ({"email": ADMIN, "user_type": "robot"}, "user_type"),
+        ({"email": ADMIN, "userType": "admin", "user_type": "robot"}, "user_type"),
+        ({"userType": None}, "userType"),
         ({"email": 5, "userType": "admin"}, "email"),
         ({"email": "x" * 300, "userType": "admin"}, "email"),
     ],
