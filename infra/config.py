@@ -32,6 +32,10 @@ CANARY_RELEASES = (
     "all-at-once",
 )
 REMOVAL_POLICIES = ("destroy", "retain")
+# Which functions run with Lambda SnapStart: the authorizer (in front of every request) by default
+# outside dev, every function, or none. `true` and `false` still mean all and none.
+SNAP_START = ("authorizer", "all", "off")
+AUTHORIZER = "authorizer"  # the authorizer function's name in the route declaration
 LOG_RETENTION_DAYS = (
     1,
     3,
@@ -111,7 +115,7 @@ class DeployConfig:
     stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     new_device_alarm_threshold: int = 20
-    snap_start: bool = False
+    snap_start: str = "off"
     provisioned_concurrency: int = 0
     api_gateway_cloudwatch_role: bool = True
     canary_release: str = "off"
@@ -137,6 +141,9 @@ class DeployConfig:
     def audience_value(self) -> str:
         return self.audience or f"jwt-auth-{self.stage}"
 
+    def snap_start_for(self, function: str) -> bool:
+        return self.snap_start == "all" or (self.snap_start == "authorizer" and function == AUTHORIZER)
+
     @property
     def uses_kms(self) -> bool:
         return self.signing_algorithm != "HS256"
@@ -154,6 +161,7 @@ def _defaults(stage: str) -> dict[str, Any]:
         "log_retention_days": 365 if prod else 30,
         "waf": prod,
         "demo": stage == "dev",
+        "snap_start": "off" if stage == "dev" else "authorizer",
     }
 
 
@@ -190,6 +198,23 @@ def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ContextError(f"context '{name}' must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _snap_start(raw: Any, default: str, provisioned: int) -> str:
+    """The SnapStart choice. Provisioned concurrency (the authorizer's) replaces the default one,
+    since Lambda does not allow both on one version; asked for together, they stop synthesis."""
+    if raw is None:
+        return "off" if provisioned else default
+    legacy = {"true": "all", "false": "off"}
+    choice = _choice("snap_start", legacy.get(str(raw).strip().lower(), raw), SNAP_START)
+    if choice != "off" and provisioned:
+        raise ContextError(
+            f"context 'snap_start' ({choice}) and 'provisioned_concurrency' ({provisioned}) cannot go "
+            "together: Lambda does not support provisioned concurrency on a SnapStart version, so the "
+            "deploy would fail. Both shorten cold starts: choose one (docs/cost-and-performance.md "
+            "compares them)."
+        )
+    return choice
 
 
 def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
@@ -252,14 +277,8 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
-    snap_start = _boolean("snap_start", value("snap_start", False))
     provisioned = _integer("provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000)
-    if snap_start and provisioned:
-        raise ContextError(
-            f"context 'snap_start' (true) and 'provisioned_concurrency' ({provisioned}) cannot go together: "
-            "Lambda does not support provisioned concurrency on a SnapStart version, so the deploy would "
-            "fail. Both shorten cold starts: choose one (docs/cost-and-performance.md compares them)."
-        )
+    snap_start = _snap_start(get("snap_start"), defaults["snap_start"], provisioned)
     return DeployConfig(
         **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,

@@ -135,5 +135,27 @@ def test_snap_start_with_provisioned_concurrency_stops_synthesis_with_a_clear_er
 
 
 def test_either_cold_start_lever_alone_is_accepted() -> None:
-    assert config(snap_start="true").snap_start
+    assert config(snap_start="true").snap_start == "all"
+    assert config(snap_start="false").snap_start == "off"
     assert config(provisioned_concurrency="2").provisioned_concurrency == 2
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"), [("dev", "off"), ("staging", "authorizer"), ("prod", "authorizer")]
+)
+def test_snap_start_is_on_for_the_authorizer_alone_by_default_outside_dev(stage: str, expected: str) -> None:
+    deployed = config(stage=stage)
+    assert deployed.snap_start == expected
+    assert deployed.snap_start_for("authorizer") == (expected == "authorizer")
+    assert not deployed.snap_start_for("login")
+
+
+def test_provisioned_concurrency_replaces_the_default_snap_start_but_not_an_explicit_one() -> None:
+    assert config(stage="prod", provisioned_concurrency="2").snap_start == "off"
+    with pytest.raises(ContextError, match=r"'snap_start' \(authorizer\).*'provisioned_concurrency'"):
+        config(stage="prod", snap_start="authorizer", provisioned_concurrency="2")
+
+
+def test_an_unknown_snap_start_choice_is_refused_with_the_choices_named() -> None:
+    with pytest.raises(ContextError, match=r"'snap_start' must be one of authorizer, all, off"):
+        config(snap_start="sometimes")
