@@ -18,7 +18,7 @@ from shared.lockout import reserve_attempt
 from shared.login import normalise_email
 from shared.mail import MailNotSent, link, render, send
 from shared.notifications import notify_password_changed
-from shared.observability import Client, audit
+from shared.observability import Client, Event, audit
 from shared.passwords import check_password_policy
 from shared.services import Services
 from shared.sessions import TokenGrant, clean_up_sessions, revocation_time, start_session
@@ -58,13 +58,17 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     try:
         reserve_attempt(services, counters, thresholds, at)
     except TooManyAttempts:
-        audit("password_reset_requested", "blocked", client, reason=Reason.LOCKED)
+        audit(Event.PASSWORD_RESET_REQUESTED, "blocked", client, reason=Reason.LOCKED)
         raise
     user = services.users.get(user_type, email)
     if user is None or user.disabled or "reset_requested" not in settings.notifications:
         reason = Reason.UNKNOWN_USER if user is None else Reason.DISABLED
         audit(
-            "password_reset_requested", "ignored", client, user_id=user.user_id if user else "", reason=reason
+            Event.PASSWORD_RESET_REQUESTED,
+            "ignored",
+            client,
+            user_id=user.user_id if user else "",
+            reason=reason,
         )
         return
     links = links_of(services)
@@ -83,9 +87,9 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     except (TransactionRejected, ServiceUnavailable, MailNotSent) as error:
         # The caller still gets the same 202: a failure must not tell that the account exists.
         failure = error.reason if isinstance(error, MailNotSent) else type(error).__name__
-        audit("password_reset_requested", "failure", client, user_id=user.user_id, reason=failure)
+        audit(Event.PASSWORD_RESET_REQUESTED, "failure", client, user_id=user.user_id, reason=failure)
         return
-    audit("password_reset_requested", "success", client, user_id=user.user_id)
+    audit(Event.PASSWORD_RESET_REQUESTED, "success", client, user_id=user.user_id)
 
 
 def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
@@ -112,7 +116,12 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
         refuse_link(RESET, Reason.ACCOUNT_CHANGED, client, user.user_id)
     clean_up_sessions(services, user.user_id, "password_reset", client, keep=grant.claims.sid)
     audit(
-        "password_reset", "success", client, user_id=user.user_id, session_id=grant.claims.sid, reason="link"
+        Event.PASSWORD_RESET,
+        "success",
+        client,
+        user_id=user.user_id,
+        session_id=grant.claims.sid,
+        reason="link",
     )
     notify_password_changed(services, user, client)
     return grant
