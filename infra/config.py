@@ -10,8 +10,8 @@ alarms, keys, ...) is here. No CDK import here: the values are plain data, testa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.tunable_parsing import CONTEXT, InvalidTunable
@@ -71,34 +71,16 @@ class ContextError(ValueError):
 
 @dataclass(frozen=True)
 class DeployConfig:
-    """Field names are context keys. Those of shared/tunables.py's IN_CONTEXT take their defaults
-    from it and reach the functions' environment (infra/lambdas.py); the others are the stack's."""
+    """The stack's own settings, named by their context keys, and in `functions` the functions'
+    settings that have a context key (shared/tunables.py's IN_CONTEXT, where each one's name,
+    default, range and rules are declared once), by context key: the stack writes them into the
+    functions' environment (infra/lambdas.py) and reads a few itself (the properties below)."""
 
     stage: str = "dev"
     issuer: str = ""  # empty: the API's own URL
     audience: str = ""  # empty: jwt-auth-<stage>
-    allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
-    access_token_ttl: int = DEFAULTS["access_token_ttl"]
-    refresh_idle_ttl: int = DEFAULTS["refresh_idle_ttl"]
-    session_max_ttl: int = DEFAULTS["session_max_ttl"]
-    refresh_grace_seconds: int = DEFAULTS["refresh_grace_seconds"]
-    clock_leeway: int = DEFAULTS["clock_leeway"]
     authorizer_cache_ttl: int = 0
-    signing_algorithm: str = DEFAULTS["signing_algorithm"]
     signing_keys: tuple[str, ...] = ("primary",)
-    lockout_threshold: int = DEFAULTS["lockout_threshold"]
-    lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
-    extra_audiences: tuple[str, ...] = DEFAULTS["extra_audiences"]
-    client_id: str = DEFAULTS["client_id"]
-    cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]
-    lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
-    lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
-    lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
-    refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
-    cookie_same_site: str = DEFAULTS["cookie_same_site"]
-    mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
-    mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
-    totp_issuer: str = DEFAULTS["totp_issuer"]
     throttle_rate: int = 50
     throttle_burst: int = 100
     log_retention_days: int = 30
@@ -112,26 +94,34 @@ class DeployConfig:
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
     server_error_alarm_threshold: int = 5
-    stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
-    stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     new_device_alarm_threshold: int = 20
     snap_start: str = "off"
     provisioned_concurrency: int = 0
     api_gateway_cloudwatch_role: bool = True
     canary_release: str = "off"
-    pwned_passwords: str = DEFAULTS["pwned_passwords"]
-    pwned_passwords_url: str = DEFAULTS["pwned_passwords_url"]
-    pwned_passwords_timeout_ms: int = DEFAULTS["pwned_passwords_timeout_ms"]
-    mail_sender: str = DEFAULTS["mail_sender"]
-    mail_configuration_set: str = DEFAULTS["mail_configuration_set"]
-    frontend_url: str = DEFAULTS["frontend_url"]
-    invitation_ttl: int = DEFAULTS["invitation_ttl"]
-    reset_link_ttl: int = DEFAULTS["reset_link_ttl"]
-    forgot_password_threshold: int = DEFAULTS["forgot_password_threshold"]
-    forgot_password_account_threshold: int = DEFAULTS["forgot_password_account_threshold"]
-    forgot_password_ip_threshold: int = DEFAULTS["forgot_password_ip_threshold"]
-    forgot_password_min_ms: int = DEFAULTS["forgot_password_min_ms"]
-    notifications: tuple[str, ...] = DEFAULTS["notifications"]
+    functions: Mapping[str, Any] = field(
+        default_factory=lambda: {tunable.context: DEFAULTS[tunable.field] for tunable in IN_CONTEXT}
+    )
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return tuple(self.functions["allowed_origins"])
+
+    @property
+    def cors_extra_headers(self) -> tuple[str, ...]:
+        return tuple(self.functions["cors_extra_headers"])
+
+    @property
+    def signing_algorithm(self) -> str:
+        return str(self.functions["signing_algorithm"])
+
+    @property
+    def mail_sender(self) -> str:
+        return str(self.functions["mail_sender"])
+
+    @property
+    def mail_configuration_set(self) -> str:
+        return str(self.functions["mail_configuration_set"])
 
     @property
     def deletion_protection(self) -> bool:
@@ -280,7 +270,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     provisioned = _integer("provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000)
     snap_start = _snap_start(get("snap_start"), defaults["snap_start"], provisioned)
     return DeployConfig(
-        **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
+        functions={tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,
         issuer=issuer,
         audience=audience,

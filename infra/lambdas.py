@@ -66,7 +66,7 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
     return {
         "ISSUER": issuer,
         "AUDIENCE": config.audience_value,
-        **{tunable.env: env_value(getattr(config, tunable.context)) for tunable in IN_CONTEXT},
+        **{tunable.env: env_value(config.functions[tunable.context]) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         # Powertools reads it when the code names no namespace itself. shared/observability.py names

@@ -21,7 +21,12 @@ def config(**context: Any):  # type: ignore[no-untyped-def]
 
 def test_defaults_are_safe_for_dev() -> None:
     dev = config()
-    assert (dev.stage, dev.authorizer_cache_ttl, dev.signing_algorithm, dev.access_token_ttl) == (
+    assert (
+        dev.stage,
+        dev.authorizer_cache_ttl,
+        dev.signing_algorithm,
+        dev.functions["access_token_ttl"],
+    ) == (
         "dev",
         0,
         "RS256",
@@ -118,7 +123,7 @@ def test_every_context_key_of_a_tunable_reaches_the_functions_settings(tunable: 
     }
     settings = settings_from_env({**resources, **env})
     expected = tuple(raw) if isinstance(raw, list) else raw
-    assert getattr(deployed, tunable.context) == getattr(settings, tunable.field) == expected
+    assert deployed.functions[tunable.context] == getattr(settings, tunable.field) == expected
 
 
 def test_the_stack_writes_one_variable_per_tunable_with_a_context_key() -> None:
