@@ -47,20 +47,42 @@ def change_password(
         raise BadRequest("current_password", "current_password is incorrect")
     if new == current:
         raise BadRequest("new_password", "new_password must differ from current_password")
-    not_before = revocation_time(services, user.user_id)
-    commit = [
-        services.users.update_operation(user, password_hash=passwords.hash_password(new)),
-        services.denylist.not_before_operation(user.user_id, not_before),
-        *services.users.reset_attempts_operations([counter.key]),
-    ]
     try:
-        grant = start_session(
-            services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+        grant = new_password_session(
+            services, user, new, client, cleared_locks=[counter.key], reason="password_changed"
         )
     except TransactionRejected:  # the account changed meanwhile: nothing was written
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
-    clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
     audit(Event.PASSWORD_CHANGED, "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    return grant
+
+
+def new_password_session(
+    services: Services,
+    user: User,
+    password: str,
+    client: Client,
+    *,
+    cleared_locks: list[str],
+    reason: str,
+    extra: list[Operation] | None = None,
+) -> TokenGrant:
+    """In one transaction: the new password's hash (bumping the account version), a not-before
+    that ends every older session and access token, the lock counters cleared, `extra`, and a fresh
+    session for the caller, which is returned; then the older sessions are cleaned up (ended by
+    `reason`) and the owner told by email. TransactionRejected when the account changed meanwhile:
+    nothing was written."""
+    not_before = revocation_time(services, user.user_id)
+    commit = [
+        services.users.update_operation(user, password_hash=passwords.hash_password(password)),
+        services.denylist.not_before_operation(user.user_id, not_before),
+        *services.users.reset_attempts_operations(cleared_locks),
+        *(extra or []),
+    ]
+    grant = start_session(
+        services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+    )
+    clean_up_sessions(services, user.user_id, reason, client, keep=grant.claims.sid)
     from shared.notifications import notify_password_changed  # only a password change sends mail
 
     notify_password_changed(services, user, client)
