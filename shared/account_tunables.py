@@ -130,13 +130,14 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "NOTIFICATIONS",
         "notifications",
         "list",
-        ("password_changed", "reset_requested", "new_device"),
+        ("password_changed", "reset_requested", "new_device", "recovery_code_used"),
         "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
-        "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login)",
+        "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login), "
+        "`recovery_code_used` (a login with a second-factor recovery code)",
         context="notifications",
-        pattern=r"password_changed|reset_requested|new_device",
-        shape="password_changed, reset_requested or new_device",
-        shown_default="all three",
+        pattern=r"password_changed|reset_requested|new_device|recovery_code_used",
+        shape="password_changed, reset_requested, new_device or recovery_code_used",
+        shown_default="all four",
         example=("password_changed",),
     ),
 )
