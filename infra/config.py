@@ -10,8 +10,8 @@ alarms, keys, ...) is here. No CDK import here: the values are plain data, testa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.passkey_origins import check_passkey_origins
@@ -33,6 +33,10 @@ CANARY_RELEASES = (
     "all-at-once",
 )
 REMOVAL_POLICIES = ("destroy", "retain")
+# Which functions run with Lambda SnapStart: the authorizer (in front of every request) by default
+# outside dev, every function, or none. `true` and `false` still mean all and none.
+SNAP_START = ("authorizer", "all", "off")
+AUTHORIZER = "authorizer"  # the authorizer function's name in the route declaration
 LOG_RETENTION_DAYS = (
     1,
     3,
@@ -68,39 +72,16 @@ class ContextError(ValueError):
 
 @dataclass(frozen=True)
 class DeployConfig:
-    """Field names are context keys. Those of shared/tunables.py's IN_CONTEXT take their defaults
-    from it and reach the functions' environment (infra/lambdas.py); the others are the stack's."""
+    """The stack's own settings, named by their context keys, and in `functions` the functions'
+    settings that have a context key (shared/tunables.py's IN_CONTEXT, where each one's name,
+    default, range and rules are declared once), by context key: the stack writes them into the
+    functions' environment (infra/lambdas.py) and reads a few itself (the properties below)."""
 
     stage: str = "dev"
     issuer: str = ""  # empty: the API's own URL
     audience: str = ""  # empty: jwt-auth-<stage>
-    allowed_origins: tuple[str, ...] = DEFAULTS["allowed_origins"]
-    access_token_ttl: int = DEFAULTS["access_token_ttl"]
-    refresh_idle_ttl: int = DEFAULTS["refresh_idle_ttl"]
-    session_max_ttl: int = DEFAULTS["session_max_ttl"]
-    refresh_grace_seconds: int = DEFAULTS["refresh_grace_seconds"]
-    clock_leeway: int = DEFAULTS["clock_leeway"]
     authorizer_cache_ttl: int = 0
-    signing_algorithm: str = DEFAULTS["signing_algorithm"]
     signing_keys: tuple[str, ...] = ("primary",)
-    lockout_threshold: int = DEFAULTS["lockout_threshold"]
-    lockout_account_threshold: int = DEFAULTS["lockout_account_threshold"]
-    extra_audiences: tuple[str, ...] = DEFAULTS["extra_audiences"]
-    client_id: str = DEFAULTS["client_id"]
-    cors_extra_headers: tuple[str, ...] = DEFAULTS["cors_extra_headers"]
-    lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
-    lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
-    lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
-    refresh_cookie_name: str = DEFAULTS["refresh_cookie_name"]
-    cookie_same_site: str = DEFAULTS["cookie_same_site"]
-    mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]
-    mfa_required_types: tuple[str, ...] = DEFAULTS["mfa_required_types"]
-    totp_issuer: str = DEFAULTS["totp_issuer"]
-    webauthn_rp_id: str = DEFAULTS["webauthn_rp_id"]
-    webauthn_rp_name: str = DEFAULTS["webauthn_rp_name"]
-    webauthn_origins: tuple[str, ...] = DEFAULTS["webauthn_origins"]
-    passkey_challenge_ttl: int = DEFAULTS["passkey_challenge_ttl"]
-    passkey_registration_max_age: int = DEFAULTS["passkey_registration_max_age"]
     throttle_rate: int = 50
     throttle_burst: int = 100
     log_retention_days: int = 30
@@ -114,26 +95,34 @@ class DeployConfig:
     alarm_email: str = ""
     login_failure_alarm_threshold: int = 50
     server_error_alarm_threshold: int = 5
-    stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
-    stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     new_device_alarm_threshold: int = 20
-    snap_start: bool = False
+    snap_start: str = "off"
     provisioned_concurrency: int = 0
     api_gateway_cloudwatch_role: bool = True
     canary_release: str = "off"
-    pwned_passwords: str = DEFAULTS["pwned_passwords"]
-    pwned_passwords_url: str = DEFAULTS["pwned_passwords_url"]
-    pwned_passwords_timeout_ms: int = DEFAULTS["pwned_passwords_timeout_ms"]
-    mail_sender: str = DEFAULTS["mail_sender"]
-    mail_configuration_set: str = DEFAULTS["mail_configuration_set"]
-    frontend_url: str = DEFAULTS["frontend_url"]
-    invitation_ttl: int = DEFAULTS["invitation_ttl"]
-    reset_link_ttl: int = DEFAULTS["reset_link_ttl"]
-    forgot_password_threshold: int = DEFAULTS["forgot_password_threshold"]
-    forgot_password_account_threshold: int = DEFAULTS["forgot_password_account_threshold"]
-    forgot_password_ip_threshold: int = DEFAULTS["forgot_password_ip_threshold"]
-    forgot_password_min_ms: int = DEFAULTS["forgot_password_min_ms"]
-    notifications: tuple[str, ...] = DEFAULTS["notifications"]
+    functions: Mapping[str, Any] = field(
+        default_factory=lambda: {tunable.context: DEFAULTS[tunable.field] for tunable in IN_CONTEXT}
+    )
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return tuple(self.functions["allowed_origins"])
+
+    @property
+    def cors_extra_headers(self) -> tuple[str, ...]:
+        return tuple(self.functions["cors_extra_headers"])
+
+    @property
+    def signing_algorithm(self) -> str:
+        return str(self.functions["signing_algorithm"])
+
+    @property
+    def mail_sender(self) -> str:
+        return str(self.functions["mail_sender"])
+
+    @property
+    def mail_configuration_set(self) -> str:
+        return str(self.functions["mail_configuration_set"])
 
     @property
     def deletion_protection(self) -> bool:
@@ -142,6 +131,9 @@ class DeployConfig:
     @property
     def audience_value(self) -> str:
         return self.audience or f"jwt-auth-{self.stage}"
+
+    def snap_start_for(self, function: str) -> bool:
+        return self.snap_start == "all" or (self.snap_start == "authorizer" and function == AUTHORIZER)
 
     @property
     def uses_kms(self) -> bool:
@@ -160,6 +152,7 @@ def _defaults(stage: str) -> dict[str, Any]:
         "log_retention_days": 365 if prod else 30,
         "waf": prod,
         "demo": stage == "dev",
+        "snap_start": "off" if stage == "dev" else "authorizer",
     }
 
 
@@ -196,6 +189,23 @@ def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ContextError(f"context '{name}' must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _snap_start(raw: Any, default: str, provisioned: int) -> str:
+    """The SnapStart choice. Provisioned concurrency (the authorizer's) replaces the default one,
+    since Lambda does not allow both on one version; asked for together, they stop synthesis."""
+    if raw is None:
+        return "off" if provisioned else default
+    legacy = {"true": "all", "false": "off"}
+    choice = _choice("snap_start", legacy.get(str(raw).strip().lower(), raw), SNAP_START)
+    if choice != "off" and provisioned:
+        raise ContextError(
+            f"context 'snap_start' ({choice}) and 'provisioned_concurrency' ({provisioned}) cannot go "
+            "together: Lambda does not support provisioned concurrency on a SnapStart version, so the "
+            "deploy would fail. Both shorten cold starts: choose one (docs/cost-and-performance.md "
+            "compares them)."
+        )
+    return choice
 
 
 def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
@@ -261,16 +271,10 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     alarm_email = str(value("alarm_email", "")).strip()
     if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
-    snap_start = _boolean("snap_start", value("snap_start", False))
     provisioned = _integer("provisioned_concurrency", value("provisioned_concurrency", 0), 0, 1000)
-    if snap_start and provisioned:
-        raise ContextError(
-            f"context 'snap_start' (true) and 'provisioned_concurrency' ({provisioned}) cannot go together: "
-            "Lambda does not support provisioned concurrency on a SnapStart version, so the deploy would "
-            "fail. Both shorten cold starts: choose one (docs/cost-and-performance.md compares them)."
-        )
+    snap_start = _snap_start(get("snap_start"), defaults["snap_start"], provisioned)
     return DeployConfig(
-        **{tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
+        functions={tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
         stage=stage,
         issuer=issuer,
         audience=audience,

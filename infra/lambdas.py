@@ -23,12 +23,11 @@ from infra.bundling import (
     layer_code,
     python_version_of,
 )
-from infra.config import LOG_RETENTION_DAYS, DeployConfig
+from infra.config import AUTHORIZER, LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
 from infra.tables import removal_policy
 from shared.tunables import IN_CONTEXT, env_value
 
-AUTHORIZER = "authorizer"
 # Released through CodeDeploy on their `live` alias when context canary_release is on (infra/release.py).
 RELEASED = (AUTHORIZER, "login", "refresh")
 SERVICE_NAME = "jwt-auth"
@@ -67,7 +66,7 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
     return {
         "ISSUER": issuer,
         "AUDIENCE": config.audience_value,
-        **{tunable.env: env_value(getattr(config, tunable.context)) for tunable in IN_CONTEXT},
+        **{tunable.env: env_value(config.functions[tunable.context]) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         # Powertools reads it when the code names no namespace itself. shared/observability.py names
@@ -151,6 +150,7 @@ class Functions(Construct):
     def _function(self, name: str, role: iam.Role) -> lambda_.Function:
         access = access_for(name)
         log_group = self._log_group(name)
+        snap_start = lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.config.snap_start_for(name) else None
         function = lambda_.Function(
             self,
             name.capitalize(),
@@ -167,7 +167,7 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.config.snap_start else None,
+            snap_start=snap_start,
         )
         # The version hash covers code, configuration and (with the recognizeLayerVersion feature flag)
         # the layers; this makes a layer-only change publish a new version whatever the flags say, so
@@ -180,7 +180,7 @@ class Functions(Construct):
     def _target(self, name: str, function: lambda_.Function) -> lambda_.IFunction:
         provisioned = self.config.provisioned_concurrency if name == AUTHORIZER else 0
         released = self.config.canary_release != "off" and name in RELEASED
-        if not (self.config.snap_start or provisioned or released):
+        if not (self.config.snap_start_for(name) or provisioned or released):
             return function
         return lambda_.Alias(
             self,

@@ -133,14 +133,15 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "NOTIFICATIONS",
         "notifications",
         "list",
-        ("password_changed", "reset_requested", "new_device", "passkey_added"),
+        ("password_changed", "reset_requested", "new_device", "recovery_code_used", "passkey_added"),
         "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
         "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login), "
-        "`passkey_added` (a new passkey can sign in)",
+        "`recovery_code_used` (a login with a second-factor recovery code), `passkey_added` (a new "
+        "passkey can sign in)",
         context="notifications",
-        pattern=r"password_changed|reset_requested|new_device|passkey_added",
-        shape="password_changed, reset_requested, new_device or passkey_added",
-        shown_default="all four",
+        pattern=r"password_changed|reset_requested|new_device|recovery_code_used|passkey_added",
+        shape="password_changed, reset_requested, new_device, recovery_code_used or passkey_added",
+        shown_default="all five",
         example=("password_changed",),
     ),
 )

@@ -10,7 +10,7 @@ from shared import passwords
 from shared.errors import BadRequest, InvalidCredentials, NotFound, Reason, ServiceUnavailable
 from shared.lockout import reserve_attempt
 from shared.login import normalise_email
-from shared.observability import OPERATOR, Client, audit
+from shared.observability import OPERATOR, Client, Event, audit
 from shared.passwords import check_password_policy
 from shared.services import Services
 from shared.sessions import TokenGrant, clean_up_sessions, revocation_time, start_session
@@ -37,7 +37,7 @@ def change_password(
     reserve_attempt(services, [counter], [settings.lockout_threshold], at)
     if not passwords.verify_password(user.password_hash, current):
         audit(
-            "password_change",
+            Event.PASSWORD_CHANGE,
             "failure",
             client,
             user_id=user.user_id,
@@ -47,20 +47,42 @@ def change_password(
         raise BadRequest("current_password", "current_password is incorrect")
     if new == current:
         raise BadRequest("new_password", "new_password must differ from current_password")
-    not_before = revocation_time(services, user.user_id)
-    commit = [
-        services.users.update_operation(user, password_hash=passwords.hash_password(new)),
-        services.denylist.not_before_operation(user.user_id, not_before),
-        *services.users.reset_attempts_operations([counter.key]),
-    ]
     try:
-        grant = start_session(
-            services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+        grant = new_password_session(
+            services, user, new, client, cleared_locks=[counter.key], reason="password_changed"
         )
     except TransactionRejected:  # the account changed meanwhile: nothing was written
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
-    clean_up_sessions(services, user.user_id, "password_changed", client, keep=grant.claims.sid)
-    audit("password_changed", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    audit(Event.PASSWORD_CHANGED, "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    return grant
+
+
+def new_password_session(
+    services: Services,
+    user: User,
+    password: str,
+    client: Client,
+    *,
+    cleared_locks: list[str],
+    reason: str,
+    extra: list[Operation] | None = None,
+) -> TokenGrant:
+    """In one transaction: the new password's hash (bumping the account version), a not-before
+    that ends every older session and access token, the lock counters cleared, `extra`, and a fresh
+    session for the caller, which is returned; then the older sessions are cleaned up (ended by
+    `reason`) and the owner told by email. TransactionRejected when the account changed meanwhile:
+    nothing was written."""
+    not_before = revocation_time(services, user.user_id)
+    commit = [
+        services.users.update_operation(user, password_hash=passwords.hash_password(password)),
+        services.denylist.not_before_operation(user.user_id, not_before),
+        *services.users.reset_attempts_operations(cleared_locks),
+        *(extra or []),
+    ]
+    grant = start_session(
+        services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+    )
+    clean_up_sessions(services, user.user_id, reason, client, keep=grant.claims.sid)
     from shared.notifications import notify_password_changed  # only a password change sends mail
 
     notify_password_changed(services, user, client)
@@ -132,7 +154,7 @@ def create_account(
         ) from None
     if not services.users.create(user):
         raise BadRequest("email", f"a {user_type} user with email {email} already exists")
-    audit("user_created", "success", OPERATOR, user_id=user.user_id)
+    audit(Event.USER_CREATED, "success", OPERATOR, user_id=user.user_id)
     return user
 
 
@@ -140,7 +162,7 @@ def revoke_account(
     services: Services,
     user: User,
     change: Callable[[User], list[Operation]],
-    event: str,
+    event: Event,
     reason: str,
 ) -> int:
     """Apply `change` to the account and write a not-before in one transaction, then clean up its
@@ -208,7 +230,7 @@ def change_role(services: Services, user: User, role: str) -> int:
         services,
         user,
         lambda current: [services.users.update_operation(current, role=role)],
-        "role_changed",
+        Event.ROLE_CHANGED,
         role,
     )
 
@@ -218,7 +240,7 @@ def disable_user(services: Services, user: User) -> int:
         services,
         user,
         lambda current: [services.users.update_operation(current, disabled=True)],
-        "user_disabled",
+        Event.USER_DISABLED,
         "disabled",
     )
 
@@ -227,12 +249,16 @@ def enable_user(services: Services, user: User) -> None:
     current = _apply_to_current(
         services, user, lambda current: [services.users.update_operation(current, disabled=False)]
     )
-    audit("user_enabled", "success", OPERATOR, user_id=current.user_id)
+    audit(Event.USER_ENABLED, "success", OPERATOR, user_id=current.user_id)
 
 
 def delete_user(services: Services, user: User) -> int:
     return revoke_account(
-        services, user, lambda current: [services.users.delete_operation(current)], "user_deleted", "deleted"
+        services,
+        user,
+        lambda current: [services.users.delete_operation(current)],
+        Event.USER_DELETED,
+        "deleted",
     )
 
 
@@ -243,7 +269,7 @@ def reset_password(services: Services, user: User, password: str) -> int:
         services,
         user,
         lambda current: [services.users.update_operation(current, password_hash=password_hash)],
-        "password_reset",
+        Event.PASSWORD_RESET,
         "password_reset",
     )
     from shared.notifications import notify_password_changed  # only a password change sends mail
@@ -255,11 +281,11 @@ def reset_password(services: Services, user: User, password: str) -> int:
 def unlock(services: Services, user_type: str, email: str) -> int:
     """Clear the login lockout of an account (from every source IP); how many counters there were."""
     cleared = services.users.unlock(user_type, normalise_email(email))
-    audit("user_unlocked", "success", OPERATOR, reason=f"{cleared} counters")
+    audit(Event.USER_UNLOCKED, "success", OPERATOR, reason=f"{cleared} counters")
     return cleared
 
 
 def revoke_all_tokens_of_everyone(services: Services) -> None:
     """The emergency switch: every access token and session of every user, issued before now."""
     services.denylist.set_not_before(GLOBAL_SUBJECT, services.clock.now_ms())
-    audit("global_revocation", "success", OPERATOR)
+    audit(Event.GLOBAL_REVOCATION, "success", OPERATOR)

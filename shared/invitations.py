@@ -19,7 +19,7 @@ from shared.accounts import (
 from shared.errors import BadRequest, Reason, ServiceUnavailable
 from shared.links import MAIL, links_of, new_link, refuse_link, usable_link
 from shared.mail import MailNotSent, can_send, link, render, send
-from shared.observability import Client, audit, logger
+from shared.observability import Client, Event, audit, logger
 from shared.passwords import check_password_policy
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
@@ -68,9 +68,9 @@ def invite(
         _send_invitation(services, user, token)
     except MailNotSent as error:
         _undo_invitation(services, user, invitation)
-        audit("invitation_sent", "failure", actor, user_id=user.user_id, reason=error.reason)
+        audit(Event.INVITATION_SENT, "failure", actor, user_id=user.user_id, reason=error.reason)
         raise ServiceUnavailable(MAIL) from None
-    audit("invitation_sent", "success", actor, user_id=user.user_id)
+    audit(Event.INVITATION_SENT, "success", actor, user_id=user.user_id)
     return Invitation(user, invitation.expires)
 
 
@@ -120,9 +120,9 @@ def resend_invitation(services: Services, email: str, user_type: str, actor: Cli
     try:
         _send_invitation(services, user, token)
     except MailNotSent as error:
-        audit("invitation_sent", "failure", actor, user_id=user.user_id, reason=error.reason)
+        audit(Event.INVITATION_SENT, "failure", actor, user_id=user.user_id, reason=error.reason)
         raise ServiceUnavailable(MAIL) from None
-    audit("invitation_sent", "success", actor, user_id=user.user_id, reason="resent")
+    audit(Event.INVITATION_SENT, "success", actor, user_id=user.user_id, reason="resent")
     return Invitation(user, invitation.expires)
 
 
@@ -138,7 +138,7 @@ def revoke_invitation(services: Services, email: str, user_type: str, actor: Cli
         transact_write(services.users.dynamodb, operations)
     except TransactionRejected:
         raise BadRequest("email", f"the invitation of {user.email} changed meanwhile: try again") from None
-    audit("invitation_revoked", "success", actor, user_id=user.user_id)
+    audit(Event.INVITATION_REVOKED, "success", actor, user_id=user.user_id)
 
 
 def accept_invitation(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
@@ -160,5 +160,5 @@ def accept_invitation(services: Services, token: str, new_password: str, client:
         )
     except TransactionRejected:  # used by a parallel request, replaced, or the account changed
         refuse_link(INVITATION, Reason.ACCOUNT_CHANGED, client, user.user_id)
-    audit("invitation_accepted", "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    audit(Event.INVITATION_ACCEPTED, "success", client, user_id=user.user_id, session_id=grant.claims.sid)
     return grant

@@ -14,10 +14,12 @@ import secrets
 from typing import NoReturn
 
 from shared.errors import InvalidLink, Reason
-from shared.observability import Client, audit
+from shared.observability import Client, Event, audit
 from shared.services import Services
-from shared.store.links import Link, LinkStore, token_hash
+from shared.store.links import INVITATION, RESET, Link, LinkStore, token_hash
 from shared.store.users import User
+
+_REFUSED = {INVITATION: Event.INVITATION_LINK, RESET: Event.RESET_LINK}
 
 TOKEN_BYTES = 32
 TOKEN_LENGTH = 43  # token_urlsafe(32)
@@ -54,5 +56,5 @@ def usable_link(services: Services, token: str, purpose: str, at: int, client: C
 
 
 def refuse_link(purpose: str, reason: Reason, client: Client, user_id: str = "") -> NoReturn:
-    audit(f"{purpose}_link", "rejected", client, user_id=user_id, reason=reason)
+    audit(_REFUSED[purpose], "rejected", client, user_id=user_id, reason=reason)
     raise InvalidLink(reason)

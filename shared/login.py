@@ -147,5 +147,7 @@ def _watch_for_credential_stuffing(
         _audit(Event.CREDENTIAL_STUFFING, "suspected", client, "", f"{accounts} accounts failed from one IP")
 
 
-def _audit(event: str, outcome: str, client: Client, user_id: str, reason: str, session_id: str = "") -> None:
+def _audit(
+    event: Event, outcome: str, client: Client, user_id: str, reason: str, session_id: str = ""
+) -> None:
     audit(event, outcome, client, user_id=user_id, session_id=session_id, reason=reason)

@@ -83,6 +83,13 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
     _audit(Event.LOGIN, "success", client, user.user_id, used, sid)
     if new_device:
         _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
+    if used == "recovery" or new_device:
+        from shared import notifications  # only these logins send mail
+
+        if used == "recovery":
+            notifications.notify_recovery_code_used(services, user, client)
+        if new_device:
+            notifications.notify_new_device(services, user, client)
     return grant
 
 

@@ -31,9 +31,17 @@ def notify_password_changed(services: Services, user: User, client: Client) -> N
 
 
 def notify_new_device(services: Services, user: User, client: Client) -> None:
+    _notify_sign_in(services, user, client, "new_device")
+
+
+def notify_recovery_code_used(services: Services, user: User, client: Client) -> None:
+    _notify_sign_in(services, user, client, "recovery_code_used")
+
+
+def _notify_sign_in(services: Services, user: User, client: Client, template: str) -> None:
     device = client.user_agent[:200] or "an unknown device"
     at = iso_time(services.clock.now_ms())
-    notify(services, user, "new_device", time=at, device=device, ip=client.source_ip or "unknown")
+    notify(services, user, template, time=at, device=device, ip=client.source_ip or "unknown")
 
 
 def notify_passkey_added(services: Services, email: str, name: str, passkey: str, client: Client) -> None:

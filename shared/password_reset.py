@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import time
 
-from shared import passwords
-from shared.accounts import identity_of_user
+from shared.accounts import new_password_session
 from shared.errors import BadRequest, Reason, ServiceUnavailable, TooManyAttempts
 from shared.links import links_of, new_link, refuse_link, usable_link
 from shared.lockout import reserve_attempt
 from shared.login import normalise_email
 from shared.mail import MailNotSent, link, render, send
-from shared.notifications import notify_password_changed
-from shared.observability import Client, audit
+from shared.observability import Client, Event, audit
 from shared.passwords import check_password_policy
 from shared.services import Services
-from shared.sessions import TokenGrant, clean_up_sessions, revocation_time, start_session
+from shared.sessions import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
 from shared.store.users import lock_key
@@ -58,13 +56,17 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     try:
         reserve_attempt(services, counters, thresholds, at)
     except TooManyAttempts:
-        audit("password_reset_requested", "blocked", client, reason=Reason.LOCKED)
+        audit(Event.PASSWORD_RESET_REQUESTED, "blocked", client, reason=Reason.LOCKED)
         raise
     user = services.users.get(user_type, email)
     if user is None or user.disabled or "reset_requested" not in settings.notifications:
         reason = Reason.UNKNOWN_USER if user is None else Reason.DISABLED
         audit(
-            "password_reset_requested", "ignored", client, user_id=user.user_id if user else "", reason=reason
+            Event.PASSWORD_RESET_REQUESTED,
+            "ignored",
+            client,
+            user_id=user.user_id if user else "",
+            reason=reason,
         )
         return
     links = links_of(services)
@@ -83,9 +85,9 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     except (TransactionRejected, ServiceUnavailable, MailNotSent) as error:
         # The caller still gets the same 202: a failure must not tell that the account exists.
         failure = error.reason if isinstance(error, MailNotSent) else type(error).__name__
-        audit("password_reset_requested", "failure", client, user_id=user.user_id, reason=failure)
+        audit(Event.PASSWORD_RESET_REQUESTED, "failure", client, user_id=user.user_id, reason=failure)
         return
-    audit("password_reset_requested", "success", client, user_id=user.user_id)
+    audit(Event.PASSWORD_RESET_REQUESTED, "success", client, user_id=user.user_id)
 
 
 def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
@@ -96,23 +98,25 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
     if user.disabled:
         refuse_link(RESET, Reason.DISABLED, client, user.user_id)
     check_password_policy(new_password, "new_password", user.email, services.settings)
-    not_before = revocation_time(services, user.user_id)
     locks = [lock_key(user.user_type, user.email), lock_key(user.user_type, user.email, client.source_ip)]
-    commit = [
-        services.users.update_operation(user, password_hash=passwords.hash_password(new_password)),
-        services.denylist.not_before_operation(user.user_id, not_before),
-        *services.users.reset_attempts_operations(locks),
-        *links_of(services).use_operations(reset),
-    ]
     try:
-        grant = start_session(
-            services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+        grant = new_password_session(
+            services,
+            user,
+            new_password,
+            client,
+            cleared_locks=locks,
+            reason="password_reset",
+            extra=links_of(services).use_operations(reset),
         )
     except TransactionRejected:
         refuse_link(RESET, Reason.ACCOUNT_CHANGED, client, user.user_id)
-    clean_up_sessions(services, user.user_id, "password_reset", client, keep=grant.claims.sid)
     audit(
-        "password_reset", "success", client, user_id=user.user_id, session_id=grant.claims.sid, reason="link"
+        Event.PASSWORD_RESET,
+        "success",
+        client,
+        user_id=user.user_id,
+        session_id=grant.claims.sid,
+        reason="link",
     )
-    notify_password_changed(services, user, client)
     return grant

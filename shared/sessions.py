@@ -123,7 +123,7 @@ def revoke_session(
     except TransactionRejected as rejected:
         raise ServiceUnavailable("DynamoDB") from rejected
     outcome = "detected" if reason == REUSE else "success"
-    event = Event.REFRESH_REUSE if reason == REUSE else "session_revoked"
+    event = Event.REFRESH_REUSE if reason == REUSE else Event.SESSION_REVOKED
     audit(event, outcome, client, user_id=session.user_id, session_id=session.sid, reason=reason)
 
 
@@ -143,7 +143,7 @@ def logout(services: Services, caller: AccessClaims, refresh_token: str | None, 
     named = _named_own_session(services, caller, refresh_token)
     if named is not None:
         revoke_session(services, named, "logout", client)
-    audit("logout", "success", client, user_id=caller.sub, session_id=caller.sid)
+    audit(Event.LOGOUT, "success", client, user_id=caller.sub, session_id=caller.sid)
 
 
 def _named_own_session(services: Services, caller: AccessClaims, refresh_token: str | None) -> Session | None:
@@ -210,5 +210,5 @@ def logout_all(services: Services, caller: AccessClaims, client: Client) -> int:
     """Every access token and every session of the caller, issued before now, stops working."""
     services.denylist.set_not_before(caller.sub, revocation_time(services, caller.sub))
     ended = clean_up_sessions(services, caller.sub, "logout_all", client)
-    audit("logout_all", "success", client, user_id=caller.sub, reason="logout_all")
+    audit(Event.LOGOUT_ALL, "success", client, user_id=caller.sub, reason="logout_all")
     return ended

@@ -101,6 +101,27 @@ def check_identity(identity: Identity) -> None:
         raise InvalidIdentity("role or type")
 
 
+def access_token_payload(claims: AccessClaims, settings: Settings) -> dict[str, Any]:
+    """The JWT claims set of an access token with these claims."""
+    return {
+        "iss": settings.issuer,
+        "aud": token_audience(settings),
+        "sub": claims.sub,
+        "iat": claims.iat,
+        "iat_ms": claims.iat_ms,
+        "auth_time": claims.auth_time,
+        "amr": list(claims.amr),
+        "exp": claims.exp,
+        "client_id": claims.client_id,
+        "jti": claims.jti,
+        "sid": claims.sid,
+        "email": claims.email,
+        "name": claims.name,
+        "role": claims.role,
+        "type": claims.user_type,
+    }
+
+
 def issue_access_token(
     identity: Identity,
     session_id: str,
@@ -131,23 +152,7 @@ def issue_access_token(
         amr=amr,
     )
     header = {"alg": keys.signer.algorithm, "typ": TOKEN_TYPE, "kid": keys.signer.kid}
-    payload = {
-        "iss": settings.issuer,
-        "aud": token_audience(settings),
-        "sub": claims.sub,
-        "iat": claims.iat,
-        "iat_ms": claims.iat_ms,
-        "auth_time": claims.auth_time,
-        "amr": list(claims.amr),
-        "exp": claims.exp,
-        "client_id": claims.client_id,
-        "jti": claims.jti,
-        "sid": claims.sid,
-        "email": claims.email,
-        "name": claims.name,
-        "role": claims.role,
-        "type": claims.user_type,
-    }
+    payload = access_token_payload(claims, settings)
     signing_input = f"{_json_segment(header)}.{_json_segment(payload)}".encode("ascii")
     if len(signing_input) > KMS_RAW_MESSAGE_LIMIT:
         raise InvalidIdentity("signing input over 4096 bytes")

@@ -7,6 +7,7 @@ snapshot with what the first request would otherwise do (`prime`) and refresh wh
 stale (`after_restore`)."""
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -19,7 +20,7 @@ from shared.observability import Client, Event, audit, log_invocation, logger, m
 from shared.services import get_services
 from shared.settings import get_settings
 from shared.signing import b64url
-from shared.tokens import AccessClaims, verify_access_token
+from shared.tokens import TOKEN_TYPE, AccessClaims, access_token_payload, verify_access_token
 
 get_settings()
 
@@ -71,25 +72,15 @@ def prime() -> None:
         services = get_services()
         settings, keys = services.settings, services.keys
         services.routes  # noqa: B018 - loaded and cached
-        claims = {
-            "iss": settings.issuer,
-            "aud": settings.audience,
-            "sub": "priming",
-            "iat": 0,
-            "exp": 1,
-            "jti": "priming",
-            "sid": "priming",
-            "email": "-",
-            "name": "-",
-            "role": "-",
-            "type": "-",
-        }
+        primed = dataclasses.replace(_PRIMING_CLAIMS, client_id=settings.client_id)
+        claims = access_token_payload(primed, settings)
         for kid, key in keys.keys.items():
-            header = {"alg": key.algorithm, "typ": "at+jwt", "kid": kid}
+            header = {"alg": key.algorithm, "typ": TOKEN_TYPE, "kid": kid}
             token = f"{_segment(header)}.{_segment(claims)}.{b64url(bytes(64))}"
             with contextlib.suppress(InvalidAccessToken):
                 verify_access_token(token, settings, keys, 0.0)
-        check_not_revoked(services, _PRIMING_CLAIMS)
+        with contextlib.suppress(InvalidAccessToken):
+            check_not_revoked(services, _PRIMING_CLAIMS)
     except Exception as error:  # the snapshot must not fail over priming
         logger.warning("SnapStart priming failed, left to the first request", extra={"error": repr(error)})
 

@@ -118,11 +118,15 @@ class Variant:
 
 
 VARIANTS: tuple[Variant, ...] = (
-    Variant("shipped", "Python authorizer, as shipped (botocore, bytecode)"),
+    Variant("shipped", "Python authorizer without SnapStart (dev, snap_start=off): botocore, bytecode"),
     Variant("boto3", "lever off: boto3 imported (as before)", before="import boto3"),
     Variant("nopyc", "lever off: no bytecode for layer + function code", no_bytecode=True),
     Variant("scan", "lever off: botocore scans its data for the service list", before=_SCAN),
-    Variant("snapstart", "SnapStart restore, primed: after-restore hook + first call", between=_RESTORED),
+    Variant(
+        "snapstart",
+        "Python authorizer outside dev: SnapStart restore, primed (after-restore hook, first call)",
+        between=_RESTORED,
+    ),
     Variant("unprimed", "SnapStart restore, not primed: first call", between=_UNPRIMED),
 )
 

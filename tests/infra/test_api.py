@@ -130,17 +130,7 @@ def test_waf_is_on_in_prod_with_a_per_ip_rate_rule_on_the_login_route(dev: Synth
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     rate = rules["AuthRoutesRatePerIp"]["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == 300
-    matches = rate["ScopeDownStatement"]["OrStatement"]["Statements"]
-    assert {match["ByteMatchStatement"]["SearchString"] for match in matches} == {
-        "/auth/login",
-        "/auth/login/mfa",
-        "/auth/login/mfa/enrol",
-        "/auth/login/passkey",
-        "/auth/login/passkey/options",
-        "/auth/password/forgot",
-        "/auth/password/reset",
-        "/auth/invitations/accept",
-    }
+    # which routes it counts: test_alarms_and_waf.py
     assert rules["AuthRoutesRatePerIp"]["Action"] == {"Block": {}}
     prod.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 

@@ -21,7 +21,12 @@ def config(**context: Any):  # type: ignore[no-untyped-def]
 
 def test_defaults_are_safe_for_dev() -> None:
     dev = config()
-    assert (dev.stage, dev.authorizer_cache_ttl, dev.signing_algorithm, dev.access_token_ttl) == (
+    assert (
+        dev.stage,
+        dev.authorizer_cache_ttl,
+        dev.signing_algorithm,
+        dev.functions["access_token_ttl"],
+    ) == (
         "dev",
         0,
         "RS256",
@@ -120,7 +125,7 @@ def test_every_context_key_of_a_tunable_reaches_the_functions_settings(tunable: 
     }
     settings = settings_from_env({**resources, **env})
     expected = tuple(raw) if isinstance(raw, list) else raw
-    assert getattr(deployed, tunable.context) == getattr(settings, tunable.field) == expected
+    assert deployed.functions[tunable.context] == getattr(settings, tunable.field) == expected
 
 
 def test_the_stack_writes_one_variable_per_tunable_with_a_context_key() -> None:
@@ -137,7 +142,7 @@ def test_passkey_origins_must_be_on_the_relying_party_id() -> None:
     with pytest.raises(ContextError, match=r"webauthn_rp_id"):
         config(webauthn_rp_id="127.0.0.1")
     chosen = config(webauthn_rp_id="example.com", allowed_origins="https://app.example.com,https://x.test")
-    assert chosen.webauthn_rp_id == "example.com" and chosen.webauthn_origins == ()
+    assert chosen.functions["webauthn_rp_id"] == "example.com" and chosen.functions["webauthn_origins"] == ()
 
 
 def test_snap_start_with_provisioned_concurrency_stops_synthesis_with_a_clear_error() -> None:
@@ -148,5 +153,27 @@ def test_snap_start_with_provisioned_concurrency_stops_synthesis_with_a_clear_er
 
 
 def test_either_cold_start_lever_alone_is_accepted() -> None:
-    assert config(snap_start="true").snap_start
+    assert config(snap_start="true").snap_start == "all"
+    assert config(snap_start="false").snap_start == "off"
     assert config(provisioned_concurrency="2").provisioned_concurrency == 2
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"), [("dev", "off"), ("staging", "authorizer"), ("prod", "authorizer")]
+)
+def test_snap_start_is_on_for_the_authorizer_alone_by_default_outside_dev(stage: str, expected: str) -> None:
+    deployed = config(stage=stage)
+    assert deployed.snap_start == expected
+    assert deployed.snap_start_for("authorizer") == (expected == "authorizer")
+    assert not deployed.snap_start_for("login")
+
+
+def test_provisioned_concurrency_replaces_the_default_snap_start_but_not_an_explicit_one() -> None:
+    assert config(stage="prod", provisioned_concurrency="2").snap_start == "off"
+    with pytest.raises(ContextError, match=r"'snap_start' \(authorizer\).*'provisioned_concurrency'"):
+        config(stage="prod", snap_start="authorizer", provisioned_concurrency="2")
+
+
+def test_an_unknown_snap_start_choice_is_refused_with_the_choices_named() -> None:
+    with pytest.raises(ContextError, match=r"'snap_start' must be one of authorizer, all, off"):
+        config(snap_start="sometimes")

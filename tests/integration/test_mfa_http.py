@@ -201,13 +201,31 @@ def test_wrong_codes_count_towards_the_lockout(
     assert locked["statusCode"] == 429 and "Retry-After" in locked["headers"]
 
 
-def test_a_recovery_code_completes_the_login_once_and_is_audited(
+def test_a_recovery_code_completes_the_login_once_and_is_audited_and_emailed(
     services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from local.outbox import messages
+
     _, recovery = active_totp(accounts, clock)
+    assert not [mail for mail in messages() if "recovery code" in mail["subject"]]
     assert second_step(_challenge(accounts)["mfa_token"], recovery[0])["statusCode"] == 200
     assert any(event["event"] == "mfa_recovery_code_used" for event in audit_events(caplog))
+    (mail,) = [mail for mail in messages() if "recovery code" in mail["subject"]]
+    assert ADMIN in mail["to"] and recovery[0] not in mail["body"]
     assert second_step(_challenge(accounts)["mfa_token"], recovery[0])["statusCode"] == 401
+
+
+def test_a_second_factor_login_from_a_new_device_is_emailed_like_a_password_login(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    from local.outbox import messages
+
+    secret, _ = active_totp(accounts, clock)
+    elsewhere = {"source_ip": "192.0.2.50", "user_agent": "curl/8"}
+    challenge = login_ok(ADMIN, accounts.password, "admin", **elsewhere)
+    assert second_step(challenge["mfa_token"], totp_code(secret, clock), **elsewhere)["statusCode"] == 200
+    (mail,) = [mail for mail in messages() if mail["subject"] == "New sign-in to your account"]
+    assert ADMIN in mail["to"] and "192.0.2.50" in mail["body"]
 
 
 def test_an_account_changed_after_the_password_step_gets_no_tokens(

@@ -16,7 +16,7 @@ import pytest
 
 from functions.authorizer import handler as authorizer
 from shared import aws, signing
-from shared.errors import ServiceUnavailable
+from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
 from shared.services import Services
 from tests import expected_calls
 from tests.fixtures import Accounts
@@ -44,6 +44,26 @@ def test_priming_does_the_first_requests_work_so_the_first_request_reads_once(
     assert primed == list(expected_calls.SNAPSTART_PRIMING)
     assert aws_calls == list(expected_calls.AUTHORIZER)
     assert policy["principalId"] == accounts.staff.user_id
+
+
+def test_priming_verifies_down_to_the_signature_check_with_every_key(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A priming token that a claim check refuses would leave PyJWT's decode and the signature
+    check, most of a verification's first-call cost, to the first real request."""
+    refused: list[Reason] = []
+    verify = authorizer.verify_access_token
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return verify(*args, **kwargs)
+        except InvalidAccessToken as error:
+            refused.append(error.reason)
+            raise
+
+    monkeypatch.setattr(authorizer, "verify_access_token", recording)
+    authorizer.prime()
+    assert refused == [Reason.SIGNATURE] * len(services.keys.keys)
 
 
 def test_priming_that_fails_leaves_the_work_to_the_first_request(

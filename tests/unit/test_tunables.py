@@ -37,12 +37,14 @@ def test_settings_has_one_field_per_tunable_with_the_tables_default() -> None:
             assert field.default == BY_FIELD[name].default, name
 
 
-def test_deploy_config_has_one_field_per_context_key_with_the_tables_default() -> None:
-    fields = {field.name: field.default for field in dataclasses.fields(DeployConfig)}
+def test_deploy_config_holds_every_context_key_with_its_default_and_no_field_of_its_own() -> None:
+    stack_fields = {field.name for field in dataclasses.fields(DeployConfig)}
     defaults = _context()
+    assert set(DeployConfig().functions) == set(defaults.functions) == {t.context for t in IN_CONTEXT}
     for tunable in IN_CONTEXT:
-        assert fields[tunable.context] == tunable.default, tunable.context
-        assert getattr(defaults, tunable.context) == tunable.default, tunable.context
+        assert tunable.context not in stack_fields, tunable.context
+        assert DeployConfig().functions[tunable.context] == tunable.default, tunable.context
+        assert defaults.functions[tunable.context] == tunable.default, tunable.context
 
 
 def test_names_are_unique_and_every_rule_joins_two_int_settings_the_stack_also_reads() -> None:
@@ -104,7 +106,7 @@ def test_the_functions_and_the_stack_apply_every_rule_between_settings(rule: Any
         _context(**{first.context: str(broken), second.context: str(other)})
     settings = settings_from_env({**BASE, first.env: str(kept), second.env: str(other)})
     assert getattr(settings, rule.field) == kept
-    assert getattr(_context(**{first.context: kept, second.context: other}), rule.field) == kept
+    assert _context(**{first.context: kept, second.context: other}).functions[first.context] == kept
 
 
 def test_the_configuration_tables_in_the_docs_are_generated_from_the_tunables() -> None:
@@ -138,5 +140,6 @@ def test_the_docs_show_each_tunables_default_range_and_rules() -> None:
 
 def test_docs_deploy_lists_every_context_key() -> None:
     deploy = configuration_docs.DEPLOY.read_text("utf-8")
-    missing = [field.name for field in dataclasses.fields(DeployConfig) if f"`{field.name}`" not in deploy]
+    keys = [field.name for field in dataclasses.fields(DeployConfig) if field.name != "functions"]
+    missing = [key for key in [*keys, *DeployConfig().functions] if f"`{key}`" not in deploy]
     assert missing == []
