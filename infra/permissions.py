@@ -170,10 +170,11 @@ PERMISSIONS: dict[str, Access] = {
         encrypt_factors=True,
         decrypt_factors=True,
     ),
-    # Passkeys of the signed-in user (shared/passkeys.py): the user's list and their credentials read
-    # (GetItem, BatchGetItem), a registration challenge written (PutItem) and read (GetItem), the new
-    # credential stored with the challenge's deletion and the list's update (Put, Delete, Update in
-    # one transaction), one removed (Delete, Update). Only those item kinds: never an account item.
+    # Passkeys of the signed-in user (shared/passkey_registration.py): the user's list and their
+    # credentials read (GetItem, BatchGetItem), a registration challenge written (PutItem) and read
+    # (GetItem), the new credential stored with the challenge's deletion and the list's update (Put,
+    # Delete, Update in one transaction), one removed (Delete, Update). Only those item kinds: never
+    # an account item.
     "passkeys": Access(
         tables={
             "Users": (
@@ -187,7 +188,7 @@ PERMISSIONS: dict[str, Access] = {
         leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*")},
         send_mail=True,  # the passkey-added notification
     ),
-    # Sign-in with a passkey (shared/passkeys.py): a challenge written (PutItem) and read, the
+    # Sign-in with a passkey (shared/passkey_login.py): a challenge written (PutItem) and read, the
     # credential read (GetItem), the account and its attempt counters (BatchGetItem), the attempt
     # reserved (Update in a transaction), then the session committed (Put on Sessions) with the
     # counters' reset, the device remembered, the challenge deleted and the sign counter moved

@@ -56,12 +56,12 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
             services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
         )
     except TooManyAttempts:
-        _audit(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
+        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
         raise
 
     reason = _refusal(user, request.password)
     if reason is not None or user is None:
-        _audit(Event.LOGIN, "failure", client, user_id, reason or Reason.UNKNOWN_USER)
+        audit_login(Event.LOGIN, "failure", client, user_id, reason or Reason.UNKNOWN_USER)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)
         raise InvalidCredentials(reason or Reason.UNKNOWN_USER)
 
@@ -72,9 +72,9 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     # A second factor is due (issue 16): a challenge instead of tokens; the attempt stays counted.
     challenge = second_factor_challenge(services, user, at)
     if challenge is not None:
-        _audit(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
+        audit_login(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
         return challenge
-    new_device, agents, ips = _device_history(user, client)
+    new_device, agents, ips = device_history(user, client)
     commit = [
         *services.users.reset_attempts_operations([counter.key for counter in counters]),
         services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
@@ -85,12 +85,12 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
             services, identity, client, commit, at=at, user_version=user.version, new_device=new_device
         )
     except TransactionRejected:
-        _audit(Event.LOGIN, "failure", client, user_id, Reason.ACCOUNT_CHANGED)
+        audit_login(Event.LOGIN, "failure", client, user_id, Reason.ACCOUNT_CHANGED)
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
     sid = grant.claims.sid
-    _audit(Event.LOGIN, "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
+    audit_login(Event.LOGIN, "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
     if new_device:
-        _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
+        audit_login(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
         from shared.notifications import notify_new_device  # only a flagged login sends mail
 
         notify_new_device(services, user, client)
@@ -117,7 +117,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _device_history(user: User, client: Client) -> tuple[bool, list[str], list[str]]:
+def device_history(user: User, client: Client) -> tuple[bool, list[str], list[str]]:
     """Whether this login comes from a device and an IP never seen for the user (a first login
     has no history, so it is not flagged), and the remembered lists with this one first."""
     agent = _digest(client.user_agent)
@@ -144,10 +144,12 @@ def _watch_for_credential_stuffing(
         cap=settings.stuffing_threshold,
     )
     if accounts == settings.stuffing_threshold:
-        _audit(Event.CREDENTIAL_STUFFING, "suspected", client, "", f"{accounts} accounts failed from one IP")
+        audit_login(
+            Event.CREDENTIAL_STUFFING, "suspected", client, "", f"{accounts} accounts failed from one IP"
+        )
 
 
-def _audit(
+def audit_login(
     event: Event, outcome: str, client: Client, user_id: str, reason: str, session_id: str = ""
 ) -> None:
     audit(event, outcome, client, user_id=user_id, session_id=session_id, reason=reason)

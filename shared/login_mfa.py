@@ -13,7 +13,7 @@ from __future__ import annotations
 from shared import aws, mfa
 from shared.errors import InvalidCredentials, Reason, TooManyAttempts
 from shared.lockout import reserve_attempt
-from shared.login import _audit, _device_history
+from shared.login import audit_login, device_history
 from shared.observability import Client, Event
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
@@ -26,7 +26,9 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
     at = services.clock.now_ms()
     challenge = services.challenges.get(token)
     if challenge is None or challenge.expires_ms <= at:
-        _audit(Event.LOGIN, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE)
+        audit_login(
+            Event.LOGIN, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE
+        )
         raise InvalidCredentials(Reason.MFA_CHALLENGE)
     user, counters = services.users.login_state(challenge.user_type, challenge.email, client.source_ip)
     try:
@@ -34,7 +36,7 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
             services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
         )
     except TooManyAttempts:
-        _audit(Event.LOGIN_LOCKOUT, "blocked", client, challenge.user_id, Reason.LOCKED)
+        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, challenge.user_id, Reason.LOCKED)
         raise
     if (
         user is None
@@ -42,7 +44,7 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
         or user.version != challenge.version
         or user.disabled
     ):
-        _audit(Event.LOGIN, "failure", client, challenge.user_id, Reason.ACCOUNT_CHANGED)
+        audit_login(Event.LOGIN, "failure", client, challenge.user_id, Reason.ACCOUNT_CHANGED)
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED)
 
     kms, key_id, seconds = aws.kms(), mfa.factor_key_id(services), at / 1000
@@ -51,10 +53,10 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
     else:
         used = mfa.check_second_factor(services.factors, kms, key_id, user.user_id, code, seconds)
     if used is None:
-        _audit(Event.LOGIN, "failure", client, user.user_id, Reason.WRONG_CODE)
+        audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.WRONG_CODE)
         raise InvalidCredentials(Reason.WRONG_CODE)
 
-    new_device, agents, ips = _device_history(user, client)
+    new_device, agents, ips = device_history(user, client)
     commit = [
         *services.users.reset_attempts_operations([counter.key for counter in counters]),
         services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
@@ -73,16 +75,16 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
             amr=mfa.AMR_PASSWORD_AND_OTP,
         )
     except TransactionRejected:
-        _audit(Event.LOGIN, "failure", client, user.user_id, Reason.MFA_CHALLENGE)
+        audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.MFA_CHALLENGE)
         raise InvalidCredentials(Reason.MFA_CHALLENGE) from None
     sid = grant.claims.sid
     if challenge.purpose == "enrol":
-        _audit(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
+        audit_login(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
     if used == "recovery":
-        _audit(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
-    _audit(Event.LOGIN, "success", client, user.user_id, used, sid)
+        audit_login(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
+    audit_login(Event.LOGIN, "success", client, user.user_id, used, sid)
     if new_device:
-        _audit(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
+        audit_login(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
     if used == "recovery" or new_device:
         from shared import notifications  # only these logins send mail
 
@@ -98,7 +100,7 @@ def enrol_with_challenge(services: Services, token: str, client: Client) -> mfa.
     the access token they do not have yet); the same challenge then completes the login."""
     challenge = services.challenges.get(token)
     if challenge is None or challenge.expires_ms <= services.clock.now_ms() or challenge.purpose != "enrol":
-        _audit(
+        audit_login(
             Event.MFA_ENROL, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE
         )
         raise InvalidCredentials(Reason.MFA_CHALLENGE)

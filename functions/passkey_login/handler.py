@@ -3,10 +3,11 @@ POST /auth/login/passkey {credential} (tokens, as a password and second-factor l
 
 from typing import Any
 
-from shared import passkeys
+from shared import passkey_login
 from shared.endpoint import client_of, http_endpoint, session_response
 from shared.errors import BadRequest
 from shared.http import Request, json_body, response, string_field
+from shared.passkeys import parse_answer
 from shared.services import Services
 from shared.settings import get_settings
 
@@ -28,9 +29,11 @@ def parse_account(body: dict[str, Any], user_types: tuple[str, ...]) -> tuple[st
 def passkey_login_endpoint(request: Request, services: Services) -> dict[str, Any]:
     if request.path.endswith("/options"):
         user_type, email = parse_account(json_body(request, optional=True), services.routes.user_types)
-        return response(200, passkeys.login_options(services, user_type, email), request, services.settings)
-    answer = passkeys.parse_answer(json_body(request), registration=False)
-    return session_response(request, services, passkeys.login(services, answer, client_of(request)))
+        return response(
+            200, passkey_login.login_options(services, user_type, email), request, services.settings
+        )
+    answer = parse_answer(json_body(request), registration=False)
+    return session_response(request, services, passkey_login.login(services, answer, client_of(request)))
 
 
 handler = http_endpoint(passkey_login_endpoint)

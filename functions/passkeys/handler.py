@@ -5,7 +5,7 @@ imports py_webauthn."""
 
 from typing import Any
 
-from shared import passkeys
+from shared import passkey_registration as passkeys
 from shared.clock import iso_time
 from shared.endpoint import caller_of, client_of, http_endpoint
 from shared.errors import NotFound
