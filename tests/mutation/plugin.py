@@ -20,6 +20,7 @@ fresh moto account (the same set-up costs 1.1 s a test without it; most of a gro
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -69,3 +70,8 @@ def _no_policy_cache_across_mutants() -> Iterator[None]:
     authorizer._grant.cache_clear()
     yield
     authorizer._grant.cache_clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Everything loaded so far (moto, botocore, the code) stays: the garbage collector skips it."""
+    gc.freeze()

@@ -71,6 +71,12 @@ class GroupResult:
     patterns: list[str] = field(default_factory=list)
 
 
+# Every mutant's run: no cache between runs; no gc.collect() five times over at each run's end
+# (pytest's unraisable-exception plugin: a second of each mutant's run in a process holding moto, and
+# it only reports an exception raised in a __del__); the mutation plugin (tests/mutation/plugin.py).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "tests.mutation.plugin")
+
+
 def mutmut_config(group: scope.Group, tests: list[str]) -> str:
     def toml_list(values: list[str] | tuple[str, ...]) -> str:
         return "[" + ", ".join(json.dumps(value) for value in values) + "]"
@@ -83,7 +89,7 @@ def mutmut_config(group: scope.Group, tests: list[str]) -> str:
         only_mutate = {toml_list(list(group.functions))}
         also_copy = ["functions", "local", "operations", "infra", "docs"]
         pytest_add_cli_args_test_selection = {toml_list(tests)}
-        pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "tests.mutation.plugin"]
+        pytest_add_cli_args = {toml_list(PYTEST_ARGS)}
         do_not_mutate_patterns = {toml_list(scope.DO_NOT_MUTATE_PATTERNS)}
         use_git_change_detection = false
         track_dependencies = false
