@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,7 @@ class GroupResult:
     mutants: list[Mutant] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of mutmut and its test runs: what the run costs, whatever the load
     log: str = ""
     directory: Path | None = None
     patterns: list[str] = field(default_factory=list)
@@ -149,9 +151,15 @@ def function_of(name: str) -> str:
     return f"{module}.{local}"
 
 
+def children_cpu() -> float:
+    """CPU seconds used so far by the subprocesses waited for (and theirs, waited for in turn)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     result = GroupResult(group)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     patterns: list[str] = []
     for module, functions in group.functions.items():
         present = defined_functions((ROOT / module).read_text(encoding="utf-8"))
@@ -180,7 +188,7 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     result.log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
     result.mutants = collect(directory, patterns)
     result.directory, result.patterns = directory, patterns
-    result.seconds = time.monotonic() - started
+    result.seconds, result.cpu = time.monotonic() - started, children_cpu() - cpu
     if keep:
         print(f"kept {directory} (mutmut show <name> there)", file=sys.stderr)
     else:
@@ -209,12 +217,13 @@ def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
 def merge_summaries(paths: list[Path]) -> dict[str, Any]:
     """Kept runs' summaries as one: a later one's groups replace the same groups of an earlier one
     (a group run again after a fix), its rule outcomes replace the earlier ones when it has any."""
-    merged: dict[str, Any] = {"seconds": 0.0, "groups": [], "rules": [], "commits": []}
+    merged: dict[str, Any] = {"seconds": 0.0, "cpu": 0.0, "groups": [], "rules": [], "commits": []}
     for path in paths:
         summary = json.loads(path.read_text(encoding="utf-8"))
         names = {entry["name"] for entry in summary["groups"]}
         replaced = [entry for entry in merged["groups"] if entry["name"] in names]
         merged["seconds"] += summary["seconds"] - sum(entry["seconds"] for entry in replaced)
+        merged["cpu"] += summary.get("cpu", 0.0) - sum(entry.get("cpu", 0.0) for entry in replaced)
         merged["groups"] = [e for e in merged["groups"] if e["name"] not in names] + summary["groups"]
         merged["rules"] = summary["rules"] or merged["rules"]
         groups = ", ".join(entry["name"] for entry in summary["groups"])
@@ -226,7 +235,7 @@ def merge_summaries(paths: list[Path]) -> dict[str, Any]:
 
 def rerun(
     summary_paths: list[Path], max_children: int, survivors_only: bool = False
-) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
+) -> tuple[list[GroupResult], list[rules.Outcome], float, float, str]:
     """Run the open survivors of kept runs again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
     summary = merge_summaries(summary_paths)
@@ -234,7 +243,12 @@ def rerun(
     results = []
     for entry in summary["groups"]:
         directory = Path(entry["directory"])
-        result = GroupResult(by_name[entry["name"]], seconds=entry["seconds"], missing=entry["missing"])
+        result = GroupResult(
+            by_name[entry["name"]],
+            seconds=entry["seconds"],
+            cpu=entry.get("cpu", 0.0),
+            missing=entry["missing"],
+        )
         # functions taken out of the scope since the run are left out of the report
         in_scope = {
             f"{scope.mangled(module, function)}__mutmut_*"
@@ -252,7 +266,7 @@ def rerun(
         if open_names:
             shutil.rmtree(directory / "tests")
             shutil.copytree(ROOT / "tests", directory / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-            started = time.monotonic()
+            started, cpu = time.monotonic(), children_cpu()
             subprocess.run(
                 [
                     str(Path(sys.executable).with_name("mutmut")),
@@ -268,6 +282,7 @@ def rerun(
                 check=False,
             )
             result.seconds += time.monotonic() - started
+            result.cpu += children_cpu() - cpu
         result.mutants = collect(directory, entry["patterns"])
         results.append(result)
     by_rule = {rule.name: rule for rule in rules.RULES}
@@ -280,11 +295,12 @@ def rerun(
         f"the code at {' and '.join(summary['commits'])}, the open survivors run again with the tests "
         f"at {commit_measured()}"
     )
+    pairs = list(zip(results, summary["groups"], strict=True))
     return (
         results,
         outcomes,
-        summary["seconds"]
-        + sum(r.seconds - e["seconds"] for r, e in zip(results, summary["groups"], strict=True)),
+        summary["seconds"] + sum(r.seconds - e["seconds"] for r, e in pairs),
+        summary["cpu"] + sum(r.cpu - e.get("cpu", 0.0) for r, e in pairs),
         commit,
     )
 
@@ -300,16 +316,18 @@ def commit_measured() -> str:
 
 
 def write_summary(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, commit: str
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, cpu: float, commit: str
 ) -> Path:
     summary = {
         "seconds": seconds,
+        "cpu": cpu,
         "commit": commit,
         "groups": [
             {
                 "name": r.group.name,
                 "directory": str(r.directory),
                 "seconds": r.seconds,
+                "cpu": r.cpu,
                 "missing": r.missing,
                 "patterns": r.patterns,
             }
@@ -345,7 +363,12 @@ def _code(lines: tuple[str, ...]) -> str:
 
 
 def write_report(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path, commit: str
+    results: list[GroupResult],
+    outcomes: list[rules.Outcome],
+    seconds: float,
+    cpu: float,
+    path: Path,
+    commit: str,
 ) -> None:
     counts: Counter[str] = Counter()
     for result in results:
@@ -366,7 +389,9 @@ def write_report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
-        f"{os.getloadavg()[2]:.1f}; other test runs share it). Measured: {commit}.",
+        f"{os.getloadavg()[2]:.1f}; other test runs share it). It used {cpu / 60:.0f} CPU minutes: about "
+        f"{cpu / 60 / (os.cpu_count() or 1):.0f} minutes on {os.cpu_count()} cores with nothing else "
+        f"running. Measured: {commit}.",
         "",
         *(
             [
@@ -415,8 +440,8 @@ def write_report(
         "",
         "## Groups",
         "",
-        "| group | functions | tests | mutants | killed | equivalent | open | minutes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| group | functions | tests | mutants | killed | equivalent | open | minutes | CPU minutes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         group = result.group
@@ -426,7 +451,7 @@ def write_report(
             f"| {group.title} | {functions} | {_tests(group.tests)} | {len(result.mutants)} | "
             f"{group_counts['killed'] + group_counts['timeout']} | {group_counts['equivalent']} | "
             f"{sum(group_counts[k] for k in ('survived', 'suspicious', 'no tests', 'not checked'))} | "
-            f"{result.seconds / 60:.1f} |"
+            f"{result.seconds / 60:.1f} | {result.cpu / 60:.1f} |"
         )
     missing = [f"{r.group.name}: {item}" for r in results for item in r.missing]
     if missing:
@@ -513,11 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.rerun:
-        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children, args.survivors_only)
-        write_report(results, outcomes, seconds, args.report, commit)
+        results, outcomes, seconds, cpu, commit = rerun(args.rerun, args.max_children, args.survivors_only)
+        write_report(results, outcomes, seconds, cpu, args.report, commit)
         print(f"wrote {args.report}")
         return 0
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     commit = commit_measured()
     groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
     results = []
@@ -525,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutating {group.name}: {group.title}", flush=True)
         result = run_group(group, args.max_children, args.keep)
         counts = Counter("equivalent" if m.equivalent else m.outcome for m in result.mutants)
-        print(f"  {dict(counts)} in {result.seconds / 60:.1f} min", flush=True)
+        print(
+            f"  {dict(counts)} in {result.seconds / 60:.1f} min ({result.cpu / 60:.1f} CPU min)", flush=True
+        )
         if not result.mutants:
             print(result.log, file=sys.stderr)
         results.append(result)
@@ -534,10 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         print("rule mutants", flush=True)
         outcomes, rule_seconds = run_rules()
         print(f"  {dict(Counter(o.status for o in outcomes))} in {rule_seconds / 60:.1f} min", flush=True)
-    write_report(results, outcomes, time.monotonic() - started, args.report, commit)
+    seconds, cpu = time.monotonic() - started, children_cpu() - cpu
+    write_report(results, outcomes, seconds, cpu, args.report, commit)
     print(f"wrote {args.report}")
     if args.keep:
-        print(f"summary {write_summary(results, outcomes, time.monotonic() - started, commit)} (for --rerun)")
+        print(f"summary {write_summary(results, outcomes, seconds, cpu, commit)} (for --rerun)")
     failed = any(not r.mutants for r in results) or any(o.status in ("survived", "error") for o in outcomes)
     return 1 if failed else 0
 

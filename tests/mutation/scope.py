@@ -86,7 +86,12 @@ GROUPS: tuple[Group, ...] = (
                 "SessionStore.revoke",
             ),
         },
-        tests=("tests/integration/test_mutation_refresh.py",),
+        tests=(
+            "tests/integration/test_mutation_refresh.py",
+            # a session revoked on reuse: its SID# entry names it (the revocation group's focused test)
+            "tests/integration/test_mutation_revocation.py::"
+            "test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_outlives_the_session",
+        ),
     ),
     Group(
         name="revocation",
@@ -124,6 +129,22 @@ GROUPS: tuple[Group, ...] = (
             "tests/integration/test_hostile_login.py::test_29_hashes_are_upgraded_on_login_when_parameters_rise",
             "tests/integration/test_mfa_http.py::test_login_with_a_factor_answers_a_challenge_then_tokens_with_amr_otp",
             "tests/integration/test_suspicious_activity.py::test_a_first_login_is_not_flagged_but_a_new_device_and_ip_later_is",
+        ),
+    ),
+    Group(
+        name="factors",
+        title="Second factors (TOTP codes, their replay and recovery codes) and single-use links",
+        functions={
+            "shared/totp.py": ("matching_step", "recovery_hash"),
+            "shared/mfa.py": ("confirm_totp", "check_second_factor"),
+            "shared/store/factors.py": ("FactorStore.use_step", "FactorStore.use_recovery_code"),
+            "shared/links.py": ("is_token_shaped", "usable_link"),
+            "shared/store/links.py": ("Link.is_live", "LinkStore.use_operations"),
+        },
+        tests=(
+            "tests/integration/test_totp.py",
+            "tests/integration/test_mfa_http.py",
+            "tests/integration/test_account_lifecycle.py",
         ),
     ),
     Group(
@@ -168,11 +189,23 @@ NOTES: tuple[str, ...] = (
     "header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
     "shared/tokens.py's `_is_number` is called by nothing since issue 11 made every NumericDate an "
     "integer (`_is_integer`): it is left out of the scope, and can be deleted.",
-    "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded two login "
-    "mutants as killed that cannot change an answer: retry_after's `remaining_ms >= 0` (0 ms left "
-    "gives 0 seconds either way) and lock_seconds' cap of 21 (2**20 bases already pass the longest "
-    "lock); test_mutation_login.py and test_hostile_login.py pass on the first. A test of the login "
-    "group probably fails under heavy load (a flaky kill): find it before trusting that group's count.",
+    "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded four login "
+    "mutants as killed that cannot change an answer (retry_after's `remaining_ms >= 0`, lock_seconds' "
+    "cap of 21, and two DynamoDB keywords lower-cased in reserve_attempts): each was killed only after "
+    "minutes, near the end of its run. Run again against the broad suites, reserve_attempts' `and` "
+    "failed test_hostile_login.py::"
+    "test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s, "
+    "which ran on the real clock: when a second passed between the real account's lock and the unknown "
+    "one's, their Retry-After differed (29 against 30). It and the exponential-lock test now run on a "
+    "pinned clock (shown failing first with every password check made 0.3 s slower); the four survive "
+    "the login group's tests and are listed as equivalent.",
+    "A group runs its focused tests (test_mutation_*.py) and, of the broad suites, only the tests "
+    "that kill a mutant the focused ones miss, found by running each survivor of a focused-only run "
+    "against the broad suites (`MUTANT_UNDER_TEST=<name> pytest ...` in a kept copy's mutants/); "
+    "the lockout mutants that only a broad suite or nothing caught have focused tests now. Under "
+    "mutation runs (tests/mutation/plugin.py) argon2 hashes cheaply and botocore's models are read "
+    "once per process, and pytest skips its garbage-collection pass after each mutant: a test's "
+    "set-up went from 1.1 s to 0.4 s.",
     "A revoked session's SID# entry lives until the session's end plus one access-token lifetime plus "
     "the leeway (issue 11), so it outlives the last token the session issued; "
     "test_mutation_revocation.py pins every entry's lifetime and the logout entry's to exp plus the leeway.",
