@@ -229,3 +229,18 @@ def test_a_refresh_derives_its_successor_with_the_cached_keys(
     signing.forget_keys()  # a container that has not read them yet reads them, once
     assert refresh(body_of(grandchild)["refresh_token"])["statusCode"] == 200
     assert reads == [services.settings.refresh_key_secret_arn]
+
+
+def test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reuse revokes the session and denies its access tokens in the same transaction: the thief's
+    and the owner's access tokens stop at the authorizer, before they expire."""
+    clock = _start(services, monkeypatch)
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    child = _rotate(first["refresh_token"])
+    clock.advance(services.settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
+    assert is_authorized(child["access_token"])
+    assert refresh(first["refresh_token"])["statusCode"] == 401
+    assert not is_authorized(child["access_token"])
+    assert not is_authorized(first["access_token"])

@@ -451,7 +451,7 @@ def write_report(
             f"| {group.title} | {functions} | {_tests(group.tests)} | {len(result.mutants)} | "
             f"{group_counts['killed'] + group_counts['timeout']} | {group_counts['equivalent']} | "
             f"{sum(group_counts[k] for k in ('survived', 'suspicious', 'no tests', 'not checked'))} | "
-            f"{result.seconds / 60:.1f} | {result.cpu / 60:.1f} |"
+            f"{result.seconds / 60:.1f} | {f'{result.cpu / 60:.1f}' if result.cpu else 'not measured'} |"
         )
     missing = [f"{r.group.name}: {item}" for r in results for item in r.missing]
     if missing:

@@ -86,12 +86,7 @@ GROUPS: tuple[Group, ...] = (
                 "SessionStore.revoke",
             ),
         },
-        tests=(
-            "tests/integration/test_mutation_refresh.py",
-            # a session revoked on reuse: its SID# entry names it (the revocation group's focused test)
-            "tests/integration/test_mutation_revocation.py::"
-            "test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_outlives_the_session",
-        ),
+        tests=("tests/integration/test_mutation_refresh.py",),
     ),
     Group(
         name="revocation",
