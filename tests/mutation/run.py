@@ -226,7 +226,7 @@ def merge_summaries(paths: list[Path]) -> dict[str, Any]:
         merged["cpu"] += summary.get("cpu", 0.0) - sum(entry.get("cpu", 0.0) for entry in replaced)
         merged["groups"] = [e for e in merged["groups"] if e["name"] not in names] + summary["groups"]
         merged["rules"] = summary["rules"] or merged["rules"]
-        groups = ", ".join(entry["name"] for entry in summary["groups"])
+        groups = ", ".join(entry["name"] for entry in summary["groups"]) or "rule mutants"
         merged["commits"].append(f"{summary.get('commit', 'unknown')} ({groups})")
     order = [group.name for group in scope.GROUPS]
     merged["groups"].sort(key=lambda entry: order.index(entry["name"]))
@@ -521,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-rules", action="store_true", help="skip the rule mutants")
+    parser.add_argument("--rules-only", action="store_true", help="only the rule mutants (no group)")
     parser.add_argument("--keep", action="store_true", help="keep each group's copy (to inspect mutants)")
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument(
@@ -544,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started, cpu = time.monotonic(), children_cpu()
     commit = commit_measured()
-    groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
+    groups = [g for g in scope.GROUPS if not args.rules_only and (not args.group or g.name in args.group)]
     results = []
     for group in groups:
         print(f"mutating {group.name}: {group.title}", flush=True)
