@@ -127,22 +127,6 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group(
-        name="factors",
-        title="Second factors (TOTP codes, their replay and recovery codes) and single-use links",
-        functions={
-            "shared/totp.py": ("matching_step", "recovery_hash"),
-            "shared/mfa.py": ("confirm_totp", "check_second_factor"),
-            "shared/store/factors.py": ("FactorStore.use_step", "FactorStore.use_recovery_code"),
-            "shared/links.py": ("is_token_shaped", "usable_link"),
-            "shared/store/links.py": ("Link.is_live", "LinkStore.use_operations"),
-        },
-        tests=(
-            "tests/integration/test_totp.py",
-            "tests/integration/test_mfa_http.py",
-            "tests/integration/test_account_lifecycle.py",
-        ),
-    ),
-    Group(
         name="http",
         title="HTTP: the refresh cookie, cookie mode and CORS",
         functions={"shared/http.py": ("Request.header", "Request.cookie", "cors_headers")},
@@ -201,6 +185,14 @@ NOTES: tuple[str, ...] = (
     "mutation runs (tests/mutation/plugin.py) argon2 hashes cheaply and botocore's models are read "
     "once per process, and pytest skips its garbage-collection pass after each mutant: a test's "
     "set-up went from 1.1 s to 0.4 s.",
+    "Not in scope yet: the second factors and single-use links (shared/totp.py matching_step, "
+    "recovery_hash; shared/mfa.py confirm_totp, check_second_factor; shared/store/factors.py "
+    "FactorStore.use_step, use_recovery_code; shared/links.py is_token_shaped, usable_link; "
+    "shared/store/links.py Link.is_live, LinkStore.use_operations; the step-up decision is in the "
+    "access group). As a group over test_totp.py, test_mfa_http.py and test_account_lifecycle.py they "
+    "make 310 mutants; those tests (85, 84 s of calls) took 7 to 11 s a mutant on the shared machine, "
+    "18 to 28 more minutes on two workers: the group needs focused tests (test_mutation_factors.py) "
+    "before it can join without pushing the run past the hour.",
     "A revoked session's SID# entry lives until the session's end plus one access-token lifetime plus "
     "the leeway (issue 11), so it outlives the last token the session issued; "
     "test_mutation_revocation.py pins every entry's lifetime and the logout entry's to exp plus the leeway.",
