@@ -244,3 +244,13 @@ def test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once(
     assert refresh(first["refresh_token"])["statusCode"] == 401
     assert not is_authorized(child["access_token"])
     assert not is_authorized(first["access_token"])
+
+
+def test_a_token_not_shaped_as_a_refresh_token_is_logged_as_malformed(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reason the log keeps (the answer is the same 401 for every bad token)."""
+    caplog.clear()
+    assert refresh("not-shaped-as-a-refresh-token")["statusCode"] == 401
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == ["malformed"]
