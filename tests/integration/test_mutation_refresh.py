@@ -5,6 +5,7 @@ that loses a race to another answers with the same child."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -254,3 +255,29 @@ def test_a_token_not_shaped_as_a_refresh_token_is_logged_as_malformed(
     assert refresh("not-shaped-as-a-refresh-token")["statusCode"] == 401
     reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
     assert reasons == ["malformed"]
+
+
+def test_a_retry_on_a_container_still_on_the_old_key_reads_the_keys_again(
+    services: Services, accounts: Accounts
+) -> None:
+    """The parent's child was derived under a key this container has not read yet: it reads the keys
+    again and answers the same child (neither a theft nor an error)."""
+    old_keys = services.refresh_keys()
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    arn = services.settings.refresh_key_secret_arn
+    aws.secrets_manager().put_secret_value(SecretId=arn, SecretString=secrets.token_urlsafe(48))
+    signing.forget_keys()  # a new container: it derives the child under the new key
+    child = _rotate(tokens["refresh_token"])
+    signing._refresh_keys[arn] = (old_keys, time.monotonic())  # a container that read the old key only
+    retried = refresh(tokens["refresh_token"])
+    assert retried["statusCode"] == 200
+    assert body_of(retried)["refresh_token"] == child["refresh_token"]
+
+
+def test_a_well_shaped_refresh_token_nobody_issued_is_401(services: Services, accounts: Accounts) -> None:
+    """Of a real session, shaped right, but never issued: no record, the plain 401."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    response = refresh(f"{sid}.{'A' * 43}")
+    assert response["statusCode"] == 401, response
+    assert body_of(response) == {"message": "Invalid refresh token"}
