@@ -518,3 +518,12 @@ def test_the_authorizer_requires_its_own_apis_audience() -> None:
     both = token(body=claims(aud=["jwt-auth-tests", "orders-api"]))
     verified, _ = authorize(services, f"Bearer {both}", METHOD_ARN)
     assert verified.sub == "user-1"
+
+
+def test_amr_may_name_up_to_its_limit_of_methods() -> None:
+    from shared.tokens import MAX_AMR_VALUES
+
+    methods = [f"m{number}" for number in range(MAX_AMR_VALUES + 1)]
+    at_limit = verify_access_token(token(body=claims(amr=methods[:MAX_AMR_VALUES])), SETTINGS, KEYS, NOW)
+    assert at_limit.amr == tuple(methods[:MAX_AMR_VALUES])
+    assert reason_for(token(body=claims(amr=methods))) == Reason.CLAIMS
