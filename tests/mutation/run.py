@@ -160,14 +160,7 @@ def children_cpu() -> float:
 def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     result = GroupResult(group)
     started, cpu = time.monotonic(), children_cpu()
-    patterns: list[str] = []
-    for module, functions in group.functions.items():
-        present = defined_functions((ROOT / module).read_text(encoding="utf-8"))
-        for function in functions:
-            if function in present:
-                patterns.append(f"{scope.mangled(module, function)}__mutmut_*")
-            else:
-                result.missing.append(f"{module}: {function}")
+    patterns, result.missing = group_patterns(group)
     tests = [test for test in group.tests if test.startswith("-") or (ROOT / test.split("::")[0]).exists()]
     result.missing += [f"test file {test}" for test in group.tests if test not in tests]
     directory = Path(tempfile.mkdtemp(prefix=f"mutate-{group.name}-"))
@@ -194,6 +187,37 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     else:
         subprocess.run(["rm", "-rf", str(directory)], check=False)
     return result
+
+
+def group_patterns(group: scope.Group) -> tuple[list[str], list[str]]:
+    """mutmut's name patterns for a group's functions, and the functions no longer in the code."""
+    patterns: list[str] = []
+    missing: list[str] = []
+    for module, functions in group.functions.items():
+        present = defined_functions((ROOT / module).read_text(encoding="utf-8"))
+        for function in functions:
+            if function in present:
+                patterns.append(f"{scope.mangled(module, function)}__mutmut_*")
+            else:
+                missing.append(f"{module}: {function}")
+    return patterns, missing
+
+
+def adopt(name: str, directory: Path) -> Path:
+    """A summary (for --rerun) of a group's kept copy whose run finished but whose runner was
+    stopped before it wrote one (it was running another group). The copy must hold the code as it
+    is now; its minutes are the copy's own (from its configuration's writing to mutmut's last log
+    line); its CPU time was not measured."""
+    group = next(g for g in scope.GROUPS if g.name == name)
+    changed = [m for m in group.functions if (directory / m).read_bytes() != (ROOT / m).read_bytes()]
+    if changed:
+        raise SystemExit(f"{directory} holds other code than the work tree: {', '.join(changed)}")
+    patterns, missing = group_patterns(group)
+    started = (directory / "pyproject.toml").stat().st_mtime
+    result = GroupResult(group, missing=missing, directory=directory, patterns=patterns)
+    result.seconds = (directory / "mutmut.log").stat().st_mtime - started
+    result.mutants = collect(directory, patterns)
+    return write_summary([result], [], result.seconds, 0.0, commit_measured())
 
 
 def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
@@ -533,11 +557,20 @@ def main(argv: list[str] | None = None) -> int:
         "repeat it to add a later run of some groups, which replaces them",
     )
     parser.add_argument(
+        "--adopt",
+        metavar="GROUP=DIRECTORY",
+        help="write a summary (for --rerun) of a finished group's kept copy whose runner was stopped",
+    )
+    parser.add_argument(
         "--survivors-only",
         action="store_true",
         help="with --rerun: run again only the mutants that ran and survived, not those never reached",
     )
     args = parser.parse_args(argv)
+    if args.adopt:
+        name, _, directory = args.adopt.partition("=")
+        print(f"summary {adopt(name, Path(directory))} (for --rerun)")
+        return 0
     if args.rerun:
         results, outcomes, seconds, cpu, commit = rerun(args.rerun, args.max_children, args.survivors_only)
         write_report(results, outcomes, seconds, cpu, args.report, commit)
