@@ -11,11 +11,13 @@ import time
 import pytest
 
 from shared import aws, signing
+from shared.errors import Reason
+from shared.refresh_tokens import session_id_of
 from shared.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login_ok, refresh, session_delete, sessions_list
+from tests.flows import is_authorized, login_ok, logout, refresh, session_delete, sessions_list
 
 
 def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
@@ -281,3 +283,30 @@ def test_a_well_shaped_refresh_token_nobody_issued_is_401(services: Services, ac
     response = refresh(f"{sid}.{'A' * 43}")
     assert response["statusCode"] == 401, response
     assert body_of(response) == {"message": "Invalid refresh token"}
+
+
+@pytest.mark.parametrize("value", [None, 42, ["a"], "", "no-dot-at-all", "a" * 22 + "." + "b" * 42])
+def test_anything_not_shaped_as_a_refresh_token_has_no_session_id(value: object) -> None:
+    assert session_id_of(value) is None
+
+
+def test_a_grace_retry_losing_to_a_logout_is_refused_as_revoked(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The logout lands between the retry's read and its check that the session still lives."""
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    _rotate(first["refresh_token"])  # used: a retry within the grace window answers its child
+    events = aws.dynamodb().meta.events
+
+    def logout_first(**_: object) -> None:
+        events.unregister("before-call.dynamodb.TransactWriteItems", logout_first)
+        assert logout(first["access_token"])["statusCode"] == 200
+
+    events.register("before-call.dynamodb.TransactWriteItems", logout_first)
+    caplog.clear()
+    try:
+        assert refresh(first["refresh_token"])["statusCode"] == 401
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", logout_first)
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == [str(Reason.SESSION_REVOKED)]
