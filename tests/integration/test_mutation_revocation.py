@@ -14,6 +14,7 @@ from shared.authorizer import authorize
 from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
 from shared.sessions import revocation_time
+from shared.store.denylist import GLOBAL_SHARDS, GLOBAL_SUBJECT
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults, audit_events
@@ -247,3 +248,23 @@ def test_a_new_not_before_is_now_or_one_millisecond_after_the_current_one(
     assert revocation_time(services, "user-b") == now_ms
     services.denylist.set_not_before("user-c", now_ms - 1)
     assert revocation_time(services, "user-c") == now_ms
+
+
+def test_the_emergency_switch_writes_every_shard_at_once_and_never_moves_one_back(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now_ms = services.clock.now_ms() + 1000
+    pin_clock(services, monkeypatch, now_ms)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    denylist = services.denylist
+
+    def shards() -> dict[str, str]:
+        items = denylist.dynamodb.scan(TableName=denylist.table)["Items"]
+        return {i["pk"]["S"]: i["not_before"]["N"] for i in items if i["pk"]["S"].startswith("NBF#*#")}
+
+    denylist.set_not_before(GLOBAL_SUBJECT, now_ms)
+    expected = {f"NBF#{GLOBAL_SUBJECT}#{shard}": str(now_ms) for shard in range(GLOBAL_SHARDS)}
+    assert shards() == expected
+    assert not is_authorized(tokens["access_token"])
+    denylist.set_not_before(GLOBAL_SUBJECT, now_ms - 1000)  # an older switch (a slow clock): no effect
+    assert shards() == expected
