@@ -268,3 +268,13 @@ def test_the_emergency_switch_writes_every_shard_at_once_and_never_moves_one_bac
     assert not is_authorized(tokens["access_token"])
     denylist.set_not_before(GLOBAL_SUBJECT, now_ms - 1000)  # an older switch (a slow clock): no effect
     assert shards() == expected
+
+
+def test_logout_naming_another_users_refresh_token_ends_only_the_callers_session(
+    accounts: Accounts,
+) -> None:
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    victim = login_ok("admin@dealership.example", accounts.password, "admin")
+    assert logout(caller["access_token"], victim["refresh_token"])["statusCode"] == 200
+    assert refresh(caller["refresh_token"])["statusCode"] == 401
+    assert refresh(victim["refresh_token"])["statusCode"] == 200  # not the caller's to end
