@@ -278,3 +278,16 @@ def test_logout_naming_another_users_refresh_token_ends_only_the_callers_session
     assert logout(caller["access_token"], victim["refresh_token"])["statusCode"] == 200
     assert refresh(caller["refresh_token"])["statusCode"] == 401
     assert refresh(victim["refresh_token"])["statusCode"] == 200  # not the caller's to end
+
+
+def test_a_logout_records_when_and_why_its_session_ended(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, services.clock.now_ms())
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    clock.advance(2)
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{_sid(tokens)}"}}, ConsistentRead=True
+    )["Item"]
+    assert (int(item["revoked_at"]["N"]), item["revoked_reason"]["S"]) == (clock.now_ms(), "logout")
