@@ -413,9 +413,15 @@ def write_report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
-        f"{os.getloadavg()[2]:.1f}; other test runs share it). It used {cpu / 60:.0f} CPU minutes: about "
-        f"{cpu / 60 / (os.cpu_count() or 1):.0f} minutes on {os.cpu_count()} cores with nothing else "
-        f"running. Measured: {commit}.",
+        f"{os.getloadavg()[2]:.1f}; other test runs share it). "
+        + (
+            f"It used {cpu / 60:.0f} CPU minutes: about {cpu / 60 / (os.cpu_count() or 1):.0f} minutes on "
+            f"{os.cpu_count()} cores with nothing else running. "
+            if all(result.cpu for result in results)
+            else f"CPU minutes: {cpu / 60:.0f} for the groups and rule mutants whose CPU time was measured "
+            "(the table says which were not). "
+        )
+        + f"Measured: {commit}.",
         "",
         *(
             [
