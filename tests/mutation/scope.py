@@ -185,6 +185,11 @@ NOTES: tuple[str, ...] = (
     "mutation runs (tests/mutation/plugin.py) argon2 hashes cheaply and botocore's models are read "
     "once per process, and pytest skips its garbage-collection pass after each mutant: a test's "
     "set-up went from 1.1 s to 0.4 s.",
+    "The measurement of 2026-12-02 ran its groups as separate, partly concurrent runs (the machine "
+    "shared with two other sessions' test runs, load average 6 to 7 on 2 cores), combined with "
+    "`--rerun`; a stopped runner's finished groups were taken with `--adopt` (their CPU time not "
+    "measured). Each group's minutes are its own run's wall time under that load: the CPU minutes "
+    "are what the run costs.",
     "Not in scope yet: the second factors and single-use links (shared/totp.py matching_step, "
     "recovery_hash; shared/mfa.py confirm_totp, check_second_factor; shared/store/factors.py "
     "FactorStore.use_step, use_recovery_code; shared/links.py is_token_shaped, usable_link; "
