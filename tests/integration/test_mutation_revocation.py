@@ -291,3 +291,14 @@ def test_a_logout_records_when_and_why_its_session_ended(
         TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{_sid(tokens)}"}}, ConsistentRead=True
     )["Item"]
     assert (int(item["revoked_at"]["N"]), item["revoked_reason"]["S"]) == (clock.now_ms(), "logout")
+
+
+def test_a_session_ended_from_another_denies_its_access_tokens_by_its_entry_alone(
+    accounts: Accounts,
+) -> None:
+    """No token id of it was denied and no not-before moved: only its SID# entry denies it."""
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert is_authorized(other["access_token"])
+    assert logout(caller["access_token"], other["refresh_token"])["statusCode"] == 200
+    assert not is_authorized(other["access_token"])
