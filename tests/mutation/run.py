@@ -68,6 +68,7 @@ class GroupResult:
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds of mutmut and its test runs: what the run costs, whatever the load
+    cpu_measured: bool = True  # False for a copy adopted from a stopped runner (see adopt)
     log: str = ""
     directory: Path | None = None
     patterns: list[str] = field(default_factory=list)
@@ -214,7 +215,7 @@ def adopt(name: str, directory: Path) -> Path:
         raise SystemExit(f"{directory} holds other code than the work tree: {', '.join(changed)}")
     patterns, missing = group_patterns(group)
     started = (directory / "pyproject.toml").stat().st_mtime
-    result = GroupResult(group, missing=missing, directory=directory, patterns=patterns)
+    result = GroupResult(group, missing=missing, directory=directory, patterns=patterns, cpu_measured=False)
     result.seconds = (directory / "mutmut.log").stat().st_mtime - started
     result.mutants = collect(directory, patterns)
     return write_summary([result], [], result.seconds, 0.0, commit_measured())
@@ -271,6 +272,7 @@ def rerun(
             by_name[entry["name"]],
             seconds=entry["seconds"],
             cpu=entry.get("cpu", 0.0),
+            cpu_measured="cpu" in entry and entry.get("cpu_measured", True),
             missing=entry["missing"],
         )
         # functions taken out of the scope since the run are left out of the report
@@ -352,6 +354,7 @@ def write_summary(
                 "directory": str(r.directory),
                 "seconds": r.seconds,
                 "cpu": r.cpu,
+                "cpu_measured": r.cpu_measured,
                 "missing": r.missing,
                 "patterns": r.patterns,
             }
@@ -417,9 +420,9 @@ def write_report(
         + (
             f"It used {cpu / 60:.0f} CPU minutes: about {cpu / 60 / (os.cpu_count() or 1):.0f} minutes on "
             f"{os.cpu_count()} cores with nothing else running. "
-            if all(result.cpu for result in results)
-            else f"CPU minutes: {cpu / 60:.0f} for the groups and rule mutants whose CPU time was measured "
-            "(the table says which were not). "
+            if all(result.cpu_measured for result in results)
+            else f"CPU minutes measured: {cpu / 60:.0f}, short of the whole (the table says which groups' "
+            "first run was not measured). "
         )
         + f"Measured: {commit}.",
         "",
@@ -481,7 +484,13 @@ def write_report(
             f"| {group.title} | {functions} | {_tests(group.tests)} | {len(result.mutants)} | "
             f"{group_counts['killed'] + group_counts['timeout']} | {group_counts['equivalent']} | "
             f"{sum(group_counts[k] for k in ('survived', 'suspicious', 'no tests', 'not checked'))} | "
-            f"{result.seconds / 60:.1f} | {f'{result.cpu / 60:.1f}' if result.cpu else 'not measured'} |"
+            f"{result.seconds / 60:.1f} | "
+            + (
+                f"{result.cpu / 60:.1f}"
+                if result.cpu_measured
+                else f"not measured ({result.cpu / 60:.1f} since)"
+            )
+            + " |"
         )
     missing = [f"{r.group.name}: {item}" for r in results for item in r.missing]
     if missing:
