@@ -9,8 +9,9 @@ import pytest
 
 from shared import passwords
 from shared.services import Services
+from tests.clocks import pin_clock
 from tests.events import api_event, body_of
-from tests.fixtures import Accounts, FakeClock, audit_events
+from tests.fixtures import Accounts, audit_events
 from tests.flows import CONTEXT, login, login_ok
 
 STAFF = "staff@dealership.example"
@@ -95,6 +96,9 @@ def test_24_the_log_keeps_the_failure_reason_that_the_response_hides(
 def test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s(
     services: Services, accounts: Accounts, aws_calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On a pinned clock: on the real one, a second passing between the two locks (a slow or loaded
+    machine) gave them different Retry-After values, and the answers differed."""
+    pin_clock(services, monkeypatch, services.clock.now_ms())
     threshold = services.settings.lockout_threshold
     for email in (STAFF, "ghost@dealership.example"):
         for _ in range(threshold):
@@ -114,8 +118,11 @@ def test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s(
 
 
 def test_25_lockout_is_exponential_bounded_and_reset_by_success(
-    services: Services, accounts: Accounts, clock: FakeClock
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On a pinned clock: each wait is read a login after the lock began, which on the real clock
+    may be a second later on a loaded machine (a wait one short)."""
+    clock = pin_clock(services, monkeypatch, services.clock.now_ms())
     settings = services.settings
     for _ in range(settings.lockout_threshold):
         login(STAFF, "wrong password entirely", "staff")

@@ -3,6 +3,7 @@ starts again, and how long the counter is kept. The hostile-login tests cover th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -133,6 +134,60 @@ def test_the_threshold_is_exact(services: Services, accounts: Accounts) -> None:
     _fail(STAFF, services.settings.lockout_threshold - 1)
     assert login(STAFF, WRONG, "staff")["statusCode"] == 401  # the threshold-th failure is still checked
     assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+
+
+def test_each_further_failure_doubles_the_lock_up_to_the_longest(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _start(services, monkeypatch)
+    settings = services.settings
+    _fail(STAFF, settings.lockout_threshold)
+    waits = []
+    while not waits or waits[-1] < settings.lockout_max_seconds:
+        locked = login(STAFF, accounts.password, "staff")
+        assert locked["statusCode"] == 429 and len(waits) < 10
+        waits.append(int(locked["headers"]["Retry-After"]))
+        clock.advance(waits[-1])
+        _fail(STAFF, 1)  # the lock over, one more failure: a lock twice as long
+    base, longest = settings.lockout_base_seconds, settings.lockout_max_seconds
+    assert waits == [min(base * 2**number, longest) for number in range(len(waits))]
+    assert len(waits) > 2 and waits[-2] < longest  # doubled more than once before the cap
+
+
+def test_the_per_ip_lock_is_of_one_email_under_one_user_type(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(services, monkeypatch)
+    _fail(STAFF, services.settings.lockout_threshold)
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+    assert login(STAFF, WRONG, "admin")["statusCode"] == 401  # the same email under another type
+    assert login(GHOST, WRONG, "staff")["statusCode"] == 401  # another email under the same type
+
+
+def test_the_account_wide_lock_is_of_one_email_under_one_user_type(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(services, monkeypatch)
+    ceiling = services.settings.lockout_threshold + 1
+    monkeypatch.setattr(
+        services, "settings", dataclasses.replace(services.settings, lockout_account_threshold=ceiling)
+    )
+    for number in range(ceiling):  # one failure from each IP: no IP reaches its own threshold
+        assert login(STAFF, WRONG, "staff", source_ip=f"192.0.2.{number}")["statusCode"] == 401
+    assert login(STAFF, accounts.password, "staff", source_ip="203.0.113.9")["statusCode"] == 429
+    assert login(STAFF, WRONG, "admin", source_ip="203.0.113.9")["statusCode"] == 401
+    assert login(GHOST, WRONG, "staff", source_ip="203.0.113.9")["statusCode"] == 401
+
+
+def test_a_locked_login_is_refused_on_its_one_read(
+    services: Services, accounts: Accounts, aws_calls: list[str]
+) -> None:
+    """The counters come with the account, in one request, as they are: a lock is seen there, and
+    nothing is written (no reservation tried against a counter read as absent)."""
+    _fail(STAFF, services.settings.lockout_threshold)
+    aws_calls.clear()
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+    assert aws_calls == ["dynamodb.BatchGetItem"]
 
 
 def test_failures_are_counted_again_from_one_only_after_a_whole_window(

@@ -5,16 +5,19 @@ that loses a race to another answers with the same child."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
 
 from shared import aws, signing
+from shared.errors import Reason
+from shared.refresh_tokens import session_id_of
 from shared.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login_ok, refresh, session_delete, sessions_list
+from tests.flows import is_authorized, login_ok, logout, refresh, session_delete, sessions_list
 
 
 def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
@@ -229,3 +232,81 @@ def test_a_refresh_derives_its_successor_with_the_cached_keys(
     signing.forget_keys()  # a container that has not read them yet reads them, once
     assert refresh(body_of(grandchild)["refresh_token"])["statusCode"] == 200
     assert reads == [services.settings.refresh_key_secret_arn]
+
+
+def test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reuse revokes the session and denies its access tokens in the same transaction: the thief's
+    and the owner's access tokens stop at the authorizer, before they expire."""
+    clock = _start(services, monkeypatch)
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    child = _rotate(first["refresh_token"])
+    clock.advance(services.settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
+    assert is_authorized(child["access_token"])
+    assert refresh(first["refresh_token"])["statusCode"] == 401
+    assert not is_authorized(child["access_token"])
+    assert not is_authorized(first["access_token"])
+
+
+def test_a_token_not_shaped_as_a_refresh_token_is_logged_as_malformed(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reason the log keeps (the answer is the same 401 for every bad token)."""
+    caplog.clear()
+    assert refresh("not-shaped-as-a-refresh-token")["statusCode"] == 401
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == ["malformed"]
+
+
+def test_a_retry_on_a_container_still_on_the_old_key_reads_the_keys_again(
+    services: Services, accounts: Accounts
+) -> None:
+    """The parent's child was derived under a key this container has not read yet: it reads the keys
+    again and answers the same child (neither a theft nor an error)."""
+    old_keys = services.refresh_keys()
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    arn = services.settings.refresh_key_secret_arn
+    aws.secrets_manager().put_secret_value(SecretId=arn, SecretString=secrets.token_urlsafe(48))
+    signing.forget_keys()  # a new container: it derives the child under the new key
+    child = _rotate(tokens["refresh_token"])
+    signing._refresh_keys[arn] = (old_keys, time.monotonic())  # a container that read the old key only
+    retried = refresh(tokens["refresh_token"])
+    assert retried["statusCode"] == 200
+    assert body_of(retried)["refresh_token"] == child["refresh_token"]
+
+
+def test_a_well_shaped_refresh_token_nobody_issued_is_401(services: Services, accounts: Accounts) -> None:
+    """Of a real session, shaped right, but never issued: no record, the plain 401."""
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    sid = tokens["refresh_token"].split(".")[0]
+    response = refresh(f"{sid}.{'A' * 43}")
+    assert response["statusCode"] == 401, response
+    assert body_of(response) == {"message": "Invalid refresh token"}
+
+
+@pytest.mark.parametrize("value", [None, 42, ["a"], "", "no-dot-at-all", "a" * 22 + "." + "b" * 42])
+def test_anything_not_shaped_as_a_refresh_token_has_no_session_id(value: object) -> None:
+    assert session_id_of(value) is None
+
+
+def test_a_grace_retry_losing_to_a_logout_is_refused_as_revoked(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The logout lands between the retry's read and its check that the session still lives."""
+    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    _rotate(first["refresh_token"])  # used: a retry within the grace window answers its child
+    events = aws.dynamodb().meta.events
+
+    def logout_first(**_: object) -> None:
+        events.unregister("before-call.dynamodb.TransactWriteItems", logout_first)
+        assert logout(first["access_token"])["statusCode"] == 200
+
+    events.register("before-call.dynamodb.TransactWriteItems", logout_first)
+    caplog.clear()
+    try:
+        assert refresh(first["refresh_token"])["statusCode"] == 401
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", logout_first)
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == [str(Reason.SESSION_REVOKED)]

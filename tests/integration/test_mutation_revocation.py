@@ -14,6 +14,7 @@ from shared.authorizer import authorize
 from shared.errors import InvalidAccessToken, Reason
 from shared.services import Services
 from shared.sessions import revocation_time
+from shared.store.denylist import GLOBAL_SHARDS, GLOBAL_SUBJECT
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults, audit_events
@@ -247,3 +248,57 @@ def test_a_new_not_before_is_now_or_one_millisecond_after_the_current_one(
     assert revocation_time(services, "user-b") == now_ms
     services.denylist.set_not_before("user-c", now_ms - 1)
     assert revocation_time(services, "user-c") == now_ms
+
+
+def test_the_emergency_switch_writes_every_shard_at_once_and_never_moves_one_back(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now_ms = services.clock.now_ms() + 1000
+    pin_clock(services, monkeypatch, now_ms)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    denylist = services.denylist
+
+    def shards() -> dict[str, str]:
+        items = denylist.dynamodb.scan(TableName=denylist.table)["Items"]
+        return {i["pk"]["S"]: i["not_before"]["N"] for i in items if i["pk"]["S"].startswith("NBF#*#")}
+
+    denylist.set_not_before(GLOBAL_SUBJECT, now_ms)
+    expected = {f"NBF#{GLOBAL_SUBJECT}#{shard}": str(now_ms) for shard in range(GLOBAL_SHARDS)}
+    assert shards() == expected
+    assert not is_authorized(tokens["access_token"])
+    denylist.set_not_before(GLOBAL_SUBJECT, now_ms - 1000)  # an older switch (a slow clock): no effect
+    assert shards() == expected
+
+
+def test_logout_naming_another_users_refresh_token_ends_only_the_callers_session(
+    accounts: Accounts,
+) -> None:
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    victim = login_ok("admin@dealership.example", accounts.password, "admin")
+    assert logout(caller["access_token"], victim["refresh_token"])["statusCode"] == 200
+    assert refresh(caller["refresh_token"])["statusCode"] == 401
+    assert refresh(victim["refresh_token"])["statusCode"] == 200  # not the caller's to end
+
+
+def test_a_logout_records_when_and_why_its_session_ended(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, services.clock.now_ms())
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    clock.advance(2)
+    assert logout(tokens["access_token"])["statusCode"] == 200
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{_sid(tokens)}"}}, ConsistentRead=True
+    )["Item"]
+    assert (int(item["revoked_at"]["N"]), item["revoked_reason"]["S"]) == (clock.now_ms(), "logout")
+
+
+def test_a_session_ended_from_another_denies_its_access_tokens_by_its_entry_alone(
+    accounts: Accounts,
+) -> None:
+    """No token id of it was denied and no not-before moved: only its SID# entry denies it."""
+    caller = login_ok("staff@dealership.example", accounts.password, "staff")
+    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert is_authorized(other["access_token"])
+    assert logout(caller["access_token"], other["refresh_token"])["statusCode"] == 200
+    assert not is_authorized(other["access_token"])

@@ -106,6 +106,15 @@ RULES: tuple[RuleMutant, ...] = (
         critical=True,
     ),
     RuleMutant(
+        "authorizer's policy grants a step-up route without a strong, fresh login",
+        "shared/authorizer.py",
+        "_grant",
+        "if route.step_up:",
+        "if False:",
+        ("tests/integration/test_step_up.py::test_a_password_login_is_sent_to_step_up_on_a_step_up_route",),
+        critical=True,
+    ),
+    RuleMutant(
         "an unknown or missing kid falls back to our signing key",
         "shared/tokens.py",
         "verify_access_token",

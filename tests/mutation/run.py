@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,9 +67,17 @@ class GroupResult:
     mutants: list[Mutant] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of mutmut and its test runs: what the run costs, whatever the load
+    cpu_measured: bool = True  # False for a copy adopted from a stopped runner (see adopt)
     log: str = ""
     directory: Path | None = None
     patterns: list[str] = field(default_factory=list)
+
+
+# Every mutant's run: no cache between runs; no gc.collect() five times over at each run's end
+# (pytest's unraisable-exception plugin: a second of each mutant's run in a process holding moto, and
+# it only reports an exception raised in a __del__); the mutation plugin (tests/mutation/plugin.py).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "tests.mutation.plugin")
 
 
 def mutmut_config(group: scope.Group, tests: list[str]) -> str:
@@ -83,7 +92,7 @@ def mutmut_config(group: scope.Group, tests: list[str]) -> str:
         only_mutate = {toml_list(list(group.functions))}
         also_copy = ["functions", "local", "operations", "infra", "docs"]
         pytest_add_cli_args_test_selection = {toml_list(tests)}
-        pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "tests.mutation.plugin"]
+        pytest_add_cli_args = {toml_list(PYTEST_ARGS)}
         do_not_mutate_patterns = {toml_list(scope.DO_NOT_MUTATE_PATTERNS)}
         use_git_change_detection = false
         track_dependencies = false
@@ -143,17 +152,16 @@ def function_of(name: str) -> str:
     return f"{module}.{local}"
 
 
+def children_cpu() -> float:
+    """CPU seconds used so far by the subprocesses waited for (and theirs, waited for in turn)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     result = GroupResult(group)
-    started = time.monotonic()
-    patterns: list[str] = []
-    for module, functions in group.functions.items():
-        present = defined_functions((ROOT / module).read_text(encoding="utf-8"))
-        for function in functions:
-            if function in present:
-                patterns.append(f"{scope.mangled(module, function)}__mutmut_*")
-            else:
-                result.missing.append(f"{module}: {function}")
+    started, cpu = time.monotonic(), children_cpu()
+    patterns, result.missing = group_patterns(group)
     tests = [test for test in group.tests if test.startswith("-") or (ROOT / test.split("::")[0]).exists()]
     result.missing += [f"test file {test}" for test in group.tests if test not in tests]
     directory = Path(tempfile.mkdtemp(prefix=f"mutate-{group.name}-"))
@@ -174,12 +182,43 @@ def run_group(group: scope.Group, max_children: int, keep: bool) -> GroupResult:
     result.log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
     result.mutants = collect(directory, patterns)
     result.directory, result.patterns = directory, patterns
-    result.seconds = time.monotonic() - started
+    result.seconds, result.cpu = time.monotonic() - started, children_cpu() - cpu
     if keep:
         print(f"kept {directory} (mutmut show <name> there)", file=sys.stderr)
     else:
         subprocess.run(["rm", "-rf", str(directory)], check=False)
     return result
+
+
+def group_patterns(group: scope.Group) -> tuple[list[str], list[str]]:
+    """mutmut's name patterns for a group's functions, and the functions no longer in the code."""
+    patterns: list[str] = []
+    missing: list[str] = []
+    for module, functions in group.functions.items():
+        present = defined_functions((ROOT / module).read_text(encoding="utf-8"))
+        for function in functions:
+            if function in present:
+                patterns.append(f"{scope.mangled(module, function)}__mutmut_*")
+            else:
+                missing.append(f"{module}: {function}")
+    return patterns, missing
+
+
+def adopt(name: str, directory: Path) -> Path:
+    """A summary (for --rerun) of a group's kept copy whose run finished but whose runner was
+    stopped before it wrote one (it was running another group). The copy must hold the code as it
+    is now; its minutes are the copy's own (from its configuration's writing to mutmut's last log
+    line); its CPU time was not measured."""
+    group = next(g for g in scope.GROUPS if g.name == name)
+    changed = [m for m in group.functions if (directory / m).read_bytes() != (ROOT / m).read_bytes()]
+    if changed:
+        raise SystemExit(f"{directory} holds other code than the work tree: {', '.join(changed)}")
+    patterns, missing = group_patterns(group)
+    started = (directory / "pyproject.toml").stat().st_mtime
+    result = GroupResult(group, missing=missing, directory=directory, patterns=patterns, cpu_measured=False)
+    result.seconds = (directory / "mutmut.log").stat().st_mtime - started
+    result.mutants = collect(directory, patterns)
+    return write_summary([result], [], result.seconds, 0.0, commit_measured())
 
 
 def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
@@ -203,15 +242,16 @@ def collect(directory: Path, patterns: list[str]) -> list[Mutant]:
 def merge_summaries(paths: list[Path]) -> dict[str, Any]:
     """Kept runs' summaries as one: a later one's groups replace the same groups of an earlier one
     (a group run again after a fix), its rule outcomes replace the earlier ones when it has any."""
-    merged: dict[str, Any] = {"seconds": 0.0, "groups": [], "rules": [], "commits": []}
+    merged: dict[str, Any] = {"seconds": 0.0, "cpu": 0.0, "groups": [], "rules": [], "commits": []}
     for path in paths:
         summary = json.loads(path.read_text(encoding="utf-8"))
         names = {entry["name"] for entry in summary["groups"]}
         replaced = [entry for entry in merged["groups"] if entry["name"] in names]
         merged["seconds"] += summary["seconds"] - sum(entry["seconds"] for entry in replaced)
+        merged["cpu"] += summary.get("cpu", 0.0) - sum(entry.get("cpu", 0.0) for entry in replaced)
         merged["groups"] = [e for e in merged["groups"] if e["name"] not in names] + summary["groups"]
         merged["rules"] = summary["rules"] or merged["rules"]
-        groups = ", ".join(entry["name"] for entry in summary["groups"])
+        groups = ", ".join(entry["name"] for entry in summary["groups"]) or "rule mutants"
         merged["commits"].append(f"{summary.get('commit', 'unknown')} ({groups})")
     order = [group.name for group in scope.GROUPS]
     merged["groups"].sort(key=lambda entry: order.index(entry["name"]))
@@ -220,7 +260,7 @@ def merge_summaries(paths: list[Path]) -> dict[str, Any]:
 
 def rerun(
     summary_paths: list[Path], max_children: int, survivors_only: bool = False
-) -> tuple[list[GroupResult], list[rules.Outcome], float, str]:
+) -> tuple[list[GroupResult], list[rules.Outcome], float, float, str]:
     """Run the open survivors of kept runs again, with the tests as they are now (tests added since
     are new to mutmut, which records what they call first), and collect every group again."""
     summary = merge_summaries(summary_paths)
@@ -228,7 +268,13 @@ def rerun(
     results = []
     for entry in summary["groups"]:
         directory = Path(entry["directory"])
-        result = GroupResult(by_name[entry["name"]], seconds=entry["seconds"], missing=entry["missing"])
+        result = GroupResult(
+            by_name[entry["name"]],
+            seconds=entry["seconds"],
+            cpu=entry.get("cpu", 0.0),
+            cpu_measured="cpu" in entry and entry.get("cpu_measured", True),
+            missing=entry["missing"],
+        )
         # functions taken out of the scope since the run are left out of the report
         in_scope = {
             f"{scope.mangled(module, function)}__mutmut_*"
@@ -246,7 +292,7 @@ def rerun(
         if open_names:
             shutil.rmtree(directory / "tests")
             shutil.copytree(ROOT / "tests", directory / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-            started = time.monotonic()
+            started, cpu = time.monotonic(), children_cpu()
             subprocess.run(
                 [
                     str(Path(sys.executable).with_name("mutmut")),
@@ -262,6 +308,7 @@ def rerun(
                 check=False,
             )
             result.seconds += time.monotonic() - started
+            result.cpu += children_cpu() - cpu
         result.mutants = collect(directory, entry["patterns"])
         results.append(result)
     by_rule = {rule.name: rule for rule in rules.RULES}
@@ -274,11 +321,12 @@ def rerun(
         f"the code at {' and '.join(summary['commits'])}, the open survivors run again with the tests "
         f"at {commit_measured()}"
     )
+    pairs = list(zip(results, summary["groups"], strict=True))
     return (
         results,
         outcomes,
-        summary["seconds"]
-        + sum(r.seconds - e["seconds"] for r, e in zip(results, summary["groups"], strict=True)),
+        summary["seconds"] + sum(r.seconds - e["seconds"] for r, e in pairs),
+        summary["cpu"] + sum(r.cpu - e.get("cpu", 0.0) for r, e in pairs),
         commit,
     )
 
@@ -294,16 +342,19 @@ def commit_measured() -> str:
 
 
 def write_summary(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, commit: str
+    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, cpu: float, commit: str
 ) -> Path:
     summary = {
         "seconds": seconds,
+        "cpu": cpu,
         "commit": commit,
         "groups": [
             {
                 "name": r.group.name,
                 "directory": str(r.directory),
                 "seconds": r.seconds,
+                "cpu": r.cpu,
+                "cpu_measured": r.cpu_measured,
                 "missing": r.missing,
                 "patterns": r.patterns,
             }
@@ -339,7 +390,12 @@ def _code(lines: tuple[str, ...]) -> str:
 
 
 def write_report(
-    results: list[GroupResult], outcomes: list[rules.Outcome], seconds: float, path: Path, commit: str
+    results: list[GroupResult],
+    outcomes: list[rules.Outcome],
+    seconds: float,
+    cpu: float,
+    path: Path,
+    commit: str,
 ) -> None:
     counts: Counter[str] = Counter()
     for result in results:
@@ -360,7 +416,15 @@ def write_report(
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d}: {seconds / 60:.0f} minutes on {os.cpu_count()} cores, mutmut "
         f"{_mutmut_version()} (the machine's 15-minute load average at the end: "
-        f"{os.getloadavg()[2]:.1f}; other test runs share it). Measured: {commit}.",
+        f"{os.getloadavg()[2]:.1f}; other test runs share it). "
+        + (
+            f"It used {cpu / 60:.0f} CPU minutes: about {cpu / 60 / (os.cpu_count() or 1):.0f} minutes on "
+            f"{os.cpu_count()} cores with nothing else running. "
+            if all(result.cpu_measured for result in results)
+            else f"CPU minutes measured: {cpu / 60:.0f}, short of the whole (the table says which groups' "
+            "first run was not measured). "
+        )
+        + f"Measured: {commit}.",
         "",
         *(
             [
@@ -409,8 +473,8 @@ def write_report(
         "",
         "## Groups",
         "",
-        "| group | functions | tests | mutants | killed | equivalent | open | minutes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| group | functions | tests | mutants | killed | equivalent | open | minutes | CPU minutes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         group = result.group
@@ -420,7 +484,13 @@ def write_report(
             f"| {group.title} | {functions} | {_tests(group.tests)} | {len(result.mutants)} | "
             f"{group_counts['killed'] + group_counts['timeout']} | {group_counts['equivalent']} | "
             f"{sum(group_counts[k] for k in ('survived', 'suspicious', 'no tests', 'not checked'))} | "
-            f"{result.seconds / 60:.1f} |"
+            f"{result.seconds / 60:.1f} | "
+            + (
+                f"{result.cpu / 60:.1f}"
+                if result.cpu_measured
+                else f"not measured ({result.cpu / 60:.1f} since)"
+            )
+            + " |"
         )
     missing = [f"{r.group.name}: {item}" for r in results for item in r.missing]
     if missing:
@@ -490,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-rules", action="store_true", help="skip the rule mutants")
+    parser.add_argument("--rules-only", action="store_true", help="only the rule mutants (no group)")
     parser.add_argument("--keep", action="store_true", help="keep each group's copy (to inspect mutants)")
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument(
@@ -501,25 +572,36 @@ def main(argv: list[str] | None = None) -> int:
         "repeat it to add a later run of some groups, which replaces them",
     )
     parser.add_argument(
+        "--adopt",
+        metavar="GROUP=DIRECTORY",
+        help="write a summary (for --rerun) of a finished group's kept copy whose runner was stopped",
+    )
+    parser.add_argument(
         "--survivors-only",
         action="store_true",
         help="with --rerun: run again only the mutants that ran and survived, not those never reached",
     )
     args = parser.parse_args(argv)
+    if args.adopt:
+        name, _, directory = args.adopt.partition("=")
+        print(f"summary {adopt(name, Path(directory))} (for --rerun)")
+        return 0
     if args.rerun:
-        results, outcomes, seconds, commit = rerun(args.rerun, args.max_children, args.survivors_only)
-        write_report(results, outcomes, seconds, args.report, commit)
+        results, outcomes, seconds, cpu, commit = rerun(args.rerun, args.max_children, args.survivors_only)
+        write_report(results, outcomes, seconds, cpu, args.report, commit)
         print(f"wrote {args.report}")
         return 0
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     commit = commit_measured()
-    groups = [g for g in scope.GROUPS if not args.group or g.name in args.group]
+    groups = [g for g in scope.GROUPS if not args.rules_only and (not args.group or g.name in args.group)]
     results = []
     for group in groups:
         print(f"mutating {group.name}: {group.title}", flush=True)
         result = run_group(group, args.max_children, args.keep)
         counts = Counter("equivalent" if m.equivalent else m.outcome for m in result.mutants)
-        print(f"  {dict(counts)} in {result.seconds / 60:.1f} min", flush=True)
+        print(
+            f"  {dict(counts)} in {result.seconds / 60:.1f} min ({result.cpu / 60:.1f} CPU min)", flush=True
+        )
         if not result.mutants:
             print(result.log, file=sys.stderr)
         results.append(result)
@@ -528,10 +610,11 @@ def main(argv: list[str] | None = None) -> int:
         print("rule mutants", flush=True)
         outcomes, rule_seconds = run_rules()
         print(f"  {dict(Counter(o.status for o in outcomes))} in {rule_seconds / 60:.1f} min", flush=True)
-    write_report(results, outcomes, time.monotonic() - started, args.report, commit)
+    seconds, cpu = time.monotonic() - started, children_cpu() - cpu
+    write_report(results, outcomes, seconds, cpu, args.report, commit)
     print(f"wrote {args.report}")
     if args.keep:
-        print(f"summary {write_summary(results, outcomes, time.monotonic() - started, commit)} (for --rerun)")
+        print(f"summary {write_summary(results, outcomes, seconds, cpu, commit)} (for --rerun)")
     failed = any(not r.mutants for r in results) or any(o.status in ("survived", "error") for o in outcomes)
     return 1 if failed else 0
 

@@ -504,3 +504,26 @@ def test_the_authorizer_verifies_before_it_reads_the_denylist() -> None:
     with pytest.raises(InvalidAccessToken) as expired:
         authorize(services, f"Bearer {token(body=claims(exp=int(NOW) - LEEWAY))}", METHOD_ARN)
     assert expired.value.reason == Reason.EXPIRED
+
+
+def test_the_authorizer_requires_its_own_apis_audience() -> None:
+    """An API whose declaration names an audience accepts only tokens for it, not the service's."""
+    import dataclasses
+
+    services = services_with(revocations())
+    services.routes = dataclasses.replace(services.routes, audience="orders-api")
+    with pytest.raises(InvalidAccessToken) as refused:
+        authorize(services, f"Bearer {token()}", METHOD_ARN)  # for the service's audience only
+    assert (refused.value.reason, refused.value.detail) == (Reason.CLAIMS, "InvalidAudienceError")
+    both = token(body=claims(aud=["jwt-auth-tests", "orders-api"]))
+    verified, _ = authorize(services, f"Bearer {both}", METHOD_ARN)
+    assert verified.sub == "user-1"
+
+
+def test_amr_may_name_up_to_its_limit_of_methods() -> None:
+    from shared.tokens import MAX_AMR_VALUES
+
+    methods = [f"m{number}" for number in range(MAX_AMR_VALUES + 1)]
+    at_limit = verify_access_token(token(body=claims(amr=methods[:MAX_AMR_VALUES])), SETTINGS, KEYS, NOW)
+    assert at_limit.amr == tuple(methods[:MAX_AMR_VALUES])
+    assert reason_for(token(body=claims(amr=methods))) == Reason.CLAIMS

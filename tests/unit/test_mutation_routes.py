@@ -92,3 +92,34 @@ def test_a_wildcard_covering_a_differently_ruled_route_is_refused_in_either_orde
 def test_a_wildcard_that_grants_nothing_more_is_accepted(other: dict[str, object]) -> None:
     routes = [{"method": "GET", "path": "/cars/{id}", "function": "f", "allow": {}}, other]
     assert len(parse_route_table({"routes": routes}).routes) == 2
+
+
+def test_without_a_time_given_the_policy_judges_a_step_up_at_the_tokens_issue() -> None:
+    """allow_policy's `now` defaults to the token's `iat`: a second factor made at issue is fresh."""
+    from shared.authorizer import allow_policy
+    from shared.tokens import AccessClaims
+    from tests.fixtures import step_up_declaration
+
+    table = parse_route_table(step_up_declaration(max_age=900))
+    arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/DELETE/cars/car-1"
+    delete = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/DELETE/cars/*"
+
+    def resources(auth_time: int) -> list[str]:
+        strong = AccessClaims(
+            sub="user-1",
+            jti="jti-1",
+            sid="sid-1",
+            email="someone@example.com",
+            name="Some One",
+            role="admin",
+            user_type="admin",
+            iat=1_700_000_000,
+            exp=1_700_000_900,
+            auth_time=auth_time,
+            amr=("pwd", "otp", "mfa"),
+        )
+        found: list[str] = allow_policy(strong, arn, table)["policyDocument"]["Statement"][0]["Resource"]
+        return found
+
+    assert delete in resources(1_700_000_000 - 900)
+    assert delete not in resources(1_700_000_000 - 901)
