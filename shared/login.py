@@ -25,7 +25,7 @@ from shared.observability import Client, Event, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected
-from shared.store.users import User
+from shared.store.users import Attempts, User
 from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
 KNOWN_DEVICES = 20
@@ -42,22 +42,34 @@ def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
-def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant | MfaChallenge:
+def reserve_login_attempt(
+    services: Services, user_type: str, email: str, client: Client, at: int, user_id: str = ""
+) -> tuple[User | None, list[Attempts]]:
+    """The account (None if unknown) and its lockout counters (account-wide, then from this IP) with
+    one attempt reserved on each, whatever the way of logging in; TooManyAttempts, audited as a
+    lockout of `user_id` (by default the account's), when either is locked."""
     settings = services.settings
-    email = normalise_email(request.email)
-    if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
-        raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
-    passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
-    at = services.clock.now_ms()  # the snapshot: the session and its tokens date from this read
-    user, counters = services.users.login_state(request.user_type, email, client.source_ip)
-    user_id = user.user_id if user else ""
+    user, counters = services.users.login_state(user_type, email, client.source_ip)
     try:
         reserve_attempt(
             services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
         )
     except TooManyAttempts:
-        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
+        audit_login(
+            Event.LOGIN_LOCKOUT, "blocked", client, user_id or (user.user_id if user else ""), Reason.LOCKED
+        )
         raise
+    return user, counters
+
+
+def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant | MfaChallenge:
+    email = normalise_email(request.email)
+    if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
+        raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
+    passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
+    at = services.clock.now_ms()  # the snapshot: the session and its tokens date from this read
+    user, counters = reserve_login_attempt(services, request.user_type, email, client, at)
+    user_id = user.user_id if user else ""
 
     reason = _refusal(user, request.password)
     if reason is not None or user is None:

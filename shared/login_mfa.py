@@ -11,9 +11,8 @@ account version the password step read. Its tokens carry amr [pwd, otp, mfa].
 from __future__ import annotations
 
 from shared import aws, mfa
-from shared.errors import InvalidCredentials, Reason, TooManyAttempts
-from shared.lockout import reserve_attempt
-from shared.login import audit_login, device_history
+from shared.errors import InvalidCredentials, Reason
+from shared.login import audit_login, device_history, reserve_login_attempt
 from shared.observability import Client, Event
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
@@ -22,7 +21,6 @@ from shared.tokens import Identity
 
 
 def complete_login(services: Services, token: str, code: str, client: Client) -> TokenGrant:
-    settings = services.settings
     at = services.clock.now_ms()
     challenge = services.challenges.get(token)
     if challenge is None or challenge.expires_ms <= at:
@@ -30,14 +28,9 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
             Event.LOGIN, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE
         )
         raise InvalidCredentials(Reason.MFA_CHALLENGE)
-    user, counters = services.users.login_state(challenge.user_type, challenge.email, client.source_ip)
-    try:
-        reserve_attempt(
-            services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
-        )
-    except TooManyAttempts:
-        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, challenge.user_id, Reason.LOCKED)
-        raise
+    user, counters = reserve_login_attempt(
+        services, challenge.user_type, challenge.email, client, at, challenge.user_id
+    )
     if (
         user is None
         or user.user_id != challenge.user_id

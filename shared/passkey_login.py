@@ -9,9 +9,8 @@ from webauthn import generate_authentication_options, verify_authentication_resp
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import UserVerificationRequirement
 
-from shared.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
-from shared.lockout import reserve_attempt
-from shared.login import audit_login, device_history, normalise_email
+from shared.errors import BadRequest, InvalidCredentials, Reason
+from shared.login import audit_login, device_history, normalise_email, reserve_login_attempt
 from shared.observability import Client, Event, audit
 from shared.passkeys import Answer, amr_of, challenge_bytes, new_challenge, options_json, relying_party
 from shared.services import Services
@@ -47,7 +46,6 @@ def login_options(services: Services, user_type: str, email: str) -> dict[str, A
 
 def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
     """A full login with a passkey: tokens whose `amr` counts two factors, or InvalidCredentials."""
-    settings = services.settings
     rp_id, origins = relying_party(services)
     at = services.clock.now_ms()  # the snapshot: the session and its tokens date from here
     record = services.passkeys.challenge(answer.challenge)
@@ -64,14 +62,9 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
             Event.LOGIN, "failure", client, passkey.user_id if passkey else "", Reason.UNKNOWN_CREDENTIAL
         )
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)
-    user, counters = services.users.login_state(passkey.user_type, passkey.email, client.source_ip)
-    try:
-        reserve_attempt(
-            services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
-        )
-    except TooManyAttempts:
-        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, passkey.user_id, Reason.LOCKED)
-        raise
+    user, counters = reserve_login_attempt(
+        services, passkey.user_type, passkey.email, client, at, passkey.user_id
+    )
     if user is None or user.user_id != passkey.user_id:  # the account was deleted (and maybe made again)
         audit_login(Event.LOGIN, "failure", client, passkey.user_id, Reason.UNKNOWN_CREDENTIAL)
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)

@@ -108,7 +108,7 @@ GROUPS: tuple[Group, ...] = (
         name="login",
         title="Login and lockout",
         functions={
-            "shared/login.py": ("normalise_email", "login", "_refusal"),
+            "shared/login.py": ("normalise_email", "reserve_login_attempt", "login", "_refusal"),
             "shared/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt"),
             "shared/store/users.py": (
                 "UserStore.login_state",
