@@ -98,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     command("reset-factors", "remove a user's second factors (TOTP, recovery codes, passkeys), audited")
     command("sessions", "list a user's live sessions")
     revoke = command("revoke-session", "revoke one session of a user")
-    revoke.add_argument("session_id", help="the session's id (from `sessions`)")
+    revoke.add_argument(
+        "session_id", help="the session's id (from `sessions`); put `--` before an old one starting with '-'"
+    )
     command(
         "revoke-all-tokens", "EMERGENCY: invalidate every token and session of every user, now", user=False
     )

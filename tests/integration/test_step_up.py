@@ -6,6 +6,7 @@ context, which API Gateway's ACCESS_DENIED answer carries."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from shared.authorizer import STEP_UP_ERROR
 from shared.http import render_access_denied
 from shared.services import Services, get_services
-from tests.fixtures import Accounts, FakeClock
+from tests.clocks import pin_clock
+from tests.fixtures import Accounts
 from tests.flows import assert_unauthorized, authorize, login_ok
 from tests.forge import good_claims, our_header, signed_by_us
 
@@ -78,15 +80,17 @@ def test_a_role_that_may_not_use_the_route_gets_a_plain_403_not_a_step_up(
 
 
 def test_a_fresh_second_factor_login_is_granted_until_max_age(
-    step_up_routes: str, services: Services, clock: FakeClock
+    step_up_routes: str, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = get_services()
-    now = clock.now()
-    token = _token(services, amr=STRONG, auth_time=int(now), exp=int(now) + 3600)
+    # pinned: a ticking clock crosses the boundary by itself when the machine is slow
+    clock = pin_clock(services, monkeypatch, at_ms=int(time.time()) * 1000)
+    now = int(clock.now())
+    token = _token(services, amr=STRONG, auth_time=now, iat=now, exp=now + 3600)
     assert "DELETE/cars/*" in _allowed(authorize(token, "DELETE", "/cars/car-1"))
-    clock.advance(899)
+    clock.advance(900)  # max_age itself: still fresh
     assert "DELETE/cars/*" in _allowed(authorize(token, "DELETE", "/cars/car-1"))
-    clock.advance(2)  # past max_age: the strong login is too old
+    clock.advance(0.001)  # past max_age: the strong login is too old
     policy = authorize(token, "DELETE", "/cars/car-1")
     assert "DELETE/cars/*" not in _allowed(policy)
     assert _refusal_body(policy)["error"] == STEP_UP_ERROR

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from operations.users import main
+from shared import sessions as sessions_module
 from shared.services import Services
 from tests.fixtures import Accounts, around_aws_calls
 from tests.flows import is_authorized, login, login_ok, refresh
@@ -174,6 +175,16 @@ def test_sessions_are_listed_and_revoked_one_by_one(cli, accounts: Accounts) -> 
     assert is_authorized(second["access_token"])
     status, _, error = cli("revoke-session", "admin@dealership.example", "--type", "admin", sid)
     assert status == 1 and "has no session" in error
+
+
+def test_a_session_id_that_begins_with_a_dash_is_revoked_after_a_double_dash(  # type: ignore[no-untyped-def]
+    cli, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ids made before new_session_id stopped drawing them could begin with '-'
+    monkeypatch.setattr(sessions_module, "new_session_id", lambda: "-" + "A" * 21)
+    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    assert cli("revoke-session", "staff@dealership.example", "--type", "staff", "--", "-" + "A" * 21)[0] == 0
+    assert not is_authorized(tokens["access_token"])
 
 
 def test_the_emergency_switch_invalidates_everyones_tokens(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
