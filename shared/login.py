@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shared import passwords
@@ -24,7 +25,7 @@ from shared.mfa_challenge import MfaChallenge, second_factor_challenge
 from shared.observability import Client, Event, audit
 from shared.services import Services
 from shared.sessions import TokenGrant, start_session
-from shared.store.dynamo import TransactionRejected
+from shared.store.dynamo import Operation, TransactionRejected
 from shared.store.users import Attempts, User
 from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
@@ -86,21 +87,50 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if challenge is not None:
         audit_login(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
         return challenge
+    return finish_login(services, user, counters, client, at, method="pwd")  # RFC 8176's method names
+
+
+def finish_login(
+    services: Services,
+    user: User,
+    counters: list[Attempts],
+    client: Client,
+    at: int,
+    *,
+    method: str,
+    amr: tuple[str, ...] = ("pwd",),
+    consume: Sequence[Operation] = (),
+    refused: Callable[[TransactionRejected], Reason] = lambda _: Reason.ACCOUNT_CHANGED,
+) -> TokenGrant:
+    """The end of every successful way of logging in (`method`: pwd, otp, recovery, passkey): one
+    transaction that resets the lockout counters, remembers the device, runs `consume` (the
+    challenge or passkey used) and creates the session, conditional on the account version read at
+    `at`; then the audit and a new device's email. A failed condition is audited and refused with
+    the reason `refused` reads from it."""
     new_device, agents, ips = device_history(user, client)
     commit = [
         *services.users.reset_attempts_operations([counter.key for counter in counters]),
         services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
+        *consume,
     ]
     identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
     try:
         grant = start_session(
-            services, identity, client, commit, at=at, user_version=user.version, new_device=new_device
+            services,
+            identity,
+            client,
+            commit,
+            at=at,
+            user_version=user.version,
+            new_device=new_device,
+            amr=amr,
         )
-    except TransactionRejected:
-        audit_login(Event.LOGIN, "failure", client, user_id, Reason.ACCOUNT_CHANGED)
-        raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
+    except TransactionRejected as rejected:
+        reason = refused(rejected)
+        audit_login(Event.LOGIN, "failure", client, user.user_id, reason)
+        raise InvalidCredentials(reason) from None
     sid = grant.claims.sid
-    audit_login(Event.LOGIN, "success", client, user.user_id, "new_device_and_ip" if new_device else "", sid)
+    audit_login(Event.LOGIN, "success", client, user.user_id, method, sid)
     if new_device:
         audit_login(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
         from shared.notifications import notify_new_device  # only a flagged login sends mail

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from shared import aws, mfa
 from shared.errors import InvalidCredentials, Reason
-from shared.login import audit_login, device_history, reserve_login_attempt
+from shared.login import audit_login, finish_login, reserve_login_attempt
 from shared.observability import Client, Event
 from shared.services import Services
-from shared.sessions import TokenGrant, start_session
-from shared.store.dynamo import TransactionRejected
-from shared.tokens import Identity
+from shared.sessions import TokenGrant
 
 
 def complete_login(services: Services, token: str, code: str, client: Client) -> TokenGrant:
@@ -49,42 +47,25 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
         audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.WRONG_CODE)
         raise InvalidCredentials(Reason.WRONG_CODE)
 
-    new_device, agents, ips = device_history(user, client)
-    commit = [
-        *services.users.reset_attempts_operations([counter.key for counter in counters]),
-        services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
-        services.challenges.consume_operation(token),
-    ]
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
-    try:
-        grant = start_session(
-            services,
-            identity,
-            client,
-            commit,
-            at=at,
-            user_version=user.version,
-            new_device=new_device,
-            amr=mfa.AMR_PASSWORD_AND_OTP,
-        )
-    except TransactionRejected:
-        audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.MFA_CHALLENGE)
-        raise InvalidCredentials(Reason.MFA_CHALLENGE) from None
+    grant = finish_login(
+        services,
+        user,
+        counters,
+        client,
+        at,
+        method=used,
+        amr=mfa.AMR_PASSWORD_AND_OTP,
+        consume=[services.challenges.consume_operation(token)],
+        refused=lambda _: Reason.MFA_CHALLENGE,  # used twice, or the account changed meanwhile
+    )
     sid = grant.claims.sid
     if challenge.purpose == "enrol":
         audit_login(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
     if used == "recovery":
         audit_login(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
-    audit_login(Event.LOGIN, "success", client, user.user_id, used, sid)
-    if new_device:
-        audit_login(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
-    if used == "recovery" or new_device:
-        from shared import notifications  # only these logins send mail
+        from shared.notifications import notify_recovery_code_used  # only this login sends mail
 
-        if used == "recovery":
-            notifications.notify_recovery_code_used(services, user, client)
-        if new_device:
-            notifications.notify_new_device(services, user, client)
+        notify_recovery_code_used(services, user, client)
     return grant
 
 

@@ -10,11 +10,11 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import UserVerificationRequirement
 
 from shared.errors import BadRequest, InvalidCredentials, Reason
-from shared.login import audit_login, device_history, normalise_email, reserve_login_attempt
+from shared.login import audit_login, finish_login, normalise_email, reserve_login_attempt
 from shared.observability import Client, Event, audit
 from shared.passkeys import Answer, amr_of, challenge_bytes, new_challenge, options_json, relying_party
 from shared.services import Services
-from shared.sessions import TokenGrant, start_session
+from shared.sessions import TokenGrant
 from shared.store.dynamo import TransactionRejected
 from shared.store.passkeys import PasskeyChallenge
 from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
@@ -98,37 +98,25 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
     if (count > 0 or passkey.sign_count > 0) and count <= passkey.sign_count:
         _cloned(client, user.user_id, f"counter {count} after {passkey.sign_count}")
 
-    new_device, agents, ips = device_history(user, client)
-    commit = [
-        *services.users.reset_attempts_operations([counter.key for counter in counters]),
-        services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
-        services.passkeys.consume_challenge_operation(answer.challenge),
-        services.passkeys.use_operation(passkey, count, at),  # the counter moves forward, once
-    ]
-    try:
-        grant = start_session(
-            services,
-            identity,
-            client,
-            commit,
-            at=at,
-            user_version=user.version,
-            new_device=new_device,
-            amr=amr_of(verified.credential_device_type),
-        )
-    except TransactionRejected as rejected:
-        if rejected.reasons and rejected.reasons[-1] not in ("None", ""):
+    def refused(rejected: TransactionRejected) -> Reason:
+        if rejected.failed(-1):  # the counter moved since it was read: another sign-in signed it
             _cloned(client, user.user_id, f"counter {count} used concurrently")
-        audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.ACCOUNT_CHANGED)
-        raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
-    sid = grant.claims.sid
-    audit_login(Event.LOGIN, "success", client, user.user_id, "passkey", sid)
-    if new_device:
-        audit_login(Event.LOGIN_NEW_DEVICE, "flagged", client, user.user_id, "device and IP never seen", sid)
-        from shared.notifications import notify_new_device
+        return Reason.ACCOUNT_CHANGED
 
-        notify_new_device(services, user, client)
-    return grant
+    return finish_login(
+        services,
+        user,
+        counters,
+        client,
+        at,
+        method="passkey",
+        amr=amr_of(verified.credential_device_type),
+        consume=[  # the counter's operation last: `refused` reads its outcome
+            services.passkeys.consume_challenge_operation(answer.challenge),
+            services.passkeys.use_operation(passkey, count, at),  # the counter moves forward, once
+        ],
+        refused=refused,
+    )
 
 
 def _cloned(client: Client, user_id: str, detail: str) -> None:

@@ -159,8 +159,7 @@ def register(services: Services, caller: Caller, body: dict[str, Any], client: C
     try:
         services.passkeys.add(passkey, answer.challenge)
     except TransactionRejected as rejected:
-        failed = [reason != "None" for reason in rejected.reasons] + [False] * 3
-        if failed[0]:
+        if rejected.failed(0):  # the challenge
             raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE) from None
         audit(Event.PASSKEY_REGISTER, "failure", client, user_id=caller.user_id, reason=Reason.PASSKEY_LIMIT)
         raise Conflict(Reason.PASSKEY_LIMIT, "registered already, or too many passkeys") from None

@@ -25,6 +25,7 @@ Operation = dict[str, Any]  # one TransactWriteItems entry: {"Put" | "Update" | 
 T = TypeVar("T")
 CONDITION_FAILED = "ConditionalCheckFailedException"
 TRANSACTION_CANCELED = "TransactionCanceledException"
+ITEM_CONDITION_FAILED = "ConditionalCheckFailed"  # a transaction item's cancellation reason code
 
 
 class TransactionRejected(Exception):
@@ -33,6 +34,11 @@ class TransactionRejected(Exception):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(",".join(reasons))
         self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        """Whether the operation at `index` (negative: from the end) failed its condition."""
+        known = -len(self.reasons) <= index < len(self.reasons)
+        return known and self.reasons[index] == ITEM_CONDITION_FAILED
 
 
 def s(value: str) -> dict[str, str]:
@@ -128,7 +134,7 @@ def transact_write(dynamodb: DynamoDBClient, operations: list[Operation]) -> Non
             if error_code(error) == TRANSACTION_CANCELED and "TransactionConflict" in reasons:
                 time.sleep(0.01 * (2**attempt) * (1 + _jitter()))
                 continue
-            raise TransactionRejected(reasons or ["ConditionalCheckFailed"]) from error
+            raise TransactionRejected(reasons or [ITEM_CONDITION_FAILED]) from error
     raise ServiceUnavailable("DynamoDB")
 
 
