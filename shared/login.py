@@ -56,9 +56,8 @@ def reserve_login_attempt(
             services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
         )
     except TooManyAttempts:
-        audit_login(
-            Event.LOGIN_LOCKOUT, "blocked", client, user_id or (user.user_id if user else ""), Reason.LOCKED
-        )
+        locked_out = user_id or (user.user_id if user else "")
+        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, locked_out, Reason.LOCKED)
         raise
     return user, counters
 

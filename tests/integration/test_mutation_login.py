@@ -315,6 +315,18 @@ def test_each_refused_login_raises_its_own_reason_and_an_unknown_email_names_no_
     assert users[1][0] == "wrong_password" and users[1][1] != ""
 
 
+def test_a_lockout_is_audited_with_the_accounts_id_and_none_for_an_unknown_email(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    _fail(STAFF, services.settings.lockout_threshold)
+    _fail(GHOST, services.settings.lockout_threshold)
+    caplog.clear()
+    assert login(STAFF, WRONG, "staff")["statusCode"] == 429
+    assert login(GHOST, WRONG, "staff")["statusCode"] == 429
+    locked = [e["user_id"] for e in audit_events(caplog) if e["event"] == "login_lockout"]
+    assert locked == [accounts.staff.user_id, ""]
+
+
 def test_a_login_across_an_account_change_raises_account_changed(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -226,6 +226,28 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         'if payload["iat"] > now + leeway or payload.get("nbf", 1) > now + leeway:',
         "a missing `nbf` reads as 1 instead of 0 (seconds since 1970): both are long past",
     ),
+    *(
+        Equivalent(
+            "shared.tokens.verify_access_token",
+            '"verify_signature": True,',
+            added,
+            "PyJWT ignores an option name it does not know, and verifies the signature by default",
+        )
+        for added in ('"XXverify_signatureXX": True,', '"VERIFY_SIGNATURE": True,')
+    ),
+    Equivalent(
+        "shared.authorizer.bearer_token",
+        'match = _BEARER.fullmatch(authorization or "")',
+        'match = _BEARER.fullmatch(authorization or "XXXX")',
+        "a missing header becomes another string that does not match `Bearer <token>`: refused alike",
+    ),
+    Equivalent(
+        "shared.authorizer.allow_policy",
+        "called = _weak_for_called_route(routes, match.group(2), match.group(3), weak) if weak else None",
+        "called = _weak_for_called_route(routes, match.group(2), match.group(3), weak) "
+        "if (weak) or True else None",
+        "with no weak route the called route is never among them: the call only returns None slower",
+    ),
     Equivalent(
         "shared.http.Request.cookie",
         'for pair in self.header("cookie").split(";"):',

@@ -108,7 +108,13 @@ GROUPS: tuple[Group, ...] = (
         name="login",
         title="Login and lockout",
         functions={
-            "shared/login.py": ("normalise_email", "reserve_login_attempt", "login", "_refusal"),
+            "shared/login.py": (
+                "normalise_email",
+                "reserve_login_attempt",
+                "login",
+                "finish_login",
+                "_refusal",
+            ),
             "shared/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt"),
             "shared/store/users.py": (
                 "UserStore.login_state",
@@ -138,7 +144,7 @@ GROUPS: tuple[Group, ...] = (
 # `detail` of a domain error, never its reason code, and the name of a failed dependency), which no
 # rule depends on.
 DO_NOT_MUTATE_PATTERNS: tuple[str, ...] = (
-    r"^\s*_?audit\(",
+    r"^\s*_?audit(_login)?\(",
     r"raise \w+\(Reason\.\w+, ",
     r"raise ServiceUnavailable\(\"",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from shared.errors import ConfigurationError
@@ -143,6 +145,8 @@ def test_a_route_may_demand_a_step_up_with_a_max_age() -> None:
     assert route.strong_enough(("pwd", "otp", "mfa"), 1000, 1900)
     assert not route.strong_enough(("pwd", "otp", "mfa"), 1000, 1901)
     assert not route.strong_enough(("pwd",), 1000, 1000)
+    plain = dataclasses.replace(route, step_up=0)  # a route without a step-up takes any login
+    assert plain.strong_enough((), 0, 10**10)
 
 
 @pytest.mark.parametrize(
