@@ -243,11 +243,13 @@ def test_the_email_length_limit_applies_to_the_normalised_email(
         }
 
 
-def test_a_login_records_the_session_it_began(accounts: Accounts, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_login_records_the_session_it_began_and_its_method(
+    accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.clear()
     tokens = login_ok(STAFF, accounts.password, "staff")
     (event,) = [e for e in audit_events(caplog) if e["event"] == "login"]
-    assert event["outcome"] == "success"
+    assert (event["outcome"], event["reason"]) == ("success", "pwd")
     assert event["session_id"] == tokens["refresh_token"].split(".")[0]
 
 
