@@ -27,7 +27,7 @@ from shared.services import Services
 from shared.sessions import TokenGrant, start_session
 from shared.store.dynamo import Operation, TransactionRejected
 from shared.store.users import Attempts, User
-from shared.tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
+from shared.tokens import AMR_PASSWORD, MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 
 KNOWN_DEVICES = 20
 
@@ -86,7 +86,7 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if challenge is not None:
         audit_login(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
         return challenge
-    return finish_login(services, user, counters, client, at, method="pwd")  # RFC 8176's method names
+    return finish_login(services, user, counters, client, at, method=AMR_PASSWORD[0])
 
 
 def finish_login(
@@ -97,7 +97,7 @@ def finish_login(
     at: int,
     *,
     method: str,
-    amr: tuple[str, ...] = ("pwd",),
+    amr: tuple[str, ...] = AMR_PASSWORD,
     consume: Sequence[Operation] = (),
     refused: Callable[[TransactionRejected], Reason] = lambda _: Reason.ACCOUNT_CHANGED,
 ) -> TokenGrant:

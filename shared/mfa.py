@@ -16,13 +16,14 @@ from shared.mfa_context import FACTOR_PURPOSE
 from shared.observability import OPERATOR, Client, Event, audit
 from shared.services import Services
 from shared.store.factors import FactorStore, factor_lock_key
+from shared.tokens import AMR_PASSWORD
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 SecondFactor = Literal["otp", "recovery"]
 # RFC 8176 values of a password login completed with a TOTP or recovery code (both one-time passwords)
-AMR_PASSWORD_AND_OTP = ("pwd", "otp", "mfa")
+AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", "mfa")
 
 
 def _context(user_id: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from shared.refresh_tokens import SESSION_ID, new_refresh_token, new_session_id,
 from shared.services import Services
 from shared.store.dynamo import Operation, TransactionRejected
 from shared.store.sessions import Session
-from shared.tokens import AccessClaims, Identity, issue_access_token
+from shared.tokens import AMR_PASSWORD, AccessClaims, Identity, issue_access_token
 
 REUSE = "refresh_token_reuse"  # why a session ends when a rotated refresh token comes back
 
@@ -78,7 +78,7 @@ def start_session(
     at: int,
     user_version: int,
     new_device: bool = False,
-    amr: tuple[str, ...] = ("pwd",),
+    amr: tuple[str, ...] = AMR_PASSWORD,
 ) -> TokenGrant:
     """Create a session and its first refresh token, with `extra` operations, in one transaction
     committed before any token is signed. The session and its tokens date from `at`, the moment the

@@ -29,6 +29,7 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
 NAME_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_EMAIL_LENGTH = 254
+AMR_PASSWORD = ("pwd",)  # RFC 8176: a login with a password alone
 MAX_NAME_LENGTH = 256
 MAX_AUDIENCES = MAX_EXTRA_AUDIENCES + 1
 MAX_AMR_VALUES = 8
@@ -130,7 +131,7 @@ def issue_access_token(
     *,
     at_ms: int,
     auth_time: int,
-    amr: tuple[str, ...] = ("pwd",),
+    amr: tuple[str, ...] = AMR_PASSWORD,
 ) -> tuple[str, AccessClaims]:
     """A token issued at `at_ms`: the moment the state it is built from was read. NumericDates are
     integers (RFC 7519 allows fractions, several verifiers do not); the millisecond travels in
