@@ -21,9 +21,9 @@ from infra.config import ContextError, DeployConfig
 from infra.lambdas import retention
 from infra.models import add_model
 from infra.tables import removal_policy
-from shared import http
-from shared.request_models import INVALID_BODY
-from shared.settings import CORS_ALLOW_HEADERS
+from shared.config.settings import CORS_ALLOW_HEADERS
+from shared.http import proxy as http
+from shared.routes.request_models import INVALID_BODY
 
 # Request headers a browser may send cross-origin (X-Token-Transport opts in to the refresh cookie).
 CORS_ALLOW_METHODS = http.CORS_ALLOW_METHODS.split(",")

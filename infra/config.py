@@ -2,7 +2,7 @@
 
 Every setting has a safe default; an unsafe or inconsistent value stops synthesis with a message
 naming the context key. The functions' settings (lifetimes, lockout, origins, cookie, algorithm)
-take their context key, default, range and cross-field rules from shared/tunables.py, the table the
+take their context key, default, range and cross-field rules from shared/config/tunables.py, the table the
 functions read their environment with; what is only the stack's (stage, throttling, WAF, domain,
 alarms, keys, ...) is here. No CDK import here: the values are plain data, testable on their own.
 """
@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.passkey_origins import check_passkey_origins
-from shared.tunable_parsing import CONTEXT, InvalidTunable
-from shared.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
+from shared.config.parsing import CONTEXT, InvalidTunable
+from shared.config.passkey_origins import check_passkey_origins
+from shared.config.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
 
 STAGES = ("dev", "staging", "prod")
 # CodeDeploy's traffic shifting for releases (infra/release.py maps each to its configuration).
@@ -73,7 +73,7 @@ class ContextError(ValueError):
 @dataclass(frozen=True)
 class DeployConfig:
     """The stack's own settings, named by their context keys, and in `functions` the functions'
-    settings that have a context key (shared/tunables.py's IN_CONTEXT, where each one's name,
+    settings that have a context key (shared/config/tunables.py's IN_CONTEXT, where each one's name,
     default, range and rules are declared once), by context key: the stack writes them into the
     functions' environment (infra/lambdas.py) and reads a few itself (the properties below)."""
 

@@ -25,8 +25,8 @@ from constructs import Construct
 
 from infra.config import DeployConfig
 from infra.tables import removal_policy
-from shared.mfa_context import FACTOR_PURPOSE
-from shared.signing import KMS_KEY_SPEC, KMS_SIGNING_ALGORITHM
+from shared.credentials.signing import KMS_KEY_SPEC, KMS_SIGNING_ALGORITHM
+from shared.mfa.context import FACTOR_PURPOSE
 
 # Key administration without any cryptographic use and without kms:CreateGrant (a grant could hand
 # out Sign). kms:GetPublicKey is granted separately (the public key is public).

@@ -26,7 +26,7 @@ from infra.bundling import (
 from infra.config import AUTHORIZER, LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
 from infra.tables import removal_policy
-from shared.tunables import IN_CONTEXT, env_value
+from shared.config.tunables import IN_CONTEXT, env_value
 
 # Released through CodeDeploy on their `live` alias when context canary_release is on (infra/release.py).
 RELEASED = (AUTHORIZER, "login", "refresh")
@@ -61,7 +61,7 @@ def check_function_folders(names: Iterable[str]) -> None:
 
 
 def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]:
-    """The deploy-time settings every function reads (shared/settings.py), minus table names, key ids
+    """The deploy-time settings every function reads (shared/config/settings.py), minus table names, key ids
     and secret ARNs (infra/tables.py, infra/keys.py): one variable per tunable with a context key."""
     return {
         "ISSUER": issuer,
@@ -69,7 +69,7 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
         **{tunable.env: env_value(config.functions[tunable.context]) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        # Powertools reads it when the code names no namespace itself. shared/observability.py names
+        # Powertools reads it when the code names no namespace itself. shared/core/observability.py names
         # one (JwtAuth) today, so the functions' own EMF metrics are not per stage yet; the alarms and
         # the dashboard do not use them (infra/monitoring.py counts from each stage's own logs).
         "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(config.stage),

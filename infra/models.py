@@ -1,4 +1,4 @@
-"""The request body models of shared/request_models.py as API Gateway models.
+"""The request body models of shared/routes/request_models.py as API Gateway models.
 
 The gateway rejects what is structurally wrong (not an object, a required field missing, a wrong
 type, an oversized value) before a Lambda runs; the handlers still validate everything and name the
@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_cdk import aws_apigateway as apigw
 
-from shared.request_models import REQUEST_MODELS
+from shared.routes.request_models import REQUEST_MODELS
 
 
 def _schema(document: dict[str, Any], title: str) -> apigw.JsonSchema:

@@ -4,14 +4,14 @@ Every custom metric is counted by a metric filter on this stage's own log groups
 own namespace (`JwtAuth/<stage>`), and every alarm is named `jwt-auth-<stage>-...`: a dev and a prod
 stack in one account and region share no metric and no alarm, so a dev test never pages prod. (The
 functions' own Powertools metrics go to one namespace, JwtAuth, with dimension service=jwt-auth, in
-every stage: shared/observability.py names them itself. Nothing here reads them.)
+every stage: shared/core/observability.py names them itself. Nothing here reads them.)
 
 The filters match the line the code writes: the audit line of each security event
-(shared.observability.audit: `$.audit.event` and `$.audit.outcome`, e.g. refresh_reuse/detected ->
+(shared.core.observability.audit: `$.audit.event` and `$.audit.outcome`, e.g. refresh_reuse/detected ->
 RefreshReuseDetected), and the warning an endpoint logs when a dependency fails
-(shared.endpoint: `dependency unavailable`, `$.dependency`). An undecidable authorizer answer (KMS,
+(shared.http.endpoint: `dependency unavailable`, `$.dependency`). An undecidable authorizer answer (KMS,
 DynamoDB or configuration trouble; it fails closed) is counted by matching its reason code exactly
-(shared.errors.Reason), because the authorizer's Lambda `Errors` also count every ordinary
+(shared.core.errors.Reason), because the authorizer's Lambda `Errors` also count every ordinary
 `Unauthorized`.
 
 What each alarm means and what to do: docs/deploy.md, "Alarms".
@@ -40,8 +40,8 @@ from infra.lambdas import AUTHORIZER, metrics_namespace
 from infra.permissions import access_for
 from infra.tables import removal_policy
 from infra.waf import Waf
-from shared.errors import Reason
-from shared.observability import DEPENDENCY_UNAVAILABLE, Event
+from shared.core.errors import Reason
+from shared.core.observability import DEPENDENCY_UNAVAILABLE, Event
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10

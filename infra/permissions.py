@@ -1,6 +1,6 @@
 """Who may do what: the one readable declaration of every function's permissions.
 
-Derived from the calls each piece of logic makes (shared/store.py, shared/signing.py). DynamoDB
+Derived from the calls each piece of logic makes (shared/store/, shared/credentials/signing.py). DynamoDB
 transactions need the per-item action for each item they touch (Put -> PutItem, Update ->
 UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem); there is no IAM action for
 TransactWriteItems itself. No CDK import here: tests read the same data to assert the template.
@@ -29,7 +29,7 @@ class Access:
     encrypt_factors: bool = False  # kms:Encrypt on the factor key (a new TOTP secret)
     decrypt_factors: bool = False  # kms:Decrypt on the factor key (checking a TOTP code)
     memory_mb: int = 256
-    # At least twice an AWS call's worst case (shared/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
+    # At least twice an AWS call's worst case (shared/core/aws.py: 3 attempts of 1 s + 1 s, plus backoff).
     timeout_seconds: int = 20
 
 
@@ -39,7 +39,7 @@ PERMISSIONS: dict[str, Access] = {
     # Login: one consistent read of the account and its failure counter (BatchGetItem), the failure
     # counter update and a password-hash upgrade (UpdateItem), the counter reset (Delete in the
     # session transaction), the session and its first refresh token (Put in that transaction).
-    # With second factors (shared/login_mfa.py): the factor read (GetItem), the challenge written
+    # With second factors (shared/mfa/login_step.py): the factor read (GetItem), the challenge written
     # (PutItem) and read (GetItem), the TOTP step used and a recovery code spent (UpdateItem), the
     # challenge deleted in the session transaction (DeleteItem), and the secret decrypted.
     "login": Access(
@@ -80,7 +80,7 @@ PERMISSIONS: dict[str, Access] = {
             "Denylist": ("dynamodb:PutItem",),
         },
     ),
-    # Sessions (shared/accounts.py): list the caller's sessions (Query on by_owner), read and
+    # Sessions (shared/accounts/actions.py): list the caller's sessions (Query on by_owner), read and
     # revoke one (GetItem; Update session + Put denylist), logout-all (not-before UpdateItem on the
     # denylist, then every live session revoked).
     "sessions": Access(
@@ -90,7 +90,7 @@ PERMISSIONS: dict[str, Access] = {
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
     ),
-    # Password change (shared/accounts.py): the account and its failure counter in one consistent
+    # Password change (shared/accounts/actions.py): the account and its failure counter in one consistent
     # read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
     # the user's access tokens denied (not-before UpdateItem on the denylist), every other live
     # session found (Query on by_owner) and revoked (Update session + Put denylist).
@@ -106,8 +106,8 @@ PERMISSIONS: dict[str, Access] = {
         send_mail=True,  # the password-changed notification
         memory_mb=1024,  # argon2id verify + hash
     ),
-    # Invitations (shared/invitations.py): the admin's invite, resend and revoke read the account and its
-    # current link (GetItem) and write the account and its link items in one transaction (Put,
+    # Invitations (shared/accounts/invitations.py): the admin's invite, resend and revoke read the
+    # account and its current link (GetItem) and write the account and its link items in one transaction (Put,
     # Delete, ConditionCheck); accept reads the link and the account (GetItem), then sets the password
     # and uses the link up (Update, Delete) with the new session (Put on Sessions), and signs.
     "invitations": Access(
@@ -126,12 +126,12 @@ PERMISSIONS: dict[str, Access] = {
         send_mail=True,
         memory_mb=1024,  # argon2id hash
     ),
-    # Password recovery (shared/password_reset.py): forgot counts the request (BatchGetItem, then Update in a
-    # transaction), reads the account and its current link (GetItem), stores the new link (Put, Delete,
-    # ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
-    # then in one transaction sets the password (Update), writes the not-before (Update), deletes the
-    # lock counters and the link (Delete) and starts a session (Put on Sessions), signs, and cleans
-    # up the older sessions (Query on by_owner; Update session + Put denylist).
+    # Password recovery (shared/accounts/password_reset.py): forgot counts the request (BatchGetItem, then
+    # Update in a transaction), reads the account and its current link (GetItem), stores the new link (Put,
+    # Delete, ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
+    # then in one transaction sets the password (Update), writes the not-before (Update), deletes the lock
+    # counters and the link (Delete) and starts a session (Put on Sessions), signs, and cleans up the older
+    # sessions (Query on by_owner; Update session + Put denylist).
     "recovery": Access(
         tables={
             "Users": (
@@ -151,7 +151,7 @@ PERMISSIONS: dict[str, Access] = {
         send_mail=True,
         memory_mb=1024,  # argon2id hash
     ),
-    # TOTP factors (shared/mfa.py): the factor and the challenge read (GetItem), a pending factor and
+    # TOTP factors (shared/mfa/factor.py): the factor and the challenge read (GetItem), a pending factor and
     # its recovery codes written (PutItem in a transaction), a step used or a factor activated
     # (UpdateItem), the factor removed (DeleteItem), the session's attempt counter (BatchGetItem, and
     # Update/Put in its reservation transaction); the secret encrypted and decrypted. Only those item
@@ -170,7 +170,7 @@ PERMISSIONS: dict[str, Access] = {
         encrypt_factors=True,
         decrypt_factors=True,
     ),
-    # Passkeys of the signed-in user (shared/passkey_registration.py): the user's list and their
+    # Passkeys of the signed-in user (shared/passkeys/registration.py): the user's list and their
     # credentials read (GetItem, BatchGetItem), a registration challenge written (PutItem) and read
     # (GetItem), the new credential stored with the challenge's deletion and the list's update (Put,
     # Delete, Update in one transaction), one removed (Delete, Update). Only those item kinds: never
@@ -188,7 +188,7 @@ PERMISSIONS: dict[str, Access] = {
         leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*")},
         send_mail=True,  # the passkey-added notification
     ),
-    # Sign-in with a passkey (shared/passkey_login.py): a challenge written (PutItem) and read, the
+    # Sign-in with a passkey (shared/passkeys/sign_in.py): a challenge written (PutItem) and read, the
     # credential read (GetItem), the account and its attempt counters (BatchGetItem), the attempt
     # reserved (Update in a transaction), then the session committed (Put on Sessions) with the
     # counters' reset, the device remembered, the challenge deleted and the sign counter moved

@@ -2,7 +2,7 @@
 
 `RouteAuthorizer` gives another RestApi (in any stack, of any CDK app, in the account and region of
 the service) its own authorizer instance: the same code as ours, reading that API's own route
-declaration (same format as shared/routes.json, bundled into its asset as /var/task/routes.json),
+declaration (same format as shared/routes/routes.json, bundled into its asset as /var/task/routes.json),
 configured from the SSM parameters the service publishes (infra/sharing.py) by name alone. Nothing
 of the service's stack is imported, so the service deploys, rotates its keys and changes its
 settings without ever being blocked by a consumer; a consumer takes the new values at its next
@@ -37,7 +37,7 @@ from infra.lambdas import AUTHORIZER, SERVICE_NAME, metrics_namespace
 from infra.nag import acknowledge_xray
 from infra.permissions import access_for
 from infra.sharing import AUTHORIZER_VARIABLES, LAYER_ARN, POLICY_ARN, parameter_name, variable_parameter
-from shared.routes import RouteTable, parse_route_table
+from shared.routes.declaration import RouteTable, parse_route_table
 
 MAX_CACHE_TTL = 3600  # API Gateway's limit
 

@@ -12,9 +12,9 @@ Deployment alarms (1-minute periods, so a bad version is caught within the first
 - login and refresh: Lambda `Errors` and p99 duration on the alias;
 - all three: API 5xx responses on the stage.
 
-The post-traffic hook (infra/smoke_hook.py) runs operations.smoke against the stage with the
-credentials of a dedicated smoke-test user kept in a Secrets Manager secret the stack creates and
-the operator fills in.
+The post-traffic hook (functions/smoke_hook/, the code of `python -m operations.smoke`) runs
+against the stage with the credentials of a dedicated smoke-test user kept in a Secrets Manager
+secret the stack creates and the operator fills in.
 """
 
 from __future__ import annotations
@@ -58,25 +58,25 @@ DEPLOYMENT_CONFIGS = {
     "linear-10-10min": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
     "all-at-once": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
 }
-_HOOK_FILES = (REPO_ROOT / "infra" / f"{SMOKE_HOOK}.py", REPO_ROOT / "operations" / "smoke.py")
+HOOK_DIR = REPO_ROOT / "functions" / SMOKE_HOOK
 
 
 @jsii.implements(cdk.ILocalBundling)
 class HookBundling:
-    """The hook's asset: infra/smoke_hook.py at the root and operations/smoke.py, nothing else."""
+    """The hook's asset: functions/smoke_hook/ and the package file above it, nothing else."""
 
     def try_bundle(self, output_dir: str, options: Any = None, **kwargs: Any) -> bool:
-        out = Path(output_dir)
-        (out / "operations").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(_HOOK_FILES[0], out / f"{SMOKE_HOOK}.py")
-        shutil.copy2(_HOOK_FILES[1], out / "operations" / "smoke.py")
-        (out / "operations" / "__init__.py").write_text('"""The smoke test, for the release hook."""\n')
+        out = Path(output_dir) / "functions"
+        shutil.copytree(
+            HOOK_DIR, out / SMOKE_HOOK, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+        )
+        shutil.copy2(HOOK_DIR.parent / "__init__.py", out / "__init__.py")
         return True
 
 
 def hook_code(runtime: lambda_.Runtime) -> lambda_.Code:
     return lambda_.Code.from_asset(
-        str(REPO_ROOT / "operations"),
+        str(HOOK_DIR),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
         bundling=cdk.BundlingOptions(image=runtime.bundling_image, local=HookBundling()),
     )
@@ -172,7 +172,7 @@ class Release(Construct):
             description=f"jwt-auth {self.config.stage}: smoke test after a release shifted all traffic",
             runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
-            handler=f"{SMOKE_HOOK}.handler",
+            handler=f"functions.{SMOKE_HOOK}.handler.handler",
             code=hook_code(runtime),
             role=role,
             memory_size=256,

@@ -27,8 +27,8 @@ from constructs import Construct
 
 from infra.lambdas import AUTHORIZER
 from infra.permissions import access_for
-from shared.account_tunables import LIFECYCLE_TUNABLES, SECOND_FACTOR_TUNABLES
-from shared.tunables import TUNABLES
+from shared.config.account_tunables import LIFECYCLE_TUNABLES, SECOND_FACTOR_TUNABLES
+from shared.config.tunables import TUNABLES
 
 PREFIX = "/jwt-auth"
 # An SSM value is never empty: a variable the service's mode does not use (SIGNING_KEY_IDS in HS256

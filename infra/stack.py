@@ -31,11 +31,11 @@ from infra.release import Release
 from infra.sharing import SharedParameters
 from infra.tables import Tables, removal_policy
 from infra.waf import Waf
-from shared.errors import ConfigurationError
-from shared.routes import parse_route_table
-from shared.settings import settings_from_env
+from shared.config.settings import settings_from_env
+from shared.core.errors import ConfigurationError
+from shared.routes.declaration import parse_route_table
 
-ROUTES_FILE = REPO_ROOT / "shared" / "routes.json"
+ROUTES_FILE = REPO_ROOT / "shared" / "routes" / "routes.json"
 ISSUER_PLACEHOLDER = "https://issuer.placeholder.invalid"
 JWKS = "jwks"
 

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from local.server import ApiHandler, FrontendHandler, PortInUse, Server, bind, warn
-from shared.errors import ConfigurationError  # imports nothing: safe before the environment is set
+from shared.core.errors import ConfigurationError  # imports nothing: safe before the environment is set
 
 if TYPE_CHECKING:
     from local.runtime import Functions
@@ -111,7 +111,7 @@ def run() -> int:
     try:
         functions = _provision(api_base, frontend_origin, password)
         from local.gateway import Gateway
-        from shared.services import get_services
+        from shared.runtime.services import get_services
 
         services = get_services()
         api.gateway = Gateway(
@@ -121,7 +121,7 @@ def run() -> int:
         _banner(api_base, frontend_origin, moto.url, password, cache_ttl, functions.missing, started)
         _serve(api, frontend)
     finally:
-        from shared.local_api import connection_file
+        from shared.core.local_api import connection_file
 
         connection_file(port).unlink(missing_ok=True)
         moto.stop()
@@ -133,11 +133,11 @@ def _publish_connection(moto_url: str, port: int) -> None:
     """Where the user-admin CLI (`python -m operations.users --local`) finds this run's store."""
     import json
 
-    from shared.tunables import TUNABLES
+    from shared.config.tunables import TUNABLES
 
     settings = {tunable.env: os.environ[tunable.env] for tunable in TUNABLES if tunable.env in os.environ}
     connection = {"AWS_ENDPOINT_URL": moto_url, "port": port, "settings": settings}
-    from shared.local_api import connection_file
+    from shared.core.local_api import connection_file
 
     path = connection_file(port)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def _publish_connection(moto_url: str, port: int) -> None:
 
 def _provision(api_base: str, frontend_origin: str, password: str) -> Functions:
     from local.provision import provision, seed_demo_cars, seed_demo_users
-    from shared import services as services_module
+    from shared.runtime import services as services_module
 
     extra_origins = os.environ.get("ALLOWED_ORIGINS", "")
     # Passkeys: WebAuthn needs the page on a domain (browsers refuse an IP address as relying-party

@@ -104,7 +104,7 @@ def relax_read_timeout() -> None:
     """Call before any handler creates its boto3 clients."""
     from botocore.config import Config
 
-    from shared import aws
+    from shared.core import aws
 
     aws.CLIENT_CONFIG = aws.CLIENT_CONFIG.merge(Config(read_timeout=LOCAL_READ_TIMEOUT_SECONDS))
     aws.reset_clients()

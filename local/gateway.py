@@ -27,10 +27,10 @@ from urllib.parse import parse_qsl, unquote
 from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
 from local.policy import PolicyError, is_allowed, statements
 from local.runtime import AUTHORIZER, Functions
-from shared.http import CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers, render_access_denied
-from shared.request_models import INVALID_BODY, REQUEST_MODELS, body_problems
-from shared.routes import Route, RouteTable
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.http.proxy import CORS_ALLOW_METHODS, SECURITY_HEADERS, cors_headers, render_access_denied
+from shared.routes.declaration import Route, RouteTable
+from shared.routes.request_models import INVALID_BODY, REQUEST_MODELS, body_problems
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 PREFLIGHT_MAX_AGE = "600"

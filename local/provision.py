@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
-from shared.accounts import new_user
-from shared.clock import Clock
-from shared.signing import KMS_KEY_SPEC
+from shared.accounts.actions import new_user
+from shared.core.clock import Clock
+from shared.credentials.signing import KMS_KEY_SPEC
 from shared.store.cars import Car, CarStore
 from shared.store.tables import CARS, TABLES, Table, create_table_arguments
 from shared.store.users import User, UserStore

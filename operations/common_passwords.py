@@ -1,4 +1,4 @@
-"""Write shared/data/common-passwords.txt: the ten thousand most common passwords, in rank order,
+"""Write shared/credentials/data/common-passwords.txt: the ten thousand most common passwords, in rank order,
 from the ranked list the zxcvbn package ships (zxcvbn.frequency_lists, MIT licence), so the
 functions never fetch a list from the network and never import zxcvbn (about 12 MB and 0.3 s).
 `make lock` runs it; tests/unit/test_breached_passwords.py fails when the file and the package differ.
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-OUTPUT = REPO / "shared" / "data" / "common-passwords.txt"
+OUTPUT = REPO / "shared" / "credentials" / "data" / "common-passwords.txt"
 COUNT = 10_000
 
 

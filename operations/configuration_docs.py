@@ -1,5 +1,5 @@
 """README's configuration table and docs/deploy.md's table of the functions' context keys, generated
-from shared/tunables.py.
+from shared/config/tunables.py.
 
     python -m operations.configuration_docs           # rewrite both tables (`make docs`)
     python -m operations.configuration_docs --check   # exit 1 when either differs (tests/unit runs this)
@@ -13,13 +13,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from shared.tunable_parsing import Tunable
-from shared.tunables import BY_FIELD, DAY, HOUR, IN_CONTEXT, MINUTE, RULES, TUNABLES
+from shared.config.parsing import Tunable
+from shared.config.tunables import BY_FIELD, DAY, HOUR, IN_CONTEXT, MINUTE, RULES, TUNABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"
 DEPLOY = REPO_ROOT / "docs" / "deploy.md"
-BEGIN = "<!-- generated from shared/tunables.py by `make docs`: edit the table there, not here -->"
+BEGIN = "<!-- generated from shared/config/tunables.py by `make docs`: edit the table there, not here -->"
 END = "<!-- end of the generated table -->"
 
 
@@ -137,7 +137,7 @@ def main(argv: Sequence[str]) -> int:
         differing = stale()
         for path in differing:
             name = path.relative_to(REPO_ROOT)
-            print(f"{name}: its configuration table differs from shared/tunables.py; run make docs")
+            print(f"{name}: its configuration table differs from shared/config/tunables.py; run make docs")
         return 1 if differing else 0
     for path, table in TARGETS.items():
         path.write_text(render(path.read_text("utf-8"), table()), "utf-8")

@@ -20,10 +20,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.clock import Clock, iso_time
+from shared.core.clock import Clock, iso_time
 
 if TYPE_CHECKING:
-    from shared.services import Services
+    from shared.runtime.services import Services
 
 AUTHORIZER_OUTPUT = "AuthorizerFunctionArn"
 
@@ -54,8 +54,8 @@ def _where(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from shared.routes import load_route_table
-    from shared.settings import DEFAULT_ROUTES_FILE
+    from shared.config.settings import DEFAULT_ROUTES_FILE
+    from shared.routes.declaration import load_route_table
 
     user_types = load_route_table(DEFAULT_ROUTES_FILE).user_types
     parser = argparse.ArgumentParser(prog="python -m operations.users", description=__doc__.split("\n")[0])
@@ -149,7 +149,7 @@ def _local_connection(port: int) -> dict[str, Any]:
     import socket
     import urllib.parse
 
-    from shared.local_api import connection_file, running_ports
+    from shared.core.local_api import connection_file, running_ports
 
     if not port:
         ports = running_ports()
@@ -176,9 +176,9 @@ def _local_connection(port: int) -> dict[str, Any]:
 def _services(environment: dict[str, str], local_clock: Clock, region: str | None) -> Services:
     import boto3
 
-    from shared import aws
-    from shared.services import build_services
-    from shared.settings import settings_from_env
+    from shared.config.settings import settings_from_env
+    from shared.core import aws
+    from shared.runtime.services import build_services
 
     aws.reset_clients()  # clients made before choosing the endpoint must not be reused
     dynamodb = boto3.session.Session(region_name=region).client("dynamodb", config=aws.CLIENT_CONFIG)
@@ -265,9 +265,9 @@ def _confirm(arguments: argparse.Namespace, services: Services) -> None:
 
 
 def run(arguments: argparse.Namespace) -> Any:
-    from shared import accounts
-    from shared.observability import OPERATOR
-    from shared.sessions import live_sessions, revoke_session
+    from shared.accounts import actions as accounts
+    from shared.core.observability import OPERATOR
+    from shared.sessions.lifecycle import live_sessions, revoke_session
 
     services = _services(_deployed_settings(arguments), local_clock(), arguments.region)
     command = arguments.command
@@ -322,7 +322,7 @@ def run(arguments: argparse.Namespace) -> Any:
             **({"password (shown once)": password} if generated else {}),
         }
     if command == "reset-factors":
-        from shared.mfa import reset_factors
+        from shared.mfa.factor import reset_factors
 
         return {"email": user.email, "factors_removed": reset_factors(services, user.user_id)}
     if command == "unlock":
@@ -351,8 +351,8 @@ def run(arguments: argparse.Namespace) -> Any:
 
 
 def _invitation(services: Services, arguments: argparse.Namespace) -> dict[str, Any]:
-    from shared import invitations
-    from shared.observability import OPERATOR
+    from shared.accounts import invitations
+    from shared.core.observability import OPERATOR
 
     if arguments.command == "revoke-invitation":
         invitations.revoke_invitation(services, arguments.email, arguments.user_type, OPERATOR)
@@ -374,10 +374,10 @@ def _invitation(services: Services, arguments: argparse.Namespace) -> dict[str, 
 def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-    from shared.errors import BadRequest, NotFound, ServiceUnavailable
+    from shared.core.errors import BadRequest, NotFound, ServiceUnavailable
 
     arguments = _parser().parse_args(argv)
-    from shared.observability import logger
+    from shared.core.observability import logger
 
     # Audit lines to stderr, so stdout stays JSON (Powertools logs through a StreamHandler).
     handler = logger.registered_handler

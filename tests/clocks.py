@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.services import Services
+from shared.runtime.services import Services
 from tests.fixtures import FakeClock
 
 

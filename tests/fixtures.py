@@ -13,9 +13,9 @@ import pytest
 from moto import mock_aws
 
 from local.provision import create_user, provision
-from shared import services as services_module
-from shared.clock import Clock
-from shared.services import Services, get_services
+from shared.core.clock import Clock
+from shared.runtime import services as services_module
+from shared.runtime.services import Services, get_services
 from shared.store.users import User
 
 PASSWORD = "plum orbit caravan 42"
@@ -240,7 +240,7 @@ def step_up_declaration(max_age: int = 900) -> dict[str, Any]:
     import json
     from pathlib import Path
 
-    from shared.settings import DEFAULT_ROUTES_FILE
+    from shared.config.settings import DEFAULT_ROUTES_FILE
 
     declaration: dict[str, Any] = json.loads(Path(DEFAULT_ROUTES_FILE).read_text(encoding="utf-8"))
     for route in declaration["routes"]:

@@ -13,14 +13,19 @@ import os
 import random
 from typing import Any
 
-from shared import aws
-from shared.authorizer import authorization_header, authorize, check_not_revoked
-from shared.errors import DomainError, InvalidAccessToken, Reason
-from shared.observability import Client, Event, audit, log_invocation, logger, metrics
-from shared.services import get_services
-from shared.settings import get_settings
-from shared.signing import b64url
-from shared.tokens import TOKEN_TYPE, AccessClaims, access_token_payload, verify_access_token
+from shared.authorizer.decision import authorization_header, authorize, check_not_revoked
+from shared.config.settings import get_settings
+from shared.core import aws
+from shared.core.errors import DomainError, InvalidAccessToken, Reason
+from shared.core.observability import Client, Event, audit, log_invocation, logger, metrics
+from shared.credentials.access_tokens import (
+    TOKEN_TYPE,
+    AccessClaims,
+    access_token_payload,
+    verify_access_token,
+)
+from shared.credentials.signing import b64url
+from shared.runtime.services import get_services
 
 get_settings()
 

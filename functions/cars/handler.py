@@ -13,11 +13,11 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from shared.endpoint import caller_of, http_endpoint
-from shared.errors import BadRequest, ConfigurationError, NotFound
-from shared.http import Request, json_body, response, string_field
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest, ConfigurationError, NotFound
+from shared.http.endpoint import caller_of, http_endpoint
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.runtime.services import Services
 from shared.store.cars import Car
 
 if not get_settings().cars_table:

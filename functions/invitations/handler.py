@@ -4,14 +4,14 @@ with a session, as login does)."""
 
 from typing import Any
 
-from shared.clock import iso_time
-from shared.endpoint import caller_of, client_of, http_endpoint, session_response
-from shared.errors import NotFound
-from shared.http import Request, json_body, response, string_field
-from shared.invitations import accept_invitation, invite, resend_invitation, revoke_invitation
-from shared.passwords import MAX_PASSWORD_LENGTH
-from shared.services import Services
-from shared.settings import get_settings
+from shared.accounts.invitations import accept_invitation, invite, resend_invitation, revoke_invitation
+from shared.config.settings import get_settings
+from shared.core.clock import iso_time
+from shared.core.errors import NotFound
+from shared.credentials.passwords import MAX_PASSWORD_LENGTH
+from shared.http.endpoint import caller_of, client_of, http_endpoint, session_response
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.runtime.services import Services
 
 get_settings()
 

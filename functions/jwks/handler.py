@@ -5,11 +5,11 @@ times only: it cannot see logout or any other revocation, which this service's a
 
 from typing import Any
 
-from shared.endpoint import http_endpoint
-from shared.http import Request, response
-from shared.services import Services
-from shared.settings import get_settings
-from shared.signing import KMS_SIGNING_ALGORITHM
+from shared.config.settings import get_settings
+from shared.credentials.signing import KMS_SIGNING_ALGORITHM
+from shared.http.endpoint import http_endpoint
+from shared.http.proxy import Request, response
+from shared.runtime.services import Services
 
 get_settings()
 

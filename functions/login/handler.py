@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from shared.endpoint import client_of, http_endpoint, session_response
-from shared.errors import BadRequest
-from shared.http import Request, json_body, response, string_field
-from shared.login import LoginRequest, login
-from shared.login_mfa import complete_login
-from shared.mfa_challenge import MfaChallenge
-from shared.passwords import MAX_PASSWORD_BYTES
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest
+from shared.credentials.passwords import MAX_PASSWORD_BYTES
+from shared.http.endpoint import client_of, http_endpoint, session_response
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.login.challenge import MfaChallenge
+from shared.login.flow import LoginRequest, login
+from shared.mfa.login_step import complete_login
+from shared.runtime.services import Services
 
 get_settings()  # a missing or unsafe setting stops the container at start-up
 

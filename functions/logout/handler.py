@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from shared.endpoint import caller_of, client_of, http_endpoint
-from shared.errors import BadRequest
-from shared.http import Request, clear_refresh_cookie, json_body, response
-from shared.services import Services
-from shared.sessions import logout
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest
+from shared.http.endpoint import caller_of, client_of, http_endpoint
+from shared.http.proxy import Request, clear_refresh_cookie, json_body, response
+from shared.runtime.services import Services
+from shared.sessions.lifecycle import logout
 
 get_settings()
 

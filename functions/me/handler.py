@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from shared.endpoint import caller_of, http_endpoint
-from shared.http import Request, response
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.http.endpoint import caller_of, http_endpoint
+from shared.http.proxy import Request, response
+from shared.runtime.services import Services
 
 get_settings()
 

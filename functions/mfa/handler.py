@@ -5,14 +5,14 @@ factor and who has none yet (the login challenge stands for the access token).""
 
 from typing import Any
 
-from shared import mfa
-from shared.endpoint import caller_of, client_of, http_endpoint
-from shared.errors import NotFound
-from shared.http import Request, json_body, response, string_field
-from shared.login_mfa import enrol_with_challenge
-from shared.services import Services
-from shared.settings import get_settings
-from shared.totp import Enrolment
+from shared.config.settings import get_settings
+from shared.core.errors import NotFound
+from shared.credentials.totp import Enrolment
+from shared.http.endpoint import caller_of, client_of, http_endpoint
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.mfa import factor as mfa
+from shared.mfa.login_step import enrol_with_challenge
+from shared.runtime.services import Services
 
 get_settings()
 

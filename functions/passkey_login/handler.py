@@ -3,13 +3,13 @@ POST /auth/login/passkey {credential} (tokens, as a password and second-factor l
 
 from typing import Any
 
-from shared import passkey_login
-from shared.endpoint import client_of, http_endpoint, session_response
-from shared.errors import BadRequest
-from shared.http import Request, json_body, response, string_field
-from shared.passkeys import parse_answer
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest
+from shared.http.endpoint import client_of, http_endpoint, session_response
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.passkeys import sign_in as passkey_login
+from shared.passkeys.ceremony import parse_answer
+from shared.runtime.services import Services
 
 get_settings()
 

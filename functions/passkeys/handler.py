@@ -5,13 +5,13 @@ imports py_webauthn."""
 
 from typing import Any
 
-from shared import passkey_registration as passkeys
-from shared.clock import iso_time
-from shared.endpoint import caller_of, client_of, http_endpoint
-from shared.errors import NotFound
-from shared.http import Request, json_body, response
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.clock import iso_time
+from shared.core.errors import NotFound
+from shared.http.endpoint import caller_of, client_of, http_endpoint
+from shared.http.proxy import Request, json_body, response
+from shared.passkeys import registration as passkeys
+from shared.runtime.services import Services
 from shared.store.passkeys import Passkey
 
 get_settings()

@@ -3,12 +3,12 @@ and access token ends; the answer carries a fresh session, as login's does."""
 
 from typing import Any
 
-from shared.accounts import change_password
-from shared.endpoint import caller_of, client_of, http_endpoint, token_response
-from shared.http import Request, json_body, string_field
-from shared.passwords import MAX_PASSWORD_LENGTH
-from shared.services import Services
-from shared.settings import get_settings
+from shared.accounts.actions import change_password
+from shared.config.settings import get_settings
+from shared.credentials.passwords import MAX_PASSWORD_LENGTH
+from shared.http.endpoint import caller_of, client_of, http_endpoint, token_response
+from shared.http.proxy import Request, json_body, string_field
+from shared.runtime.services import Services
 
 get_settings()
 

@@ -4,13 +4,13 @@ login does: every older session and access token of the user has ended)."""
 
 from typing import Any
 
-from shared.endpoint import client_of, http_endpoint, session_response
-from shared.errors import BadRequest, NotFound
-from shared.http import Request, json_body, response, string_field
-from shared.password_reset import request_password_reset, reset_password
-from shared.passwords import MAX_PASSWORD_LENGTH
-from shared.services import Services
-from shared.settings import get_settings
+from shared.accounts.password_reset import request_password_reset, reset_password
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest, NotFound
+from shared.credentials.passwords import MAX_PASSWORD_LENGTH
+from shared.http.endpoint import client_of, http_endpoint, session_response
+from shared.http.proxy import Request, json_body, response, string_field
+from shared.runtime.services import Services
 
 get_settings()
 

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from shared.endpoint import client_of, http_endpoint, token_response
-from shared.errors import BadRequest, InvalidRefreshToken, Reason
-from shared.http import Request, json_body
-from shared.rotation import refresh
-from shared.services import Services
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.errors import BadRequest, InvalidRefreshToken, Reason
+from shared.http.endpoint import client_of, http_endpoint, token_response
+from shared.http.proxy import Request, json_body
+from shared.runtime.services import Services
+from shared.sessions.rotation import refresh
 
 get_settings()
 

@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from shared.clock import iso_time
-from shared.devices import describe_device
-from shared.endpoint import caller_of, client_of, http_endpoint
-from shared.errors import NotFound
-from shared.http import Request, clear_refresh_cookie, response
-from shared.services import Services
-from shared.sessions import end_session, list_sessions, logout_all
-from shared.settings import get_settings
+from shared.config.settings import get_settings
+from shared.core.clock import iso_time
+from shared.core.errors import NotFound
+from shared.http.endpoint import caller_of, client_of, http_endpoint
+from shared.http.proxy import Request, clear_refresh_cookie, response
+from shared.runtime.services import Services
+from shared.sessions.devices import describe_device
+from shared.sessions.lifecycle import end_session, list_sessions, logout_all
 
 get_settings()
 

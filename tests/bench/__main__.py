@@ -32,7 +32,7 @@ FUNCTION_TARGET_BYTES = bundles.FUNCTION_LIMIT
 
 def _quiet_handler_logs(sink: TextIO) -> None:
     """The handlers log at INFO as deployed (the formatting cost stays in the figures), into `sink`."""
-    from shared.observability import logger
+    from shared.core.observability import logger
 
     for handler in logger.registered_handler, *logger._logger.handlers:
         if hasattr(handler, "setStream"):

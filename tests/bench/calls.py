@@ -41,7 +41,7 @@ def summary(calls: list[str]) -> str:
 
 
 def measure(world: World) -> dict[str, list[str]]:
-    from shared import signing
+    from shared.credentials import signing
     from tests.flows import authorize, login, logout, me, refresh
 
     services = world.services

@@ -44,7 +44,7 @@ def handler_body(name: str, extra: str = "") -> str:
 import functions.{name}.handler
 {extra}
 imported = time.perf_counter()
-from shared.services import get_services
+from shared.runtime.services import get_services
 get_services()
 """
 

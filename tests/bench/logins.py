@@ -41,7 +41,7 @@ class RawCalls:
     """The AWS calls login and refresh make, made directly with the same clients."""
 
     def __init__(self, world: World) -> None:
-        from shared import aws
+        from shared.core import aws
 
         self.settings = world.services.settings
         self.dynamodb = world.services.sessions.dynamodb
@@ -100,7 +100,7 @@ class RawCalls:
 
 
 def measure_login(world: World) -> LoginResult:
-    from shared import passwords
+    from shared.credentials import passwords
     from shared.store.users import lock_key
     from tests.flows import login
 

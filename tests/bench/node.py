@@ -91,10 +91,10 @@ print(json.dumps({{"total": done - start, "import": imported - start}}))
 _EMPTY_PY = 'print("{}")'
 _EMPTY_NODE = 'console.log("{}")'
 
-# botocore's own service list: every data directory scanned, as without shared.aws's loader.
+# botocore's own service list: every data directory scanned, as without shared.core.aws's loader.
 _SCAN = """
-import botocore.loaders, shared.aws
-shared.aws._KnownServicesLoader.list_available_services = botocore.loaders.Loader.list_available_services
+import botocore.loaders, shared.core.aws
+shared.core.aws._KnownServicesLoader.list_available_services = botocore.loaders.Loader.list_available_services
 """
 
 # The snapshot: INIT and priming, untimed; the clock starts at the restore.
@@ -211,7 +211,7 @@ def available() -> str:
 def _provision(url: str) -> tuple[dict[str, str], str, dict[str, Any]]:
     """The service in the moto server; returns its environment, a staff access token and the JWKS."""
     from local.provision import create_user, provision
-    from shared import services as services_module
+    from shared.runtime import services as services_module
     from tests.events import body_of
     from tests.flows import login
 
@@ -366,7 +366,7 @@ def _cold(
 
 def measure() -> NodeResult:
     """Leaves the process's AWS settings pointing at nothing (the moto server is stopped)."""
-    from shared import services as services_module
+    from shared.runtime import services as services_module
     from tests.events import authorizer_event
 
     version = subprocess.run([_node(), "--version"], capture_output=True, text=True, check=True).stdout

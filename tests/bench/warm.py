@@ -35,7 +35,7 @@ def _empty_answer(table: str) -> dict[str, Any]:
 
 def measure(world: World) -> list[WarmResult]:
     from functions.authorizer.handler import handler
-    from shared import aws
+    from shared.core import aws
     from shared.store.denylist import global_key
     from tests.events import LambdaContext, authorizer_event
 

@@ -49,7 +49,7 @@ def prepare_environment() -> None:
 @dataclass
 class World:
     env: dict[str, str]
-    services: Any  # shared.services.Services
+    services: Any  # shared.runtime.services.Services
 
 
 @contextlib.contextmanager
@@ -58,7 +58,7 @@ def moto_world() -> Iterator[World]:
     from moto import mock_aws
 
     from local.provision import create_user, provision
-    from shared import services as services_module
+    from shared.runtime import services as services_module
 
     with mock_aws():
         services_module.reset()

@@ -158,7 +158,8 @@ def signing_mode_paragraph(million: Scenario) -> str:
     share = _kms(million).share
     return (
         f"At 1 million MAU KMS Sign is at {share:.1%} of its quota and {million.binding.label} binds "
-        "first, so the model does not call for a signing mode without KMS (none is built: shared/signing.py "
+        "first, so the model does not call for a signing mode without KMS (none is built: "
+        "shared/credentials/signing.py "
         "is another change's). Should usage differ (many more refreshes per user), the mode would be: a "
         "signing key pair generated once, its private half stored encrypted under a KMS key (a data key "
         "pair, GenerateDataKeyPair), decrypted once per container with one kms:Decrypt and kept in memory, "

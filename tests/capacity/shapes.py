@@ -160,7 +160,7 @@ def measure() -> dict[str, Work]:
     from tests.bench.world import PASSWORD, STAFF, login_tokens, moto_world, prepare_environment
 
     prepare_environment()  # before any handler import: they read their settings at import
-    from shared import signing
+    from shared.credentials import signing
     from tests.flows import authorize, login, logout, refresh
 
     found: dict[str, Work] = {}

@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 
 from operations.users import main as users_cli
-from shared import aws
+from shared.core import aws
 from tests.e2e.local_api import LocalApi, call, start_local_api
 
 

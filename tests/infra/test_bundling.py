@@ -64,7 +64,7 @@ def test_each_function_asset_holds_its_folder_shared_and_the_route_declaration_o
         asset = _asset_dir(bundled, _logical_id(bundled, function))
         assert (asset / "functions" / name / "handler.py").is_file()
         assert {p.name for p in (asset / "functions").iterdir()} == {"__init__.py", name}
-        assert (asset / "shared" / "settings.py").is_file()
+        assert (asset / "shared" / "config" / "settings.py").is_file()
         declaration = json.loads((asset / "routes.json").read_text())
         assert declaration == bundled.stack.routes_document
         assert not [p for p in ("functions", "shared") for _ in (asset / p).rglob("__pycache__")]

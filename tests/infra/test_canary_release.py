@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from infra import smoke_hook
+from functions.smoke_hook import handler as smoke_hook
+from functions.smoke_hook import smoke
 from infra.config import CANARY_RELEASES, ContextError, config_from_context
 from infra.lambdas import RELEASED
 from infra.release import DEPLOYMENT_CONFIGS, SMOKE_HOOK, HookBundling
-from operations import smoke
 from tests.infra.conftest import Synth, synth_for
 
 
@@ -104,7 +104,7 @@ def test_the_smoke_check_runs_operations_smoke_against_the_stage_and_reports_to_
     canary: Synth,
 ) -> None:
     hook = canary.json["Resources"][_id(canary, canary.stack.release.hook)]["Properties"]
-    assert hook["Handler"] == f"{SMOKE_HOOK}.handler"
+    assert hook["Handler"] == f"functions.{SMOKE_HOOK}.handler.handler"
     assert hook["Runtime"] == canary.stack.runtime.name
     env = hook["Environment"]["Variables"]
     assert env["SMOKE_SECRET_ARN"] == {"Ref": _id(canary, canary.stack.release.smoke_secret)}
@@ -138,8 +138,10 @@ def test_the_smoke_secret_has_a_known_name_an_output_and_no_credential_in_the_te
 
 def test_the_hook_asset_holds_the_hook_and_the_smoke_test_only(tmp_path: Path) -> None:
     HookBundling().try_bundle(str(tmp_path))
-    assert {p.name for p in tmp_path.iterdir()} == {f"{SMOKE_HOOK}.py", "operations"}
-    assert {p.name for p in (tmp_path / "operations").iterdir()} == {"__init__.py", "smoke.py"}
+    assert {p.name for p in tmp_path.iterdir()} == {"functions"}
+    assert {p.name for p in (tmp_path / "functions").iterdir()} == {"__init__.py", SMOKE_HOOK}
+    hook = tmp_path / "functions" / SMOKE_HOOK
+    assert {p.name for p in hook.iterdir()} == {"__init__.py", "handler.py", "smoke.py"}
 
 
 def test_every_canary_setting_maps_to_a_codedeploy_configuration() -> None:

@@ -10,9 +10,9 @@ import pytest
 from infra.app import build_app
 from infra.config import ContextError, config_from_context
 from infra.lambdas import settings_environment
-from shared.settings import settings_from_env
-from shared.tunable_parsing import Tunable
-from shared.tunables import IN_CONTEXT, TUNABLES
+from shared.config.parsing import Tunable
+from shared.config.settings import settings_from_env
+from shared.config.tunables import IN_CONTEXT, TUNABLES
 
 
 def config(**context: Any):  # type: ignore[no-untyped-def]

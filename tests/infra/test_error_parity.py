@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.gateway import HttpRequest
-from shared.request_models import INVALID_BODY
+from shared.routes.request_models import INVALID_BODY
 from tests.infra.conftest import Synth
 from tests.unit.test_local_gateway import ORIGIN, StandIns, gateway
 
@@ -71,8 +71,8 @@ def test_extra_cors_request_headers_are_one_setting_for_the_stack_and_the_local_
     import dataclasses
 
     from local.gateway import Gateway
-    from shared.routes import load_route_table
-    from shared.settings import DEFAULT_ROUTES_FILE
+    from shared.config.settings import DEFAULT_ROUTES_FILE
+    from shared.routes.declaration import load_route_table
     from tests.infra.conftest import ORIGINS, synth_for
     from tests.unit.test_local_gateway import settings
 
@@ -98,8 +98,8 @@ def test_extra_cors_request_headers_are_one_setting_for_the_stack_and_the_local_
 
 def test_a_step_up_refusal_is_the_same_403_body_locally_and_deployed(dev: Synth) -> None:
     # The deployed ACCESS_DENIED answer renders the authorizer's `step_up` context into its body;
-    # the local API renders the very same template (shared.http.ACCESS_DENIED_TEMPLATE).
-    from shared.http import ACCESS_DENIED_TEMPLATE
+    # the local API renders the very same template (shared.http.proxy.ACCESS_DENIED_TEMPLATE).
+    from shared.http.proxy import ACCESS_DENIED_TEMPLATE
 
     deployed = _gateway_response(dev, "ACCESS_DENIED")
     assert deployed["ResponseTemplates"]["application/json"] == ACCESS_DENIED_TEMPLATE

@@ -9,9 +9,9 @@ import pytest
 from infra.bundling import FUNCTIONS_DIR, PYTHON_RUNTIME
 from infra.lambdas import function_names
 from infra.stack import load_routes_document
-from shared.routes import parse_route_table
-from shared.settings import settings_from_env
-from shared.tunables import TUNABLES
+from shared.config.settings import settings_from_env
+from shared.config.tunables import TUNABLES
+from shared.routes.declaration import parse_route_table
 from tests.infra.conftest import ORIGINS, Synth, synthesize
 
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from infra.permissions import SIGNERS
-from shared.account_tunables import LIFECYCLE_FIELDS
-from shared.tunables import BY_FIELD
+from shared.config.account_tunables import LIFECYCLE_FIELDS
+from shared.config.tunables import BY_FIELD
 from tests.infra.conftest import Synth
 
 

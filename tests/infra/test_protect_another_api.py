@@ -23,7 +23,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.bundling import REPO_ROOT, FunctionBundling
 from infra.protect import RouteAuthorizer
 from infra.sharing import AUTHORIZER_VARIABLES, UNUSED
-from shared.settings import settings_from_env
+from shared.config.settings import settings_from_env
 from tests.infra.conftest import BASE_CONTEXT, ORIGINS, Synth, synth_for
 
 INVENTORY_ROUTES = {
@@ -262,7 +262,7 @@ def test_the_authorizer_asset_bundles_that_apis_declaration(tmp_path: Path, cons
     assert (bundled["api"], bundled["audience"]) == ("inventory", "inventory-api")
     assert consumer.guard.routes.audience == "inventory-api"
     assert (tmp_path / "functions" / "authorizer" / "handler.py").is_file()
-    assert (tmp_path / "shared" / "authorizer.py").is_file()
+    assert (tmp_path / "shared" / "authorizer" / "decision.py").is_file()
 
 
 def test_an_unknown_stage_or_a_cache_ttl_beyond_api_gateways_limit_is_refused(routes_file: Path) -> None:

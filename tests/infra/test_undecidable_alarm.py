@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from shared import services as services_module
-from shared import signing
-from shared.observability import logger
+from shared.core.observability import logger
+from shared.credentials import signing
+from shared.runtime import services as services_module
 from tests.fixtures import Accounts, FakeClock, Faults
 from tests.flows import is_authorized, login, login_ok, refresh
 from tests.infra.conftest import Synth

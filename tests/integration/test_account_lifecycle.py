@@ -14,8 +14,8 @@ import pytest
 from functions.invitations.handler import handler as invitations_handler
 from functions.recovery.handler import handler as recovery_handler
 from local.outbox import messages
-from shared import password_reset
-from shared.services import Services
+from shared.accounts import password_reset
+from shared.runtime.services import Services
 from shared.store.dynamo import scan_all
 from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts, FakeClock, Faults, around_aws_calls
@@ -216,7 +216,7 @@ def test_a_common_password_is_refused_and_the_link_still_works(admin_token: str)
 def test_forgot_password_answers_the_same_for_real_unknown_disabled_and_invited_accounts(
     accounts: Accounts, admin_token: str, services: Services, no_waiting: list[float]
 ) -> None:
-    from shared import accounts as account_actions
+    from shared.accounts import actions as account_actions
 
     invite(admin_token)
     disabled = account_actions.find_user(services, "admin@dealership.example", "admin")
@@ -339,7 +339,7 @@ def test_an_invitation_link_cannot_reset_and_a_reset_link_cannot_accept(admin_to
 
 
 def test_a_disabled_account_cannot_use_its_reset_link(accounts: Accounts, services: Services) -> None:
-    from shared import accounts as account_actions
+    from shared.accounts import actions as account_actions
 
     token = reset_token()
     account_actions.disable_user(services, accounts.staff)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from shared import accounts as accounts_module
-from shared.errors import NotFound
-from shared.services import Services
+from shared.accounts import actions as accounts_module
+from shared.core.errors import NotFound
+from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
 from tests.flows import (
@@ -193,7 +193,7 @@ def test_global_revocation_denies_every_users_tokens_and_sessions(
 
 
 def test_common_password_list_ships_with_the_package() -> None:
-    from shared.breached_passwords import common_passwords
+    from shared.credentials.breached_passwords import common_passwords
 
     assert "password1234" in common_passwords()
     assert len(common_passwords()) > 10_000

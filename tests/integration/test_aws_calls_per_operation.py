@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from shared.services import Services
+from shared.runtime.services import Services
 from tests import expected_calls
 from tests.events import body_of
 from tests.fixtures import Accounts, FakeClock
@@ -42,7 +42,7 @@ def test_warm_authorizer_makes_one_dynamodb_request_and_no_kms_call(
 def test_cold_authorizer_loads_each_configured_key_once_then_reads_once(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    from shared import signing
+    from shared.credentials import signing
 
     tokens = login_ok(STAFF, accounts.password, "staff")
     signing.forget_keys()

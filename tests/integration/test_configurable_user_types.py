@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shared import accounts as account_actions
-from shared import services as services_module
-from shared.services import get_services
-from shared.settings import DEFAULT_ROUTES_FILE
+from shared.accounts import actions as account_actions
+from shared.config.settings import DEFAULT_ROUTES_FILE
+from shared.runtime import services as services_module
+from shared.runtime.services import get_services
 from tests.fixtures import PASSWORD
 from tests.flows import authorize, login, login_ok
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jwt
 
 from functions.jwks.handler import handler as jwks_handler
-from shared.services import Services
+from shared.runtime.services import Services
 from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts
 from tests.flows import login_ok

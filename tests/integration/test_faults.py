@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from shared import aws
-from shared.refresh_tokens import session_id_of, token_hash
-from shared.services import Services, build_services
+from shared.core import aws
+from shared.credentials.refresh_tokens import session_id_of, token_hash
+from shared.runtime.services import Services, build_services
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
 from tests.flows import is_authorized, login, login_ok, logout, refresh
@@ -32,7 +32,7 @@ def stubbed(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stu
     client = boto3.client("dynamodb", config=aws.CLIENT_CONFIG)
     stubbed_services = build_services(services.settings, client)
     import functions.authorizer.handler as authorizer_module
-    import shared.endpoint as endpoint_module
+    import shared.http.endpoint as endpoint_module
 
     monkeypatch.setattr(authorizer_module, "get_services", lambda: stubbed_services)
     monkeypatch.setattr(endpoint_module, "get_services", lambda: stubbed_services)
@@ -122,7 +122,7 @@ def test_18_authorizer_denies_on_timeouts_and_unreachable_dynamodb(
 def test_authorizer_denies_when_kms_cannot_give_the_public_keys_on_a_cold_start(
     staff_tokens: dict[str, str], faults: Faults
 ) -> None:
-    from shared import signing
+    from shared.credentials import signing
 
     signing.forget_keys()
     faults.fail("kms.GetPublicKey", "ThrottlingException", times=RETRIED)
@@ -239,7 +239,7 @@ def test_logout_answers_503_and_the_token_keeps_working_when_dynamodb_fails(
 
 def test_jwks_answers_503_when_kms_is_unavailable(services: Services, faults: Faults) -> None:
     from functions.jwks.handler import handler
-    from shared import signing
+    from shared.credentials import signing
     from tests.events import api_event
     from tests.flows import CONTEXT
 

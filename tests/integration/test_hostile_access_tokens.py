@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from shared.services import Services
+from shared.runtime.services import Services
 from tests import forge
 from tests.fixtures import Accounts
 from tests.flows import assert_unauthorized, is_authorized, login_ok, logout
@@ -329,7 +329,7 @@ def test_16_after_logout_the_malleated_es256_signature_r_n_minus_s_stays_rejecte
 def test_17_tokens_issued_before_logout_all_password_change_or_disable_are_rejected(
     services: Services, accounts: Accounts
 ) -> None:
-    from shared import accounts as operations
+    from shared.accounts import actions as operations
     from tests.flows import change_password, logout_all
 
     first = login_ok("staff@dealership.example", accounts.password, "staff")
@@ -362,7 +362,7 @@ def test_19_a_cached_policy_allows_exactly_the_routes_the_caller_may_use(
 ) -> None:
     """API Gateway caches the policy per token and reuses it for every route: evaluate the one
     policy against every declared route, as IAM would (`*` spans `/`)."""
-    from shared.routes import _glob_matches
+    from shared.routes.declaration import _glob_matches
     from tests.events import method_arn
     from tests.flows import authorize
 

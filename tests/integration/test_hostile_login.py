@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from shared import passwords
-from shared.services import Services
+from shared.credentials import passwords
+from shared.runtime.services import Services
 from tests.clocks import pin_clock
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, audit_events
@@ -68,7 +68,7 @@ def test_24_unknown_user_wrong_password_and_wrong_user_type_are_indistinguishabl
 def test_24_a_disabled_account_fails_exactly_like_a_wrong_password(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    from shared.accounts import disable_user
+    from shared.accounts.actions import disable_user
 
     disable_user(services, accounts.staff)
     aws_calls.clear()

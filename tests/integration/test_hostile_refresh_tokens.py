@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.refresh_tokens import session_id_of, token_hash
-from shared.services import Services
+from shared.credentials.refresh_tokens import session_id_of, token_hash
+from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, FakeClock, audit_events
 from tests.flows import change_password, is_authorized, login_ok, logout, logout_all, refresh

@@ -14,8 +14,8 @@ import pytest
 
 from functions.login.handler import handler as login_handler
 from functions.mfa.handler import handler as mfa_handler
-from shared import services as services_module
-from shared.services import Services
+from shared.runtime import services as services_module
+from shared.runtime.services import Services
 from tests import expected_calls
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 import pytest
 
 from local.provision import create_user
-from shared import aws, passwords
-from shared.errors import InvalidCredentials, Reason
-from shared.login import LoginRequest
-from shared.login import login as shared_login
-from shared.observability import Client
-from shared.services import Services
+from shared.core import aws
+from shared.core.errors import InvalidCredentials, Reason
+from shared.core.observability import Client
+from shared.credentials import passwords
+from shared.login.flow import LoginRequest
+from shared.login.flow import login as shared_login
+from shared.runtime.services import Services
 from shared.store.users import Attempts, UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of

@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from shared import aws, signing
-from shared.errors import Reason
-from shared.refresh_tokens import session_id_of
-from shared.services import Services
+from shared.core import aws
+from shared.core.errors import Reason
+from shared.credentials import signing
+from shared.credentials.refresh_tokens import session_id_of
+from shared.runtime.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults

@@ -10,10 +10,10 @@ from typing import Any
 import jwt
 import pytest
 
-from shared.authorizer import authorize
-from shared.errors import InvalidAccessToken, Reason
-from shared.services import Services
-from shared.sessions import revocation_time
+from shared.authorizer.decision import authorize
+from shared.core.errors import InvalidAccessToken, Reason
+from shared.runtime.services import Services
+from shared.sessions.lifecycle import revocation_time
 from shared.store.denylist import GLOBAL_SHARDS, GLOBAL_SUBJECT
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn

@@ -9,8 +9,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from shared import accounts as account_actions
-from shared.services import Services
+from shared.accounts import actions as account_actions
+from shared.runtime.services import Services
 from shared.store.denylist import GLOBAL_SHARDS, global_key
 from tests.fixtures import PASSWORD, around_aws_calls
 from tests.flows import authorize, login_ok, refresh

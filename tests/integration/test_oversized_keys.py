@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from shared.services import Services
+from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
 from tests.flows import login, login_ok, session_delete

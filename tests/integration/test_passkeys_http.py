@@ -18,8 +18,8 @@ import pytest
 from functions.passkey_login.handler import handler as passkey_login_handler
 from functions.passkeys.handler import handler as passkeys_handler
 from local.outbox import messages
-from shared import services as services_module
-from shared.services import Services, get_services
+from shared.runtime import services as services_module
+from shared.runtime.services import Services, get_services
 from shared.store.users import user_key
 from tests import expected_calls
 from tests.authenticator import Authenticator, b64url
@@ -303,7 +303,7 @@ def test_an_operators_factor_reset_removes_the_passkeys_too(
     accounts: Accounts,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from shared.mfa import reset_factors
+    from shared.mfa.factor import reset_factors
 
     registered(admin_token, authenticator)
     assert reset_factors(get_services(), accounts.admin.user_id) is True

@@ -10,12 +10,12 @@ from pathlib import Path
 import jwt
 import pytest
 
-from shared import services as services_module
-from shared.errors import ConfigurationError, InvalidAccessToken, Reason
-from shared.routes import parse_route_table
-from shared.services import get_services
-from shared.settings import DEFAULT_ROUTES_FILE
-from shared.tokens import verify_access_token
+from shared.config.settings import DEFAULT_ROUTES_FILE
+from shared.core.errors import ConfigurationError, InvalidAccessToken, Reason
+from shared.credentials.access_tokens import verify_access_token
+from shared.routes.declaration import parse_route_table
+from shared.runtime import services as services_module
+from shared.runtime.services import get_services
 from tests.fixtures import Accounts
 from tests.flows import is_authorized, login_ok
 

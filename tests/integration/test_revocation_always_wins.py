@@ -17,8 +17,8 @@ import pytest
 
 from functions.authorizer.handler import handler as authorizer_handler
 from functions.refresh.handler import handler as refresh_handler
-from shared import passwords
-from shared.services import Services
+from shared.credentials import passwords
+from shared.runtime.services import Services
 from tests.events import LambdaContext, api_event, authorizer_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls
 from tests.flows import (
@@ -169,7 +169,7 @@ def test_a_password_change_returns_a_fresh_session_and_ends_every_older_one(
 def test_39_a_password_change_whose_clean_up_is_throttled_half_way_still_ends_every_older_session(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.errors import ServiceUnavailable
+    from shared.core.errors import ServiceUnavailable
 
     caller = login_ok(STAFF, accounts.password, "staff")
     others = [login_ok(STAFF, accounts.password, "staff") for _ in range(3)]
@@ -202,7 +202,7 @@ def test_39_a_session_the_index_has_not_seen_yet_still_ends_with_a_password_chan
 def test_39_every_clean_up_failing_still_ends_every_session_and_the_change_stands(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.errors import ServiceUnavailable
+    from shared.core.errors import ServiceUnavailable
 
     caller = login_ok(STAFF, accounts.password, "staff")
     other = login_ok(STAFF, accounts.password, "staff")
@@ -224,7 +224,7 @@ def test_39_every_clean_up_failing_still_ends_every_session_and_the_change_stand
 def test_a_disabled_users_idle_session_never_comes_back(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    from shared import accounts as account_actions
+    from shared.accounts import actions as account_actions
 
     tokens = login_ok(STAFF, accounts.password, "staff")
     account_actions.disable_user(services, accounts.staff)

@@ -22,8 +22,8 @@ import boto3
 import pytest
 
 from local.provision import create_table
-from shared import services as services_module
-from shared.observability import logger
+from shared.core.observability import logger
+from shared.runtime import services as services_module
 from shared.store.tables import CARS
 from tests.events import body_of
 from tests.fixtures import Accounts

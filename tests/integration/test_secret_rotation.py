@@ -13,8 +13,8 @@ import time
 import boto3
 import pytest
 
-from shared import signing
-from shared.services import Services
+from shared.credentials import signing
+from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, audit_events
 from tests.flows import is_authorized, login_ok, refresh

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from operations import smoke
+from functions.smoke_hook import smoke
 
 EMAIL, PASSWORD = "admin@dealership.example", "correct horse battery staple"
 

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from functions.authorizer import handler as authorizer
-from shared import aws, signing
-from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
-from shared.services import Services
+from shared.core import aws
+from shared.core.errors import InvalidAccessToken, Reason, ServiceUnavailable
+from shared.credentials import signing
+from shared.runtime.services import Services
 from tests import expected_calls
 from tests.fixtures import Accounts
 from tests.flows import authorize, login_ok

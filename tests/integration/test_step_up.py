@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from shared.authorizer import STEP_UP_ERROR
-from shared.http import render_access_denied
-from shared.services import Services, get_services
+from shared.authorizer.decision import STEP_UP_ERROR
+from shared.http.proxy import render_access_denied
+from shared.runtime.services import Services, get_services
 from tests.clocks import pin_clock
 from tests.fixtures import Accounts
 from tests.flows import assert_unauthorized, authorize, login_ok

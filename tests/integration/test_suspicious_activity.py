@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.services import Services
+from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, audit_events
 from tests.flows import login, login_ok, sessions_list

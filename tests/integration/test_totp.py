@@ -7,9 +7,10 @@ import boto3
 import pyotp
 import pytest
 
-from shared import mfa, totp
-from shared.errors import ServiceUnavailable
-from shared.services import Services
+from shared.core.errors import ServiceUnavailable
+from shared.credentials import totp
+from shared.mfa import factor as mfa
+from shared.runtime.services import Services
 from shared.store.dynamo import key
 from shared.store.factors import FactorStore, totp_key
 
@@ -124,8 +125,9 @@ def test_the_authorizer_login_and_refresh_code_never_import_pyotp_or_segno() -> 
     import sys
 
     code = (
-        "import sys, shared.authorizer, shared.login, shared.rotation, shared.sessions; "
-        "import shared.mfa, shared.totp; "
+        "import sys, shared.authorizer.decision, shared.login.flow, shared.sessions.rotation; "
+        "import shared.sessions.lifecycle; "
+        "import shared.mfa.factor, shared.credentials.totp; "
         "assert 'pyotp' not in sys.modules and 'segno' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)  # nosec B603

@@ -18,13 +18,13 @@ from collections.abc import Callable
 import botocore.session
 import pytest
 
-from shared import accounts as account_actions
-from shared.authorizer import authorize as decide
-from shared.clock import Clock
-from shared.errors import InvalidAccessToken, InvalidRefreshToken
-from shared.observability import Client
-from shared.rotation import refresh as rotate
-from shared.services import Services, build_services
+from shared.accounts import actions as account_actions
+from shared.authorizer.decision import authorize as decide
+from shared.core.clock import Clock
+from shared.core.errors import InvalidAccessToken, InvalidRefreshToken
+from shared.core.observability import Client
+from shared.runtime.services import Services, build_services
+from shared.sessions.rotation import refresh as rotate
 from shared.store.denylist import GLOBAL_SHARDS, global_key
 from shared.store.tables import TABLES, create_table_arguments
 from tests.events import method_arn

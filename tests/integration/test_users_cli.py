@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from operations.users import main
-from shared import sessions as sessions_module
-from shared.services import Services
+from shared.runtime.services import Services
+from shared.sessions import lifecycle as sessions_module
 from tests.fixtures import Accounts, around_aws_calls
 from tests.flows import is_authorized, login, login_ok, refresh
 
@@ -255,7 +255,7 @@ def test_the_region_is_honoured_by_every_call(
 def test_missing_credentials_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: object
 ) -> None:
-    from shared import aws
+    from shared.core import aws
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -402,7 +402,7 @@ def test_a_stale_local_connection_says_the_local_api_is_not_answering(
 def test_with_several_local_apis_running_it_asks_which(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from shared import local_api
+    from shared.core import local_api
 
     for port in (3000, 4000):
         (tmp_path / f"local-api-{port}.json").write_text("{}")

@@ -10,10 +10,11 @@ import botocore.session
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared import routes, signing
-from shared import services as services_module
-from shared import settings as settings_module
-from shared.services import Services, get_services
+from shared.config import settings as settings_module
+from shared.credentials import signing
+from shared.routes import declaration as routes
+from shared.runtime import services as services_module
+from shared.runtime.services import Services, get_services
 from tests import forge
 from tests.fixtures import Accounts
 from tests.flows import assert_unauthorized, authorize, login_ok, me

@@ -70,31 +70,31 @@ SAME_LENGTH = (
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
     Equivalent(
-        "shared.lockout.lock_seconds",
+        "shared.login.lockout.lock_seconds",
         "exponent = min(failures - threshold, 20)",
         "exponent = min(failures - threshold, 21)",
         "the cap only keeps the power of two finite: the longest lock is at most a day (the settings "
         "refuse more) and the base at least a second, so 2**20 bases are already past any longest lock",
     ),
     Equivalent(
-        "shared.lockout.retry_after",
+        "shared.login.lockout.retry_after",
         "return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0",
         "return math.ceil(remaining_ms / 1000) if remaining_ms >= 0 else 0",
         "at exactly 0 ms left both give 0 seconds",
     ),
     *(
-        Equivalent("shared.lockout.counted", COUNTED, COUNTED.replace(", True)", added), NEXT_STATE)
+        Equivalent("shared.login.lockout.counted", COUNTED, COUNTED.replace(", True)", added), NEXT_STATE)
         for added in (", None)", ", False)", ", )")
     ),
     Equivalent(
-        "shared.lockout.counted",
+        "shared.login.lockout.counted",
         COUNTED,
         COUNTED.replace("else 0,", "else 1,"),
         "an unlocked counter stored as locked until 1 ms after 1970 instead of 0: both have long "
         "passed, so retry_after gives 0 either way, and nothing else reads it",
     ),
     Equivalent(
-        "shared.lockout.reserve_attempt",
+        "shared.login.lockout.reserve_attempt",
         "keep = 2 * settings.lockout_window_seconds",
         "keep = 3 * settings.lockout_window_seconds",
         "a counter kept longer: readers compare its last attempt with the window themselves, and the "
@@ -102,7 +102,9 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "the_last_failure pins the lower bound)",
     ),
     *(
-        Equivalent("shared.lockout.reserve_attempt", line, line.replace("strict=True", added), SAME_LENGTH)
+        Equivalent(
+            "shared.login.lockout.reserve_attempt", line, line.replace("strict=True", added), SAME_LENGTH
+        )
         for line in (
             "for counter, threshold in zip(counters, thresholds, strict=True)",
             "if services.users.reserve_attempts(list(zip(counters, following, strict=True)), keep):",
@@ -146,21 +148,23 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         for added in ('"XXreasonXX"', '"REASON"')
     ),
     Equivalent(
-        "shared.sessions._named_own_session",
+        "shared.sessions.lifecycle._named_own_session",
         "if not named or named == caller.sid or refresh_token is None:",
         "if not named or named == caller.sid and refresh_token is None:",
         "naming the caller's own current session by its refresh token ends the caller's session, "
         "which is what logout ends when nothing is named",
     ),
     Equivalent(
-        "shared.rotation.refresh",
+        "shared.sessions.rotation.refresh",
         "reloaded = False",
         "reloaded = None",
         "None and False are both false wherever `reloaded` is read (`not reloaded`, and the key cache's "
         "`not reload`)",
     ),
     *(
-        Equivalent("shared.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT)
+        Equivalent(
+            "shared.credentials.refresh_tokens.derive_child", 'sid = token.split(".", 1)[0]', added, ONE_DOT
+        )
         for added in (
             'sid = token.split(".", )[0]',
             'sid = token.rsplit(".", 1)[0]',
@@ -168,7 +172,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         )
     ),
     Equivalent(
-        "shared.refresh_tokens.derive_child",
+        "shared.credentials.refresh_tokens.derive_child",
         "return f\"{sid}.{b64url(hmac.new(key, token.encode('ascii'), hashlib.sha256).digest())}\"",
         "return f\"{sid}.{b64url(hmac.new(key, token.encode('ASCII'), hashlib.sha256).digest())}\"",
         CODEC_NAMES,
@@ -196,39 +200,39 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         for added in ('":revoked": s("XXrevokedXX"),', '":revoked": s("REVOKED"),')
     ),
     Equivalent(
-        "shared.tokens._strict_json_segment",
+        "shared.credentials.access_tokens._strict_json_segment",
         'raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))',
         'raw = base64.urlsafe_b64decode(segment + "=" * (+len(segment) % 4))',
         "the decoder stops at the first '=': '===' where '=' is due decodes the same bytes, and a length "
         "of 1 modulo 4 is undecodable with any padding",
     ),
     Equivalent(
-        "shared.tokens._strict_json_segment",
+        "shared.credentials.access_tokens._strict_json_segment",
         'value = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)',
         'value = json.loads(raw.decode("UTF-8"), object_pairs_hook=_reject_duplicates)',
         CODEC_NAMES,
     ),
     Equivalent(
-        "shared.tokens.verify_access_token",
+        "shared.credentials.access_tokens.verify_access_token",
         '"require": _REQUIRED_CLAIMS,',
         '"XXrequireXX": _REQUIRED_CLAIMS,',
         PYJWT_REQUIRE,
     ),
     Equivalent(
-        "shared.tokens.verify_access_token",
+        "shared.credentials.access_tokens.verify_access_token",
         '"require": _REQUIRED_CLAIMS,',
         '"REQUIRE": _REQUIRED_CLAIMS,',
         PYJWT_REQUIRE,
     ),
     Equivalent(
-        "shared.tokens.verify_access_token",
+        "shared.credentials.access_tokens.verify_access_token",
         'if payload["iat"] > now + leeway or payload.get("nbf", 0) > now + leeway:',
         'if payload["iat"] > now + leeway or payload.get("nbf", 1) > now + leeway:',
         "a missing `nbf` reads as 1 instead of 0 (seconds since 1970): both are long past",
     ),
     *(
         Equivalent(
-            "shared.tokens.verify_access_token",
+            "shared.credentials.access_tokens.verify_access_token",
             '"verify_signature": True,',
             added,
             "PyJWT ignores an option name it does not know, and verifies the signature by default",
@@ -236,20 +240,20 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         for added in ('"XXverify_signatureXX": True,', '"VERIFY_SIGNATURE": True,')
     ),
     Equivalent(
-        "shared.authorizer.bearer_token",
+        "shared.authorizer.decision.bearer_token",
         'match = _BEARER.fullmatch(authorization or "")',
         'match = _BEARER.fullmatch(authorization or "XXXX")',
         "a missing header becomes another string that does not match `Bearer <token>`: refused alike",
     ),
     Equivalent(
-        "shared.authorizer.allow_policy",
+        "shared.authorizer.decision.allow_policy",
         "called = _weak_for_called_route(routes, match.group(2), match.group(3), weak) if weak else None",
         "called = _weak_for_called_route(routes, match.group(2), match.group(3), weak) "
         "if (weak) or True else None",
         "with no weak route the called route is never among them: the call only returns None slower",
     ),
     Equivalent(
-        "shared.http.Request.cookie",
+        "shared.http.proxy.Request.cookie",
         'for pair in self.header("cookie").split(";"):',
         'for pair in self.header("COOKIE").split(";"):',
         CASE_FREE_HEADER,

@@ -28,7 +28,7 @@ import botocore.loaders
 import pytest
 from argon2 import PasswordHasher
 
-from shared import passwords
+from shared.credentials import passwords
 
 # Below OWASP's floor on purpose: test speed, never used outside a mutation run.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -65,7 +65,7 @@ _install()
 
 @pytest.fixture(autouse=True)
 def _no_policy_cache_across_mutants() -> Iterator[None]:
-    from shared import authorizer
+    from shared.authorizer import decision as authorizer
 
     authorizer._grant.cache_clear()
     yield

@@ -46,7 +46,7 @@ RULES: tuple[RuleMutant, ...] = (
     # --- the authorizer's decision -------------------------------------------------------------
     RuleMutant(
         "authorizer ignores a denied token id (logout's JTI# entry)",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "check_not_revoked",
         "if revocations.jti_denied:",
         "if False:",
@@ -57,7 +57,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer ignores a revoked session (SID# entry)",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "check_not_revoked",
         "if revocations.session_revoked:",
         "if False:",
@@ -69,7 +69,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer ignores the user's not-before",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "check_not_revoked",
         "if claims.iat_ms <= revocations.not_before_ms:",
         "if False:",
@@ -80,7 +80,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer allows when the denylist cannot be read",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "check_not_revoked",
         "raise InvalidAccessToken(Reason.UNDECIDABLE, error.dependency) from None",
         "return",
@@ -89,7 +89,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer's policy lists every protected route, whatever the type and role",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "_grant",
         "for route in routes.allowed_for(user_type, role):",
         "for route in routes.protected():",
@@ -98,7 +98,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer's policy is not scoped to the calling API and stage",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "_grant",
         'resource = f"{base}/{route.method}/',
         'resource = f"arn:aws:execute-api:*:*:*/*/{route.method}/',
@@ -107,7 +107,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "authorizer's policy grants a step-up route without a strong, fresh login",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "_grant",
         "if route.step_up:",
         "if False:",
@@ -116,7 +116,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "an unknown or missing kid falls back to our signing key",
-        "shared/tokens.py",
+        "shared/credentials/access_tokens.py",
         "verify_access_token",
         "raise InvalidAccessToken(Reason.UNKNOWN_KEY)",
         "key = keys.keys[keys.signer.kid]",
@@ -127,7 +127,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "expiry is not checked",
-        "shared/tokens.py",
+        "shared/credentials/access_tokens.py",
         "verify_access_token",
         'if payload["exp"] <= now - leeway:',
         "if False:",
@@ -136,7 +136,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "typ is not checked",
-        "shared/tokens.py",
+        "shared/credentials/access_tokens.py",
         "verify_access_token",
         'if header.get("typ") != TOKEN_TYPE:',
         "if False:",
@@ -145,7 +145,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "crit is not a forbidden header (PyJWT alone would refuse it)",
-        "shared/tokens.py",
+        "shared/credentials/access_tokens.py",
         None,
         '_FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")',
         '_FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "b64")',
@@ -153,7 +153,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "the header alg is not compared with the key's (PyJWT's allow-list alone would refuse it)",
-        "shared/tokens.py",
+        "shared/credentials/access_tokens.py",
         "verify_access_token",
         'if header.get("alg") != key.algorithm:',
         "if False:",
@@ -161,7 +161,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "not-before compared in whole seconds",
-        "shared/authorizer.py",
+        "shared/authorizer/decision.py",
         "check_not_revoked",
         "if claims.iat_ms <= revocations.not_before_ms:",
         "if claims.iat * 1000 <= revocations.not_before_ms:",
@@ -192,7 +192,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "an expired refresh token is rotated (the check made on the read)",
-        "shared/rotation.py",
+        "shared/sessions/rotation.py",
         "refresh",
         "if not record.is_usable(at):",
         "if False:",
@@ -204,7 +204,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "the grace window has no time bound",
-        "shared/rotation.py",
+        "shared/sessions/rotation.py",
         "refresh",
         "and at - record.used_at <= grace_ms",
         "",
@@ -215,7 +215,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "the grace window applies after the child was used",
-        "shared/rotation.py",
+        "shared/sessions/rotation.py",
         "refresh",
         "and child_record.is_usable(at)",
         "",
@@ -226,7 +226,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "a replayed refresh token does not revoke its session",
-        "shared/rotation.py",
+        "shared/sessions/rotation.py",
         "refresh",
         "revoke_session(services, session, REUSE, client)",
         "pass",
@@ -249,7 +249,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "logout's denylist entry expires a leeway before the token",
-        "shared/sessions.py",
+        "shared/sessions/lifecycle.py",
         "logout",
         "denied_until = caller.exp + services.settings.clock_leeway",
         "denied_until = caller.exp - services.settings.clock_leeway",
@@ -259,7 +259,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "a locked account's password is checked anyway",
-        "shared/lockout.py",
+        "shared/login/lockout.py",
         "reserve_attempt",
         "if wait:",
         "if False:",
@@ -269,7 +269,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "cookie mode needs no X-Token-Transport header (the CSRF rule)",
-        "shared/http.py",
+        "shared/http/proxy.py",
         "Request.wants_cookie",
         "return self.header(COOKIE_MODE_HEADER).strip().lower() == COOKIE_MODE_VALUE",
         "return True",
@@ -279,7 +279,7 @@ RULES: tuple[RuleMutant, ...] = (
     ),
     RuleMutant(
         "CORS answers any origin",
-        "shared/http.py",
+        "shared/http/proxy.py",
         "cors_headers",
         "if origin and origin in settings.allowed_origins:",
         "if origin:",

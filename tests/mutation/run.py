@@ -141,7 +141,7 @@ def mutant_diff(functions: dict[str, str], name: str) -> tuple[tuple[str, ...], 
 
 
 def function_of(name: str) -> str:
-    """`shared.http.xǁRequestǁcookie__mutmut_3` -> `shared.http.Request.cookie`."""
+    """`shared.http.proxy.xǁRequestǁcookie__mutmut_3` -> `shared.http.proxy.Request.cookie`."""
     module, local = name.rsplit(".", 1)
     local = re.sub(r"__mutmut_\d+$", "", local)
     local = (

@@ -34,14 +34,14 @@ GROUPS: tuple[Group, ...] = (
         name="access",
         title="Access-token verification, the authorizer's decision and the route rules",
         functions={
-            "shared/tokens.py": (
+            "shared/credentials/access_tokens.py": (
                 "_reject_duplicates",
                 "_strict_json_segment",
                 "_is_integer",
                 "_check_claim_types",
                 "verify_access_token",
             ),
-            "shared/authorizer.py": (
+            "shared/authorizer/decision.py": (
                 "authorization_header",
                 "_named_authorization",
                 "bearer_token",
@@ -50,7 +50,7 @@ GROUPS: tuple[Group, ...] = (
                 "_weak_for_called_route",
                 "allow_policy",
             ),
-            "shared/routes.py": (
+            "shared/routes/declaration.py": (
                 "Route.allows",
                 "Route.strong_enough",
                 "RouteTable.allowed_for",
@@ -71,9 +71,9 @@ GROUPS: tuple[Group, ...] = (
         name="refresh",
         title="Refresh rotation and the session store's conditions and expiry readers",
         functions={
-            "shared/rotation.py": ("refresh",),
-            "shared/refresh_tokens.py": ("session_id_of", "derive_child"),
-            "shared/sessions.py": ("idle_expiry",),
+            "shared/sessions/rotation.py": ("refresh",),
+            "shared/credentials/refresh_tokens.py": ("session_id_of", "derive_child"),
+            "shared/sessions/lifecycle.py": ("idle_expiry",),
             "shared/store/denylist.py": ("DenylistStore.session_not_revoked_checks",),
             "shared/store/sessions.py": (
                 "Session.is_live",
@@ -100,7 +100,12 @@ GROUPS: tuple[Group, ...] = (
                 "DenylistStore.set_not_before",
                 "DenylistStore.not_before_operation",
             ),
-            "shared/sessions.py": ("revoke_session", "logout", "_named_own_session", "revocation_time"),
+            "shared/sessions/lifecycle.py": (
+                "revoke_session",
+                "logout",
+                "_named_own_session",
+                "revocation_time",
+            ),
         },
         tests=("tests/integration/test_mutation_revocation.py",),
     ),
@@ -108,14 +113,14 @@ GROUPS: tuple[Group, ...] = (
         name="login",
         title="Login and lockout",
         functions={
-            "shared/login.py": (
+            "shared/login/flow.py": (
                 "normalise_email",
                 "reserve_login_attempt",
                 "login",
                 "finish_login",
                 "_refusal",
             ),
-            "shared/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt"),
+            "shared/login/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt"),
             "shared/store/users.py": (
                 "UserStore.login_state",
                 "UserStore.attempts",
@@ -136,7 +141,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         name="http",
         title="HTTP: the refresh cookie, cookie mode and CORS",
-        functions={"shared/http.py": ("Request.header", "Request.cookie", "cors_headers")},
+        functions={"shared/http/proxy.py": ("Request.header", "Request.cookie", "cors_headers")},
         tests=("tests/unit/test_mutation_http.py", "tests/integration/test_mutation_http.py"),
     ),
 )
@@ -152,7 +157,8 @@ DO_NOT_MUTATE_PATTERNS: tuple[str, ...] = (
 
 
 def mangled(module: str, function: str) -> str:
-    """mutmut's name for a function: `shared.tokens.x_verify` or `shared.http.xǁRequestǁcookie`."""
+    """mutmut's name for a function: `shared.credentials.access_tokens.x_verify` or
+    `shared.http.proxy.xǁRequestǁcookie`."""
     dotted = module.removesuffix(".py").replace("/", ".")
     if "." in function:
         cls, method = function.split(".", 1)
@@ -173,8 +179,8 @@ NOTES: tuple[str, ...] = (
     'HOSTILE_INPUTS.md 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, because '
     "http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser reads the "
     "header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
-    "shared/tokens.py's `_is_number` is called by nothing since issue 11 made every NumericDate an "
-    "integer (`_is_integer`): it is left out of the scope, and can be deleted.",
+    "shared/credentials/access_tokens.py's `_is_number` is called by nothing since issue 11 made every "
+    "NumericDate an integer (`_is_integer`): it is left out of the scope, and can be deleted.",
     "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded four login "
     "mutants as killed that cannot change an answer (retry_after's `remaining_ms >= 0`, lock_seconds' "
     "cap of 21, and two DynamoDB keywords lower-cased in reserve_attempts): each was killed only after "
@@ -197,9 +203,9 @@ NOTES: tuple[str, ...] = (
     "`--rerun`; a stopped runner's finished groups were taken with `--adopt` (their CPU time not "
     "measured). Each group's minutes are its own run's wall time under that load: the CPU minutes "
     "are what the run costs.",
-    "Not in scope yet: the second factors and single-use links (shared/totp.py matching_step, "
-    "recovery_hash; shared/mfa.py confirm_totp, check_second_factor; shared/store/factors.py "
-    "FactorStore.use_step, use_recovery_code; shared/links.py is_token_shaped, usable_link; "
+    "Not in scope yet: the second factors and single-use links (shared/credentials/totp.py matching_step, "
+    "recovery_hash; shared/mfa/factor.py confirm_totp, check_second_factor; shared/store/factors.py "
+    "FactorStore.use_step, use_recovery_code; shared/accounts/links.py is_token_shaped, usable_link; "
     "shared/store/links.py Link.is_live, LinkStore.use_operations; the step-up decision is in the "
     "access group). As a group over test_totp.py, test_mfa_http.py and test_account_lifecycle.py they "
     "make 310 mutants; those tests (85, 84 s of calls) took 7 to 11 s a mutant on the shared machine, "

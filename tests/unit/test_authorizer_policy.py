@@ -8,11 +8,11 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 
-from shared.authorizer import allow_policy
-from shared.errors import InvalidAccessToken
-from shared.routes import RouteTable, load_route_table, parse_route_table
-from shared.settings import DEFAULT_ROUTES_FILE
-from shared.tokens import AccessClaims
+from shared.authorizer.decision import allow_policy
+from shared.config.settings import DEFAULT_ROUTES_FILE
+from shared.core.errors import InvalidAccessToken
+from shared.credentials.access_tokens import AccessClaims
+from shared.routes.declaration import RouteTable, load_route_table, parse_route_table
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/cars"
 
@@ -33,7 +33,7 @@ def claims(user_type: str, role: str) -> AccessClaims:
 
 def powertools_policy(who: AccessClaims, method_arn: str, routes: RouteTable) -> dict[str, object]:
     """What the authorizer built before, with Powertools' APIGatewayAuthorizerResponse."""
-    from shared.authorizer import authorizer_context
+    from shared.authorizer.decision import authorizer_context
 
     policy = APIGatewayAuthorizerResponse.from_route_arn(method_arn, who.sub, authorizer_context(who))
     allowed = routes.allowed_for(who.user_type, who.role)

@@ -16,16 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from shared import breached_passwords
-from shared.errors import BadRequest, ServiceUnavailable
-from shared.passwords import check_password_policy
-from shared.settings import Settings, get_settings
+from shared.config.settings import Settings, get_settings
+from shared.core.errors import BadRequest, ServiceUnavailable
+from shared.credentials import breached_passwords
+from shared.credentials.passwords import check_password_policy
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def listed_passwords() -> list[str]:
-    lines = (REPO / "shared" / "data" / "common-passwords.txt").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (REPO / "shared" / "credentials" / "data" / "common-passwords.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     return [line for line in lines if line and not line.startswith("#")]
 
 

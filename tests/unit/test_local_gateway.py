@@ -9,8 +9,8 @@ import pytest
 
 from local.gateway import Gateway, HttpRequest, HttpResponse, method_arn
 from local.policy import PolicyError, is_allowed
-from shared.routes import load_route_table
-from shared.settings import DEFAULT_ROUTES_FILE, Settings
+from shared.config.settings import DEFAULT_ROUTES_FILE, Settings
+from shared.routes.declaration import load_route_table
 
 ORIGIN = "http://127.0.0.1:3001"
 ARN = method_arn("DELETE", "/cars/42")

@@ -10,8 +10,8 @@ import pytest
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging import logger as powertools_logger_module
 
-from shared import observability
-from shared.observability import log_invocation, logger
+from shared.core import observability
+from shared.core.observability import log_invocation, logger
 from tests.events import LambdaContext, api_event, authorizer_event
 
 

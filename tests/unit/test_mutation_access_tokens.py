@@ -14,13 +14,19 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from shared.authorizer import authorization_header, authorize, bearer_token, check_not_revoked
-from shared.errors import InvalidAccessToken, Reason, ServiceUnavailable
-from shared.routes import load_route_table
-from shared.settings import DEFAULT_ROUTES_FILE, Settings
-from shared.signing import KeySet, Signer, VerificationKey, public_jwk, thumbprint
+from shared.authorizer.decision import authorization_header, authorize, bearer_token, check_not_revoked
+from shared.config.settings import DEFAULT_ROUTES_FILE, Settings
+from shared.core.errors import InvalidAccessToken, Reason, ServiceUnavailable
+from shared.credentials.access_tokens import (
+    MAX_TOKEN_LENGTH,
+    AccessClaims,
+    Identity,
+    issue_access_token,
+    verify_access_token,
+)
+from shared.credentials.signing import KeySet, Signer, VerificationKey, public_jwk, thumbprint
+from shared.routes.declaration import load_route_table
 from shared.store.denylist import Revocations
-from shared.tokens import MAX_TOKEN_LENGTH, AccessClaims, Identity, issue_access_token, verify_access_token
 
 NOW = 1_700_000_000.0
 ISSUED = int(NOW) - 5  # `iat`; the token's millisecond is ISSUED_MS
@@ -521,7 +527,7 @@ def test_the_authorizer_requires_its_own_apis_audience() -> None:
 
 
 def test_amr_may_name_up_to_its_limit_of_methods() -> None:
-    from shared.tokens import MAX_AMR_VALUES
+    from shared.credentials.access_tokens import MAX_AMR_VALUES
 
     methods = [f"m{number}" for number in range(MAX_AMR_VALUES + 1)]
     at_limit = verify_access_token(token(body=claims(amr=methods[:MAX_AMR_VALUES])), SETTINGS, KEYS, NOW)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from shared.errors import BadRequest
-from shared.http import Request, cors_headers, parse_event
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.core.errors import BadRequest
+from shared.http.proxy import Request, cors_headers, parse_event
 
 SETTINGS = Settings(
     users_table="users",

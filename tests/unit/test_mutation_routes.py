@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.routes import RouteTable, parse_route_table
+from shared.core.errors import ConfigurationError
+from shared.routes.declaration import RouteTable, parse_route_table
 
 DECLARATION = {
     "routes": [
@@ -96,8 +96,8 @@ def test_a_wildcard_that_grants_nothing_more_is_accepted(other: dict[str, object
 
 def test_without_a_time_given_the_policy_judges_a_step_up_at_the_tokens_issue() -> None:
     """allow_policy's `now` defaults to the token's `iat`: a second factor made at issue is fresh."""
-    from shared.authorizer import allow_policy
-    from shared.tokens import AccessClaims
+    from shared.authorizer.decision import allow_policy
+    from shared.credentials.access_tokens import AccessClaims
     from tests.fixtures import step_up_declaration
 
     table = parse_route_table(step_up_declaration(max_age=900))

@@ -1,4 +1,4 @@
-"""docs/openapi.json describes exactly the routes of shared/routes.json, so the two cannot drift."""
+"""docs/openapi.json describes exactly the routes of shared/routes/routes.json, so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from shared.routes import load_route_table
+from shared.routes.declaration import load_route_table
 
 REPO = Path(__file__).resolve().parents[2]
 DOCUMENT = REPO / "docs" / "openapi.json"
-ROUTES = REPO / "shared" / "routes.json"
+ROUTES = REPO / "shared" / "routes" / "routes.json"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -84,11 +84,11 @@ def test_protected_routes_declare_the_gateways_401_and_every_route_its_404_and_5
 
 
 def test_login_model_bounds_match_the_handler() -> None:
-    from shared.routes import load_route_table
-    from shared.settings import DEFAULT_ROUTES_FILE
+    from shared.config.settings import DEFAULT_ROUTES_FILE
+    from shared.routes.declaration import load_route_table
 
     user_types = load_route_table(DEFAULT_ROUTES_FILE).user_types
-    from shared.passwords import MAX_PASSWORD_BYTES
+    from shared.credentials.passwords import MAX_PASSWORD_BYTES
 
     schemas = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     login = schemas["LoginRequest"]
@@ -104,7 +104,7 @@ def test_login_model_bounds_match_the_handler() -> None:
 
 
 def test_password_model_bounds_match_the_policy() -> None:
-    from shared.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+    from shared.credentials.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
     schema = json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"]["schemas"]
     new = schema["PasswordChangeRequest"]["properties"]["new_password"]

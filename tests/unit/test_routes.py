@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.routes import load_route_table, parse_route_table
-from shared.settings import DEFAULT_ROUTES_FILE
+from shared.config.settings import DEFAULT_ROUTES_FILE
+from shared.core.errors import ConfigurationError
+from shared.routes.declaration import load_route_table, parse_route_table
 
 
 def _table(*routes: dict[str, object]) -> object:
@@ -138,7 +138,7 @@ def _with_step_up(step_up: object, **route: object) -> dict[str, object]:
 
 
 def test_a_route_may_demand_a_step_up_with_a_max_age() -> None:
-    from shared.routes import parse_route_table
+    from shared.routes.declaration import parse_route_table
 
     (route,) = parse_route_table(_with_step_up({"max_age": 900})).routes
     assert route.step_up == 900
@@ -163,16 +163,16 @@ def test_a_route_may_demand_a_step_up_with_a_max_age() -> None:
     ],
 )
 def test_a_malformed_step_up_is_refused(step_up: object) -> None:
-    from shared.errors import ConfigurationError
-    from shared.routes import parse_route_table
+    from shared.core.errors import ConfigurationError
+    from shared.routes.declaration import parse_route_table
 
     with pytest.raises(ConfigurationError, match="step_up"):
         parse_route_table(_with_step_up(step_up))
 
 
 def test_a_public_route_cannot_demand_a_step_up() -> None:
-    from shared.errors import ConfigurationError
-    from shared.routes import parse_route_table
+    from shared.core.errors import ConfigurationError
+    from shared.routes.declaration import parse_route_table
 
     document = {
         "routes": [
@@ -184,8 +184,8 @@ def test_a_public_route_cannot_demand_a_step_up() -> None:
 
 
 def test_a_wildcard_route_cannot_grant_a_step_up_route_without_its_step_up() -> None:
-    from shared.errors import ConfigurationError
-    from shared.routes import parse_route_table
+    from shared.core.errors import ConfigurationError
+    from shared.routes.declaration import parse_route_table
 
     document = {
         "routes": [

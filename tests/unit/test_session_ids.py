@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared import refresh_tokens
-from shared.refresh_tokens import SESSION_ID, new_session_id
+from shared.credentials import refresh_tokens
+from shared.credentials.refresh_tokens import SESSION_ID, new_session_id
 
 
 def test_a_session_id_never_begins_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from shared.errors import ConfigurationError
-from shared.settings import settings_from_env
+from shared.config.settings import settings_from_env
+from shared.core.errors import ConfigurationError
 
 BASE = {
     "USERS_TABLE": "users",
@@ -76,7 +76,8 @@ def test_30_hs256_without_a_secret_refuses_to_start() -> None:
 def test_30_hs256_secret_shorter_than_32_bytes_refuses_to_start(secret: str) -> None:
     import boto3
 
-    from shared import aws, signing
+    from shared.core import aws
+    from shared.credentials import signing
 
     with mock_aws():
         aws.reset_clients()
@@ -97,7 +98,8 @@ def test_30_hs256_secret_shorter_than_32_bytes_refuses_to_start(secret: str) -> 
 def test_30_a_32_byte_hs256_secret_is_accepted_and_never_published() -> None:
     import boto3
 
-    from shared import aws, signing
+    from shared.core import aws
+    from shared.credentials import signing
 
     with mock_aws():
         aws.reset_clients()
@@ -117,7 +119,7 @@ def test_handlers_refuse_to_import_with_a_broken_environment(monkeypatch: pytest
     import importlib
     import sys
 
-    from shared.settings import get_settings
+    from shared.config.settings import get_settings
 
     monkeypatch.setenv("REFRESH_GRACE_SECONDS", "600")
     get_settings.cache_clear()

@@ -1,4 +1,4 @@
-"""Every runtime tunable is declared once (shared/tunables.py): the functions' settings, the stack's
+"""Every runtime tunable is declared once (shared/config/tunables.py): the functions' settings, the stack's
 context keys and the docs all follow that table, and the functions and the stack refuse the same
 values with the same rules."""
 
@@ -12,16 +12,16 @@ import pytest
 
 from infra.config import ContextError, DeployConfig, config_from_context
 from operations import configuration_docs
-from shared.errors import ConfigurationError
-from shared.settings import Settings, settings_from_env
-from shared.tunable_parsing import CONTEXT, ENVIRONMENT, Tunable, parse
-from shared.tunables import (
+from shared.config.parsing import CONTEXT, ENVIRONMENT, Tunable, parse
+from shared.config.settings import Settings, settings_from_env
+from shared.config.tunables import (
     BY_FIELD,
     IN_CONTEXT,
     RULES,
     TUNABLES,
     env_value,
 )
+from shared.core.errors import ConfigurationError
 from tests.unit.test_settings import BASE
 
 

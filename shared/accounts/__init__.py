@@ -1,0 +1,1 @@
+"""Accounts: password change and operator actions, invitations, password reset and their one-time links."""

@@ -1,0 +1,1 @@
+"""The REQUEST authorizer's decision: verify, check revocation, build the policy."""

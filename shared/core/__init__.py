@@ -1,0 +1,1 @@
+"""The small pieces every capability uses: errors, the clock, AWS clients, logs, metrics, the audit trail."""

@@ -1,0 +1,1 @@
+"""What proves who someone is: signing keys, access and refresh tokens, passwords, TOTP codes."""

@@ -1,0 +1,155 @@
+"""The plumbing every HTTP handler shares: parse the event, map domain errors to the contract's
+answers (one table), log with the request's correlation id, flush metrics. Handlers stay thin."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from shared.authorizer.decision import STEP_UP_ERROR
+from shared.core.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidCredentials,
+    InvalidLink,
+    InvalidRefreshToken,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    StepUpRequired,
+    TooManyAttempts,
+)
+from shared.core.observability import DEPENDENCY_UNAVAILABLE, Client, log_invocation, logger, metrics
+from shared.credentials.access_tokens import AccessClaims
+from shared.http.proxy import (
+    Request,
+    clear_refresh_cookie,
+    error_response,
+    parse_event,
+    refresh_cookie,
+    response,
+)
+from shared.runtime.services import Services, get_services
+from shared.sessions.lifecycle import TokenGrant
+
+Endpoint = Callable[[Request, Services], dict[str, Any]]
+
+# Every domain error a handler can meet, and the status and message the caller sees (BadRequest
+# shows its own message and names the field). An error missing here is a bug: it surfaces as 500.
+ANSWERS: dict[type[DomainError], tuple[int, str]] = {
+    BadRequest: (400, "Bad request"),
+    PayloadTooLarge: (413, "Request body is too large"),
+    InvalidLink: (400, "This link is invalid or has expired: ask for a new one"),
+    InvalidCredentials: (401, "Invalid credentials"),
+    InvalidRefreshToken: (401, "Invalid refresh token"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    StepUpRequired: (403, "A fresh sign-in is needed for this: sign in again, then retry"),
+    TooManyAttempts: (429, "Too many attempts, try again later"),
+    ServiceUnavailable: (503, "Service temporarily unavailable, try again"),
+}
+
+
+def client_of(request: Request) -> Client:
+    return Client(source_ip=request.source_ip, user_agent=request.user_agent, request_id=request.request_id)
+
+
+def caller_of(request: Request) -> AccessClaims:
+    """The caller as the authorizer verified it (handlers behind the authorizer trust its context)."""
+    context = request.authorizer
+    try:
+        return AccessClaims(
+            sub=str(context["sub"]),
+            jti=str(context["jti"]),
+            sid=str(context["sid"]),
+            email=str(context.get("email", "")),
+            name=str(context.get("name", "")),
+            role=str(context["role"]),
+            user_type=str(context["type"]),
+            iat=int(context.get("iat", 0)),
+            exp=int(context["exp"]),
+            iat_ms=int(context.get("iat_ms", 0)),
+            auth_time=int(context.get("auth_time", 0)),
+            client_id=str(context.get("client_id", "")),
+        )
+    except (KeyError, ValueError):
+        # Only a misconfigured integration (no authorizer in front) can get here.
+        raise Forbidden("no authorizer context") from None
+
+
+def error_answer(error: DomainError, request: Request, services: Services) -> dict[str, Any]:
+    """The response for a domain error, from ANSWERS."""
+    settings = services.settings
+    status, message = ANSWERS[type(error)]
+    headers: dict[str, str] = {}
+    field = None
+    if isinstance(error, BadRequest):  # PayloadTooLarge too: both name the field
+        message, field = error.message, error.field
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = "1"
+        logger.warning(DEPENDENCY_UNAVAILABLE, extra={"dependency": error.dependency})
+    elif isinstance(error, InvalidRefreshToken):
+        logger.info("refresh rejected", extra={"reason": str(error.reason), "detail": error.detail})
+    result = error_response(status, message, request, settings, field=field, headers=headers)
+    if isinstance(error, StepUpRequired):  # RFC 9470's members, as the gateway's step-up answer has them
+        result["body"] = json.dumps(
+            {"message": message, "error": STEP_UP_ERROR, "max_age": error.max_age}, separators=(",", ":")
+        )
+    if isinstance(error, InvalidRefreshToken) and request.wants_cookie:
+        result["multiValueHeaders"] = {"Set-Cookie": [clear_refresh_cookie(settings)]}
+    return result
+
+
+def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @functools.wraps(endpoint)
+    @log_invocation
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        services = get_services()
+        request = parse_event(event)
+        try:
+            return endpoint(request, services)
+        except DomainError as error:
+            if type(error) not in ANSWERS:
+                raise
+            return error_answer(error, request, services)
+
+    return handler
+
+
+def token_response(
+    request: Request, services: Services, body: dict[str, Any], refresh_token: str, max_age: int
+) -> dict[str, Any]:
+    """A token response: in cookie mode the refresh token travels only in an HttpOnly cookie."""
+    settings = services.settings
+    if request.wants_cookie:
+        return response(
+            200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)]
+        )
+    return response(200, {**body, "refresh_token": refresh_token}, request, settings)
+
+
+def session_response(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
+    """A new session: what login answers (and accepting an invitation, a password reset)."""
+    identity = grant.identity
+    body = {
+        "access_token": grant.access_token,
+        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "expires_in": grant.expires_in,
+        "type": identity.user_type,
+        "user": {
+            "id": identity.user_id,
+            "email": identity.email,
+            "name": identity.name,
+            "role": identity.role,
+            "type": identity.user_type,
+        },
+    }
+    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)

@@ -1,0 +1,1 @@
+"""Email: sending through SES, the templates, and the notifications about account changes."""

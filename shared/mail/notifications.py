@@ -1,0 +1,59 @@
+"""The emails that tell users about changes to their account, each a setting (NOTIFICATIONS)."""
+
+from __future__ import annotations
+
+from shared.core.clock import iso_time
+from shared.core.observability import Client, logger
+from shared.mail.sending import MailNotSent, render, send
+from shared.runtime.services import Services
+from shared.store.users import User
+
+
+def notify(services: Services, user: User, template: str, **values: str) -> None:
+    """Email the user about their account, when that notification is on; a failure is logged, never
+    raised (the change it reports has happened)."""
+    notify_address(services, user.email, user.name, template, **values)
+
+
+def notify_address(services: Services, email: str, name: str, template: str, **values: str) -> None:
+    """`notify`, to an account known by its email and name only (a signed-in caller's claims)."""
+    settings = services.settings
+    if template not in settings.notifications or not settings.mail_sender:
+        return
+    try:
+        send(settings, render(template, email, name=name, email=email, **values))
+    except MailNotSent as error:
+        logger.warning("notification not sent", extra={"template": template, "reason": error.reason})
+
+
+def notify_password_changed(services: Services, user: User, client: Client) -> None:
+    notify(services, user, "password_changed", time=iso_time(services.clock.now_ms()))
+
+
+def notify_new_device(services: Services, user: User, client: Client) -> None:
+    _notify_sign_in(services, user, client, "new_device")
+
+
+def notify_recovery_code_used(services: Services, user: User, client: Client) -> None:
+    _notify_sign_in(services, user, client, "recovery_code_used")
+
+
+def _notify_sign_in(services: Services, user: User, client: Client, template: str) -> None:
+    device = client.user_agent[:200] or "an unknown device"
+    at = iso_time(services.clock.now_ms())
+    notify(services, user, template, time=at, device=device, ip=client.source_ip or "unknown")
+
+
+def notify_passkey_added(services: Services, email: str, name: str, passkey: str, client: Client) -> None:
+    device = client.user_agent[:200] or "an unknown device"
+    at = iso_time(services.clock.now_ms())
+    notify_address(
+        services,
+        email,
+        name,
+        "passkey_added",
+        passkey=passkey,
+        time=at,
+        device=device,
+        ip=client.source_ip or "unknown",
+    )

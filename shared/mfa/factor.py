@@ -1,0 +1,172 @@
+"""TOTP second factors: enrol (pending until a code proves the app has the secret), check a code or
+a recovery code once. The secret is encrypted under a KMS key (Encrypt/Decrypt with the user id in
+the encryption context, so a ciphertext moved to another user's item does not decrypt) and never
+logged or stored in plain text.
+
+Not yet wired to HTTP routes, the login challenge or the stack (see the issue 16 report)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from shared.core import aws
+from shared.core.errors import BadRequest, Conflict, Reason, ServiceUnavailable
+from shared.core.observability import OPERATOR, Client, Event, audit
+from shared.credentials import totp
+from shared.credentials.access_tokens import AMR_PASSWORD
+from shared.login.lockout import reserve_attempt
+from shared.mfa.context import FACTOR_PURPOSE
+from shared.runtime.services import Services
+from shared.store.factors import FactorStore, factor_lock_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+SecondFactor = Literal["otp", "recovery"]
+# RFC 8176 values of a password login completed with a TOTP or recovery code (both one-time passwords)
+AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", "mfa")
+
+
+def _context(user_id: str) -> dict[str, str]:
+    return {FACTOR_PURPOSE[0]: FACTOR_PURPOSE[1], "user": user_id}
+
+
+def encrypt_secret(kms: KMSClient, key_id: str, user_id: str, secret: str) -> bytes:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = kms.encrypt(
+            KeyId=key_id, Plaintext=secret.encode("ascii"), EncryptionContext=_context(user_id)
+        )
+    except (BotoCoreError, ClientError) as error:
+        raise ServiceUnavailable("KMS") from error
+    return bytes(answer["CiphertextBlob"])
+
+
+def decrypt_secret(kms: KMSClient, key_id: str, user_id: str, ciphertext: bytes) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = kms.decrypt(KeyId=key_id, CiphertextBlob=ciphertext, EncryptionContext=_context(user_id))
+    except (BotoCoreError, ClientError) as error:
+        raise ServiceUnavailable("KMS") from error
+    return bytes(answer["Plaintext"]).decode("ascii")
+
+
+def enrol_totp(
+    factors: FactorStore, kms: KMSClient, key_id: str, user_id: str, account: str, issuer: str, at_ms: int
+) -> totp.Enrolment | None:
+    """A new pending TOTP factor and fresh recovery codes; None when an active factor exists
+    (removing it needs a fresh second factor first)."""
+    enrolment = totp.new_enrolment(account, issuer)
+    ciphertext = encrypt_secret(kms, key_id, user_id, enrolment.secret)
+    hashes = [totp.recovery_hash(code) for code in enrolment.recovery_codes]
+    return enrolment if factors.put_pending_totp(user_id, ciphertext, hashes, at_ms) else None
+
+
+def confirm_totp(
+    factors: FactorStore, kms: KMSClient, key_id: str, user_id: str, code: str, at: float
+) -> bool:
+    """Activate the pending factor with a code of its secret; False for a wrong or reused code, or
+    no pending factor."""
+    factor = factors.totp(user_id)
+    if factor is None or factor.active:
+        return False
+    step = totp.matching_step(decrypt_secret(kms, key_id, user_id, factor.secret_ciphertext), code, at)
+    return step is not None and factors.use_step(user_id, step, activate=True)
+
+
+def has_active_factor(factors: FactorStore, user_id: str) -> bool:
+    factor = factors.totp(user_id)
+    return factor is not None and factor.active
+
+
+def check_second_factor(
+    factors: FactorStore, kms: KMSClient, key_id: str, user_id: str, code: str, at: float
+) -> SecondFactor | None:
+    """Which factor `code` proves, used up (a TOTP step or a recovery code, once each); None if
+    neither."""
+    factor = factors.totp(user_id)
+    if factor is None or not factor.active:
+        return None
+    step = totp.matching_step(decrypt_secret(kms, key_id, user_id, factor.secret_ciphertext), code, at)
+    if step is not None:
+        return "otp" if factors.use_step(user_id, step) else None
+    if factors.use_recovery_code(user_id, totp.recovery_hash(code)):
+        return "recovery"
+    return None
+
+
+# ------------------------------------------------------------------------- the user's own routes
+WRONG_CODE_MESSAGE = "code is wrong, expired or already used"
+
+
+def factor_key_id(services: Services) -> str:
+    if not services.settings.factor_key_id:
+        raise ServiceUnavailable("second factors (FACTOR_KEY_ID is not set)")
+    return services.settings.factor_key_id
+
+
+def start_enrolment(services: Services, user_id: str, email: str, client: Client) -> totp.Enrolment:
+    """A new pending TOTP factor for the caller; Conflict when one is active (remove it first)."""
+    enrolment = enrol_totp(
+        services.factors,
+        aws.kms(),
+        factor_key_id(services),
+        user_id,
+        email,
+        services.settings.totp_issuer,
+        services.clock.now_ms(),
+    )
+    if enrolment is None:
+        raise Conflict(Reason.FACTOR_EXISTS, "an active factor exists")
+    audit(Event.MFA_ENROL, "started", client, user_id=user_id)
+    return enrolment
+
+
+def _count_attempt(services: Services, session_id: str) -> None:
+    """Codes typed by a signed-in user are counted per session, as password changes are: a stolen
+    access token cannot try a million codes."""
+    (counter,) = services.users.attempts([factor_lock_key(session_id)])
+    reserve_attempt(services, [counter], [services.settings.lockout_threshold], services.clock.now_ms())
+
+
+def finish_enrolment(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
+    """Activate the caller's pending factor with a code from the app; BadRequest naming `code` if it
+    is wrong, reused or there is nothing pending."""
+    _count_attempt(services, session_id)
+    at = services.clock.now_ms() / 1000
+    if not confirm_totp(services.factors, aws.kms(), factor_key_id(services), user_id, code, at):
+        audit(Event.MFA_ENROL, "failure", client, user_id=user_id, reason=Reason.WRONG_CODE)
+        raise BadRequest("code", WRONG_CODE_MESSAGE)
+    audit(Event.MFA_ENROL, "success", client, user_id=user_id, session_id=session_id)
+
+
+def remove_factor(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
+    """Remove the caller's factors, proven by a fresh code of the factor (TOTP or recovery code)."""
+    _count_attempt(services, session_id)
+    at = services.clock.now_ms() / 1000
+    used = check_second_factor(services.factors, aws.kms(), factor_key_id(services), user_id, code, at)
+    if used is None:
+        audit(Event.MFA_REMOVED, "failure", client, user_id=user_id, reason=Reason.WRONG_CODE)
+        raise BadRequest("code", WRONG_CODE_MESSAGE)
+    if used == "recovery":
+        audit(Event.MFA_RECOVERY_CODE_USED, "success", client, user_id=user_id, session_id=session_id)
+    services.factors.remove_all(user_id)
+    audit(Event.MFA_REMOVED, "success", client, user_id=user_id, session_id=session_id)
+
+
+def reset_factors(services: Services, user_id: str) -> bool:
+    """An operator's reset (the user lost the app and the recovery codes, or their passkeys): every
+    factor removed (TOTP, recovery codes, passkeys), audited. Whether there was one."""
+    had = services.factors.totp(user_id) is not None
+    services.factors.remove_all(user_id)
+    audit(Event.MFA_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id)
+    passkeys = services.passkeys.of_user(user_id)
+    for passkey in passkeys:
+        services.passkeys.remove(user_id, passkey.credential_id)
+    if passkeys:
+        audit(
+            Event.PASSKEY_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id, detail=f"{len(passkeys)}"
+        )
+    return had or bool(passkeys)

@@ -1,0 +1,1 @@
+"""Passkeys (WebAuthn): what both ceremonies share, registration and sign-in."""
