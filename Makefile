@@ -14,7 +14,7 @@ help:
 	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
 	@echo "make mutate     mutation testing of the security core (mutmut; about half an hour) -> docs/mutation.md"
-	@echo "make lint       ruff (lint and format check) and mypy"
+	@echo "make lint       ruff (lint and format check), mypy and the layer contracts (import-linter)"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
 	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"
 	@echo "make bandit     bandit over the code (offline; CI runs it)"
@@ -65,6 +65,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 docs: $(STAMP)
 	$(BIN)/python -m operations.configuration_docs
