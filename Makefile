@@ -47,11 +47,15 @@ run: $(STAMP)
 browser: $(STAMP)
 	@$(BIN)/python -m tests.browser
 
+# One pytest worker per core (pytest-xdist); a module whose tests share one world (an xdist_group
+# marker) runs whole on one worker.
+PARALLEL = -n auto --dist loadgroup
+
 test: $(STAMP) node_modules/.installed browser
-	$(WITH_NODE) $(BIN)/python -m pytest
+	$(WITH_NODE) $(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: $(STAMP) node_modules/.installed
-	$(BIN)/python -m pytest tests/unit tests/integration
+	$(BIN)/python -m pytest $(PARALLEL) tests/unit tests/integration
 
 test-proof: $(STAMP)
 	$(BIN)/python -m pytest -m slow

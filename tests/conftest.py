@@ -26,4 +26,8 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+from tests import speed  # after the environment above: it imports the code
+
+speed.install()
+
 pytest_plugins = ["tests.fixtures"]

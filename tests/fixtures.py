@@ -1,4 +1,5 @@
-"""Fixtures: a fresh moto account per test with the service provisioned and two users seeded."""
+"""Fixtures: the service provisioned in a moto account (tests/world.py: once per test process, its
+tables emptied before each test) and two users seeded."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 
 import botocore.client
 import pytest
-from moto import mock_aws
 
-from local.provision import create_user, provision
+from local.provision import create_user
 from shared.core.clock import Clock
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.store.users import User
+from tests import speed
+from tests.world import mocked_aws, world_for
 
 PASSWORD = "plum orbit caravan 42"
 
@@ -34,17 +36,26 @@ def _install(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     services_module.reset()
 
 
+@pytest.fixture(autouse=True)
+def _hashing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The cheap argon2id parameters (tests/speed.py), or the production ones for tests marked
+    `production_hashing`."""
+    if request.node.get_closest_marker("production_hashing") is None:
+        yield
+        return
+    speed.use_hasher(speed.PRODUCTION_HASHER)
+    try:
+        yield
+    finally:
+        speed.use_hasher(speed.CHEAP_HASHER)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     algorithm = getattr(request, "param", "RS256")
-    with mock_aws():
+    with mocked_aws():
         services_module.reset()
-        env = provision(
-            algorithm=algorithm,
-            issuer="https://auth.test.example",
-            audience="jwt-auth-tests",
-            allowed_origins="https://app.example.com",
-        )
+        env = world_for(algorithm)
         _install(monkeypatch, env)
         yield env
     services_module.reset()

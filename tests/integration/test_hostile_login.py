@@ -234,6 +234,7 @@ def test_28_malformed_bodies_get_400_naming_the_field(
     assert body_of(response)["field"] == field
 
 
+@pytest.mark.production_hashing
 def test_29_stored_hashes_are_argon2id_with_owasp_parameters_or_stronger(
     services: Services, accounts: Accounts
 ) -> None:

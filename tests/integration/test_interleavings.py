@@ -68,6 +68,10 @@ class Case:
     bystander: dict[str, str]  # a session of another user
 
 
+# The module's tests share one world (a module-scoped fixture): one worker runs them all.
+pytestmark = pytest.mark.xdist_group("interleavings")
+
+
 @pytest.fixture(scope="module")
 def world() -> Iterator[Services]:
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
