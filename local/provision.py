@@ -84,7 +84,7 @@ def create_table(dynamodb: Any, table: Table, name: str) -> str:
 
 
 def create_signing_key(algorithm: str) -> str:
-    # infra/definitions.py holds the specs as plain strings, each one of KMS's KeySpec values.
+    # shared/credentials/signing.py holds the specs as plain strings, each one of KMS's KeySpec values.
     key_spec = cast("KeySpecType", KMS_KEY_SPEC[algorithm])
     key = boto3.client("kms").create_key(
         KeySpec=key_spec, KeyUsage="SIGN_VERIFY", Description="jwt-auth signing key"

@@ -1,5 +1,5 @@
-"""The account lifecycle over the real handlers (issue 15; HOSTILE_INPUTS 44, 45): invitations,
-forgotten-password reset by email, and the notification emails, every bad input included."""
+"""The account lifecycle over the real handlers (issue 15; docs/hostile-inputs.md entries 44, 45):
+invitations, forgotten-password reset by email, and the notification emails, every bad input included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HOSTILE_INPUTS.md entries 1-19 and 33: access tokens at the authorizer. Every one must end in
+"""docs/hostile-inputs.md entries 1-19 and 33: access tokens at the authorizer. Every one must end in
 `Unauthorized` (never an allow, never another exception), and the legitimate tokens keep working."""
 
 from __future__ import annotations

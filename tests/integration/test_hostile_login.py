@@ -1,4 +1,4 @@
-"""HOSTILE_INPUTS.md entries 24-29: login must answer every failure identically, lock out
+"""docs/hostile-inputs.md entries 24-29: login must answer every failure identically, lock out
 repeated failures without revealing accounts, and refuse malformed input with 400, never 500."""
 
 from __future__ import annotations

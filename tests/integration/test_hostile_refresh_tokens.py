@@ -1,4 +1,4 @@
-"""HOSTILE_INPUTS.md entries 20-23: refresh-token rotation, the grace window and theft detection."""
+"""docs/hostile-inputs.md entries 20-23: refresh-token rotation, the grace window and theft detection."""
 
 from __future__ import annotations
 

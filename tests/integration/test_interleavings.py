@@ -1,4 +1,5 @@
-"""Revocation always wins, proven by exploring every interleaving (HOSTILE_INPUTS 35, 36; issue 11).
+"""Revocation always wins, proven by exploring every interleaving (docs/hostile-inputs.md entries 35,
+36; issue 11).
 
 Each issuing operation (login, refresh, a grace-window retry of the parent) is cut at every AWS
 call boundary: before its first call, between any two, and after its last. At the cut, one

@@ -1,5 +1,5 @@
 """Input that would make a DynamoDB key invalid (over 2048 bytes) must be a 4xx, never the 503 that
-DynamoDB's ValidationException becomes (HOSTILE_INPUTS entries 27 and 33, found by fuzzing)."""
+DynamoDB's ValidationException becomes (docs/hostile-inputs.md entries 27 and 33, found by fuzzing)."""
 
 from __future__ import annotations
 

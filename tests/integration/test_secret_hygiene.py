@@ -1,4 +1,4 @@
-"""Secret hygiene (HOSTILE_INPUTS entry 31, the log part): a full flow through the real handlers,
+"""Secret hygiene (docs/hostile-inputs.md entry 31, the log part): a full flow through the real handlers,
 with every log record and every byte written to stdout/stderr captured, contains no access token,
 refresh token, password, password hash, signing secret or refresh-derivation key.
 

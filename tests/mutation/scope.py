@@ -176,9 +176,9 @@ NOTES: tuple[str, ...] = (
     "`attribute_not_exists(pk)` in the same transaction: the child is derived from the parent, so a "
     "parent already used always has its child row, and the transaction fails either way (the race test "
     "test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child shows the outcome).",
-    'HOSTILE_INPUTS.md 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, because '
-    "http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser reads the "
-    "header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
+    'docs/hostile-inputs.md entry 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, '
+    "because http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser "
+    "reads the header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
     "shared/credentials/access_tokens.py's `_is_number` is called by nothing since issue 11 made every "
     "NumericDate an integer (`_is_integer`): it is left out of the scope, and can be deleted.",
     "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded four login "

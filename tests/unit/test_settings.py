@@ -1,5 +1,5 @@
 """The one settings object: safe defaults, and a clear refusal to start on a missing or unsafe value
-(HOSTILE_INPUTS.md entry 30 among them)."""
+(docs/hostile-inputs.md entry 30 among them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """docs/threat-model.md names real tests: every `file::test` reference resolves to a test function
-in that file, and every entry of the hostile-input catalogue (1 to 45) has a row with tests."""
+in that file, and every entry of the hostile-input catalogue (docs/hostile-inputs.md, 1 to 45) has a
+row with tests."""
 
 from __future__ import annotations
 
