@@ -83,14 +83,13 @@ def _stop_on_sigterm() -> None:
 
 def run() -> int:
     started = time.perf_counter()
-    port = _number("PORT", DEFAULT_PORT, 1, 65535)
-    frontend_port = _number("FRONTEND_PORT", DEFAULT_FRONTEND_PORT, 1, 65535)
+    # 0 picks a free port (the banner names it): tests bind that way, never picking then re-binding.
+    port = _number("PORT", DEFAULT_PORT, 0, 65535)
+    frontend_port = _number("FRONTEND_PORT", DEFAULT_FRONTEND_PORT, 0, 65535)
     cache_ttl = _number("AUTHORIZER_CACHE_TTL", 0, 0, 3600)
-    if port == frontend_port:
+    if port == frontend_port != 0:
         raise StartupError("PORT and FRONTEND_PORT must differ: the demo page needs its own origin")
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
-    api_base = f"http://127.0.0.1:{port}"
-    frontend_origin = f"http://127.0.0.1:{frontend_port}"
 
     # Bind both ports first: a second `make run` fails at once, before any work.
     api = bind(port, ApiHandler, "PORT, the API")
@@ -99,6 +98,9 @@ def run() -> int:
     except PortInUse:
         api.server_close()
         raise
+    port, frontend_port = api.server_address[1], frontend.server_address[1]
+    api_base = f"http://127.0.0.1:{port}"
+    frontend_origin = f"http://127.0.0.1:{frontend_port}"
     frontend.api_base = api_base
 
     _local_aws_environment()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,22 +22,11 @@ PASSWORD = "e2e demo password"
 STARTUP_SECONDS = 30
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @dataclass
 class LocalApi:
     process: subprocess.Popen[str]
-    port: int
-    frontend_port: int
+    port: int = 0  # the ports the local API bound (it is started with 0: any free port), from its banner
+    frontend_port: int = 0
     password: str = PASSWORD
     output: list[str] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -54,6 +43,10 @@ class LocalApi:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line.rstrip("\n"))
+            for label, name in (("Local API", "port"), ("Demo page", "frontend_port")):
+                found = re.match(rf"\s+{label}\s+http://127\.0\.0\.1:(\d+)", line)
+                if found and not getattr(self, name):
+                    setattr(self, name, int(found.group(1)))
             if "Ctrl-C stops" in line:
                 self.ready.set()
 
@@ -79,11 +72,10 @@ class LocalApi:
 
 
 def start_local_api(**extra_env: str) -> LocalApi:
-    port, frontend_port = free_ports(2)
     env = {
         **os.environ,
-        "PORT": str(port),
-        "FRONTEND_PORT": str(frontend_port),
+        "PORT": "0",
+        "FRONTEND_PORT": "0",
         "DEMO_PASSWORD": PASSWORD,
         "POWERTOOLS_LOG_LEVEL": "DEBUG",  # so the test of what handlers log sees everything
         "PYTHONUNBUFFERED": "1",
@@ -99,7 +91,7 @@ def start_local_api(**extra_env: str) -> LocalApi:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    api = LocalApi(process, port, frontend_port)
+    api = LocalApi(process)
     threading.Thread(target=api._read, daemon=True).start()
     deadline = time.monotonic() + STARTUP_SECONDS
     while not api.ready.wait(0.1):
