@@ -389,13 +389,13 @@ def test_a_stale_local_connection_says_the_local_api_is_not_answering(
 ) -> None:
     import socket
 
-    with socket.socket() as probe:  # a port nothing listens on any more
+    with socket.socket() as probe:  # bound, never listening: the port refuses every connection
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    stale = tmp_path / "local-api-3000.json"
-    stale.write_text(json.dumps({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "settings": {}}))
-    monkeypatch.setenv("LOCAL_CONNECTION_FILE", str(stale))
-    assert main(["--local", "list"]) == 1
+        stale = tmp_path / "local-api-3000.json"
+        stale.write_text(json.dumps({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "settings": {}}))
+        monkeypatch.setenv("LOCAL_CONNECTION_FILE", str(stale))
+        assert main(["--local", "list"]) == 1
     assert "is not answering" in capsys.readouterr().err
 
 
