@@ -7,7 +7,8 @@ shared/config/account_tunables.py; what a tunable is and how it is parsed, in sh
 From this table:
 
 - `shared/config/settings.py` builds `Settings` (`settings_from_env`),
-- `infra/config.py` reads, defaults and checks the context keys,
+- `infra/config.py` reads, defaults and checks the context keys (the stack's own keys are rows of the
+  same kind in shared/config/deploy_tunables.py),
 - `infra/lambdas.py` writes the functions' environment,
 - README's configuration table and docs/deploy.md's runtime context keys are generated
   (`make docs`; a unit test fails when they differ).
