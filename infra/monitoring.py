@@ -36,12 +36,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import DeployConfig
-from infra.lambdas import AUTHORIZER, metrics_namespace
+from infra.lambdas import AUTHORIZER
 from infra.permissions import access_for
 from infra.tables import removal_policy
 from infra.waf import Waf
 from shared.core.errors import Reason
-from shared.core.observability import DEPENDENCY_UNAVAILABLE, Event
+from shared.core.observability import DEPENDENCY_UNAVAILABLE, Event, metrics_namespace
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10

@@ -18,8 +18,15 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE = "jwt-auth"
-NAMESPACE = "JwtAuth"
+SERVICE = "jwt-auth"  # Powertools' service (the stack writes it into POWERTOOLS_SERVICE_NAME too)
+NAMESPACE = "JwtAuth"  # the metrics' CloudWatch namespace; each deployed stage has its own under it
+
+
+def metrics_namespace(stage: str) -> str:
+    """The stage's own CloudWatch namespace: two stages in one account and region never share a
+    custom metric, so a dev test cannot move a prod alarm (infra/ writes and reads it)."""
+    return f"{NAMESPACE}/{stage}"
+
 
 logger = Logger(service=SERVICE)
 
