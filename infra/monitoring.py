@@ -86,7 +86,6 @@ LOG_METRICS: dict[str, LogMetric] = {
         (("$.message", DEPENDENCY_UNAVAILABLE), ("$.dependency", "KMS")), ("login", "refresh", "jwks")
     ),
 }
-EVENT_METRICS = LOG_METRICS  # the name the release and dashboard code use
 # Lambda's shared quota that kms:Sign counts against, by signing algorithm (AWS/Usage, Service KMS).
 KMS_QUOTA_RESOURCES = {"RS256": "CryptographicOperationsRsa", "ES256": "CryptographicOperationsEcc"}
 KMS_QUOTA_ALARM_PERCENT = 80

@@ -252,7 +252,6 @@ STAGE_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     },
 }
 
-DEPLOY_BY_FIELD: Mapping[str, Tunable] = {tunable.field: tunable for tunable in DEPLOY_TUNABLES}
 DEPLOY_DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in DEPLOY_TUNABLES}
 
 

@@ -118,19 +118,6 @@ class Event(StrEnum):
 # The log message of a failed dependency (the endpoint writes it, a metric filter counts it).
 DEPENDENCY_UNAVAILABLE = "dependency unavailable"
 
-AUDIT_FIELDS = (
-    "event",
-    "outcome",
-    "user_id",
-    "session_id",
-    "source_ip",
-    "user_agent",
-    "request_id",
-    "reason",
-    "detail",
-    "time",
-)
-
 
 @dataclass(frozen=True)
 class Client:

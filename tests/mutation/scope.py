@@ -179,8 +179,6 @@ NOTES: tuple[str, ...] = (
     'HOSTILE_INPUTS.md 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, because '
     "http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser reads the "
     "header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
-    "shared/credentials/access_tokens.py's `_is_number` is called by nothing since issue 11 made every "
-    "NumericDate an integer (`_is_integer`): it is left out of the scope, and can be deleted.",
     "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded four login "
     "mutants as killed that cannot change an answer (retry_after's `remaining_ms >= 0`, lock_seconds' "
     "cap of 21, and two DynamoDB keywords lower-cased in reserve_attempts): each was killed only after "
