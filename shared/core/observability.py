@@ -94,10 +94,10 @@ class Event(StrEnum):
     SESSION_REVOKED = "session_revoked"
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
-    PASSWORD_CHANGE = "password_change"  # nosec B105  (a refused attempt)
-    PASSWORD_CHANGED = "password_changed"  # nosec B105
-    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # nosec B105
-    PASSWORD_RESET = "password_reset"  # nosec B105
+    PASSWORD_CHANGE = "password_change"  # a refused attempt
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
     RESET_LINK = "reset_link"  # a refused reset link
     INVITATION_SENT = "invitation_sent"
     INVITATION_REVOKED = "invitation_revoked"

@@ -23,7 +23,7 @@ from shared.config.tunables import MAX_EXTRA_AUDIENCES
 from shared.core.errors import InvalidAccessToken, Reason
 from shared.credentials.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
 
-TOKEN_TYPE = "at+jwt"  # noqa: S105  # nosec B105  # a media type, not a secret
+TOKEN_TYPE = "at+jwt"  # noqa: S105  # a media type, not a secret
 MAX_TOKEN_LENGTH = 8192
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
