@@ -9,7 +9,8 @@ from collections.abc import Callable
 from shared.core.errors import BadRequest, InvalidCredentials, NotFound, Reason, ServiceUnavailable
 from shared.core.observability import OPERATOR, Client, Event, audit
 from shared.credentials import passwords
-from shared.credentials.access_tokens import AccessClaims, Identity, InvalidIdentity, check_identity
+from shared.credentials.access_tokens import AccessClaims
+from shared.credentials.identity import Identity, InvalidIdentity, check_identity
 from shared.credentials.passwords import check_password_policy
 from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt

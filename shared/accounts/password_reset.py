@@ -14,7 +14,7 @@ from shared.accounts.actions import new_password_session
 from shared.accounts.links import links_of, new_link, refuse_link, usable_link
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable, TooManyAttempts
 from shared.core.observability import Client, Event, audit
-from shared.credentials.access_tokens import MAX_EMAIL_LENGTH
+from shared.credentials.identity import MAX_EMAIL_LENGTH
 from shared.credentials.passwords import check_password_policy
 from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from shared.core.errors import DomainError, NotFound, ServiceUnavailable
 from shared.core.observability import Client, Event, audit, logger
-from shared.credentials.access_tokens import AMR_PASSWORD, AccessClaims, Identity, issue_access_token
+from shared.credentials.access_tokens import AMR_PASSWORD, AccessClaims, issue_access_token
+from shared.credentials.identity import Identity
 from shared.credentials.refresh_tokens import (
     SESSION_ID,
     new_refresh_token,
