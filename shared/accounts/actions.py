@@ -18,7 +18,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, clean_up_sessions, revocation_time, start_session
 from shared.store.denylist import GLOBAL_SUBJECT
 from shared.store.dynamo import Operation, TransactionRejected, transact_write
-from shared.store.users import User, password_lock_key
+from shared.store.user_items import User, password_lock_key
 
 
 def change_password(

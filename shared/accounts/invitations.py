@@ -26,7 +26,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import INVITATION, Link
-from shared.store.users import User
+from shared.store.user_items import User
 
 
 @dataclasses.dataclass(frozen=True)

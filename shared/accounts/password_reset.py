@@ -23,7 +23,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
-from shared.store.users import lock_key
+from shared.store.user_items import lock_key
 
 
 def request_password_reset(services: Services, email: str, user_type: str, client: Client) -> None:

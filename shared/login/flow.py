@@ -28,7 +28,7 @@ from shared.login.lockout import reserve_attempt
 from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import Operation, TransactionRejected
-from shared.store.users import Attempts, User
+from shared.store.user_items import Attempts, User
 
 KNOWN_DEVICES = 20
 

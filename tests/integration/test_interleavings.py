@@ -34,7 +34,7 @@ from shared.credentials.identity import Identity
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import start_session
-from shared.store.users import User
+from shared.store.user_items import User
 from tests.events import body_of
 from tests.fixtures import around_aws_calls
 from tests.flows import change_password as change_password_call
