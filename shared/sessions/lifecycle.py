@@ -23,7 +23,7 @@ from shared.credentials.refresh_tokens import (
 )
 from shared.runtime.services import Services
 from shared.store.dynamo import Operation, TransactionRejected
-from shared.store.sessions import Session
+from shared.store.session_items import Session
 
 REUSE = "refresh_token_reuse"  # why a session ends when a rotated refresh token comes back
 

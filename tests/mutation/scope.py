@@ -75,9 +75,8 @@ GROUPS: tuple[Group, ...] = (
             "shared/credentials/refresh_tokens.py": ("session_id_of", "derive_child"),
             "shared/sessions/lifecycle.py": ("idle_expiry",),
             "shared/store/denylist.py": ("DenylistStore.session_not_revoked_checks",),
+            "shared/store/session_items.py": ("Session.is_live", "RefreshRecord.is_usable"),
             "shared/store/sessions.py": (
-                "Session.is_live",
-                "RefreshRecord.is_usable",
                 "SessionStore._put_new",
                 "SessionStore.view",
                 "SessionStore._session_still_valid",
