@@ -141,25 +141,29 @@ def _snap_start(raw: Any, given: bool, default: str, provisioned: int) -> str:
 _LEGACY_SNAP_START = {"true": "all", "false": "off"}
 
 
+def _raw(get: Callable[[str], Any], tunable: Tunable) -> Any:
+    value = get(tunable.context)
+    if tunable.field == "stage":
+        return value or None
+    if tunable.field == "snap_start" and value is not None:
+        return _LEGACY_SNAP_START.get(str(value).strip().lower(), value)
+    return value
+
+
 def _stack_settings(get: Callable[[str], Any]) -> dict[str, Any]:
     """The stack's own keys (shared/config/deploy_tunables.py), each parsed as the functions' are,
-    with the stage's defaults."""
-
-    def raw(tunable: Tunable) -> Any:
-        value = get(tunable.context)
-        if tunable.field == "stage":
-            return value or None
-        if tunable.field == "snap_start" and value is not None:
-            return _LEGACY_SNAP_START.get(str(value).strip().lower(), value)
-        return value
-
+    with the stage's defaults (the stage first, then the functions' settings, then the rest)."""
     stage_row, *rows = DEPLOY_TUNABLES
-    stage = parse(stage_row, raw(stage_row), CONTEXT)
-    values = {"stage": stage}
+    stage = parse(stage_row, _raw(get, stage_row), CONTEXT)
+    runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
+    check_passkey_origins(runtime["webauthn_rp_id"], runtime["webauthn_origins"], runtime["allowed_origins"])
+    values = {
+        "stage": stage,
+        "functions": {tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT},
+    }
     for tunable in rows:
-        values[tunable.field] = parse(
-            replace(tunable, default=stage_default(tunable.field, stage)), raw(tunable), CONTEXT
-        )
+        default = stage_default(tunable.field, stage)
+        values[tunable.field] = parse(replace(tunable, default=default), _raw(get, tunable), CONTEXT)
     return values
 
 
@@ -167,13 +171,9 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
     """Build and validate the deploy config; `get(name)` returns the context value or None."""
     try:  # the same parsing as settings_from_env, and for the functions' settings the same rules
         stack = _stack_settings(get)
-        runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
-        check_passkey_origins(
-            runtime["webauthn_rp_id"], runtime["webauthn_origins"], runtime["allowed_origins"]
-        )
     except InvalidTunable as error:
         raise ContextError(str(error)) from None
-    access_ttl = runtime["access_token_ttl"]
+    access_ttl = stack["functions"]["access_token_ttl"]
     cache_ttl = stack["authorizer_cache_ttl"]
     if cache_ttl > access_ttl:
         raise ContextError(
@@ -192,7 +192,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
             )
     if len(set(signing_keys)) != len(signing_keys):
         raise ContextError("context 'signing_keys' names a key twice")
-    if runtime["signing_algorithm"] == "HS256":
+    if stack["functions"]["signing_algorithm"] == "HS256":
         stack["signing_keys"] = ()
     retention = stack["log_retention_days"]
     if retention not in LOG_RETENTION_DAYS:
@@ -223,6 +223,4 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         stage_default("snap_start", stack["stage"]),
         stack["provisioned_concurrency"],
     )
-    return DeployConfig(
-        functions={tunable.context: runtime[tunable.field] for tunable in IN_CONTEXT}, **stack
-    )
+    return DeployConfig(**stack)
