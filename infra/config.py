@@ -146,7 +146,9 @@ def _raw(get: Callable[[str], Any], tunable: Tunable) -> Any:
     if tunable.field == "stage":
         return value or None
     if tunable.field == "snap_start" and value is not None:
-        return _LEGACY_SNAP_START.get(str(value).strip().lower(), value)
+        # given, even empty: an empty choice is refused (" " parses as the empty text it strips to)
+        choice = _LEGACY_SNAP_START.get(str(value).strip().lower(), value)
+        return " " if choice == "" else choice
     return value
 
 
@@ -154,7 +156,7 @@ def _stack_settings(get: Callable[[str], Any]) -> dict[str, Any]:
     """The stack's own keys (shared/config/deploy_tunables.py), each parsed as the functions' are,
     with the stage's defaults (the stage first, then the functions' settings, then the rest)."""
     stage_row, *rows = DEPLOY_TUNABLES
-    stage = parse(stage_row, _raw(get, stage_row), CONTEXT)
+    stage = parse(stage_row, _raw(get, stage_row), CONTEXT, blank_is_default=False)
     runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
     check_passkey_origins(runtime["webauthn_rp_id"], runtime["webauthn_origins"], runtime["allowed_origins"])
     values = {
@@ -163,7 +165,8 @@ def _stack_settings(get: Callable[[str], Any]) -> dict[str, Any]:
     }
     for tunable in rows:
         default = stage_default(tunable.field, stage)
-        values[tunable.field] = parse(replace(tunable, default=default), _raw(get, tunable), CONTEXT)
+        row = replace(tunable, default=default)
+        values[tunable.field] = parse(row, _raw(get, tunable), CONTEXT, blank_is_default=False)
     return values
 
 
@@ -219,7 +222,7 @@ def config_from_context(get: Callable[[str], Any]) -> DeployConfig:
         raise ContextError(f"context 'alarm_email' {alarm_email!r} is not an email address")
     stack["snap_start"] = _snap_start(
         stack["snap_start"],
-        get("snap_start") not in (None, ""),
+        get("snap_start") is not None,
         stage_default("snap_start", stack["stage"]),
         stack["provisioned_concurrency"],
     )

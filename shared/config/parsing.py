@@ -126,11 +126,13 @@ def _boolean(subject: str, raw: object) -> bool:
     raise InvalidTunable(f"{subject} must be true or false, got {raw!r}")
 
 
-def parse(tunable: Tunable, raw: object, source: Source) -> Any:
+def parse(tunable: Tunable, raw: object, source: Source, *, blank_is_default: bool = True) -> Any:
     """One raw value (a string from the environment; a string, number, bool or list from CDK
-    context) -> its typed value. Missing or blank is the default, or an error when required."""
+    context) -> its typed value. Missing or blank is the default, or an error when required. With
+    `blank_is_default` false only a missing value (None or "") is: white space or an empty list is
+    parsed, and refused where it is not a valid value (the stack's own context keys)."""
     subject = source.subject(tunable)
-    if _is_empty(raw):
+    if (raw is None or raw == "") if not blank_is_default else _is_empty(raw):
         if tunable.required:
             raise InvalidTunable(f"{subject} is required but not set")
         return tunable.default
