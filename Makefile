@@ -82,7 +82,7 @@ flags: $(STAMP)
 # on PyPI. The layer lock is read as pinned (--disable-pip: it is what every function ships); the dev
 # lock holds per-Python-version pins, so pip resolves it for this interpreter.
 bandit: $(STAMP)
-	$(BIN)/bandit -q -r shared functions local infra operations -x tests
+	$(BIN)/bandit -c pyproject.toml -q -r shared functions local infra operations -x tests
 
 audit: bandit
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements/layer.txt

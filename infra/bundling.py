@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess  # nosec B404  # runs pip with a fixed argument list, never a shell
+import subprocess  # runs pip with a fixed argument list, never a shell
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ _VERSION_PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.versi
 def _run(command: list[str], extra_env: dict[str, str] | None = None) -> str:
     """The command's first output line, or "" when it fails (a broken shim, a missing version)."""
     try:
-        result = subprocess.run(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+        result = subprocess.run(  # noqa: S603  # fixed arguments, no shell
             command,
             capture_output=True,
             text=True,
@@ -130,7 +130,7 @@ def compile_bytecode(site: Path, interpreter: str, root: str = LAYER_ROOT) -> No
         "-s", str(site), "-p", root,
         str(site),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # fixed arguments, no shell
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # fixed arguments, no shell
     if result.returncode != 0:
         raise RuntimeError(
             f"compiling the Lambda layer with {interpreter} failed:\n{result.stdout}\n{result.stderr}"
@@ -179,7 +179,7 @@ class LayerBundling:
 
     def install(self, target: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(self.command(target), capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # argument list from constants and paths, no shell
+        result = subprocess.run(self.command(target), capture_output=True, text=True, check=False)  # noqa: S603  # argument list from constants and paths, no shell
         if result.returncode != 0:
             raise RuntimeError(f"building the Lambda layer failed:\n{result.stdout}\n{result.stderr}")
 

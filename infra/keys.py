@@ -193,7 +193,7 @@ class SigningKeys(Construct):
             return iam.PolicyStatement(
                 actions=["kms:GetPublicKey"], resources=[key.key_arn for key in self.keys]
             )
-        assert self.hs256_secret is not None  # nosec B101  # type narrowing: HS256 mode creates it
+        assert self.hs256_secret is not None  # type narrowing: HS256 mode creates it
         return iam.PolicyStatement(
             actions=["secretsmanager:GetSecretValue"], resources=[self.hs256_secret.secret_arn]
         )
@@ -203,7 +203,7 @@ class SigningKeys(Construct):
 
     @staticmethod
     def _grant_secret(role: iam.IRole, secret: secretsmanager.ISecret | None) -> None:
-        assert secret is not None  # nosec B101  # type narrowing: called only when the secret exists
+        assert secret is not None  # type narrowing: called only when the secret exists
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn])
         )
@@ -217,6 +217,6 @@ class SigningKeys(Construct):
         if self.config.uses_kms:
             env["SIGNING_KEY_IDS"] = ",".join(key.key_arn for key in self.keys)
         else:
-            assert self.hs256_secret is not None  # nosec B101  # type narrowing: HS256 mode creates it
+            assert self.hs256_secret is not None  # type narrowing: HS256 mode creates it
             env["HS256_SECRET_ARN"] = self.hs256_secret.secret_arn
         return env

@@ -27,17 +27,10 @@ from infra.config import AUTHORIZER, LOG_RETENTION_DAYS, DeployConfig
 from infra.permissions import Access, access_for
 from infra.tables import removal_policy
 from shared.config.tunables import IN_CONTEXT, env_value
+from shared.core.observability import SERVICE, metrics_namespace
 
 # Released through CodeDeploy on their `live` alias when context canary_release is on (infra/release.py).
 RELEASED = (AUTHORIZER, "login", "refresh")
-SERVICE_NAME = "jwt-auth"
-METRICS_NAMESPACE = "JwtAuth"
-
-
-def metrics_namespace(stage: str) -> str:
-    """The stage's own CloudWatch namespace: two stages in one account and region never share a
-    custom metric, so a dev test cannot move a prod alarm."""
-    return f"{METRICS_NAMESPACE}/{stage}"
 
 
 def function_names(routes: Any) -> tuple[str, ...]:
@@ -68,7 +61,7 @@ def settings_environment(config: DeployConfig, *, issuer: str) -> dict[str, str]
         "AUDIENCE": config.audience_value,
         **{tunable.env: env_value(config.functions[tunable.context]) for tunable in IN_CONTEXT},
         "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
-        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_SERVICE_NAME": SERVICE,
         # Powertools reads it when the code names no namespace itself. shared/core/observability.py names
         # one (JwtAuth) today, so the functions' own EMF metrics are not per stage yet; the alarms and
         # the dashboard do not use them (infra/monitoring.py counts from each stage's own logs).

@@ -36,12 +36,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import DeployConfig
-from infra.lambdas import AUTHORIZER, metrics_namespace
+from infra.lambdas import AUTHORIZER
 from infra.permissions import access_for
 from infra.tables import removal_policy
 from infra.waf import Waf
 from shared.core.errors import Reason
-from shared.core.observability import DEPENDENCY_UNAVAILABLE, Event
+from shared.core.observability import DEPENDENCY_UNAVAILABLE, Event, metrics_namespace
 
 PERIOD = Duration.minutes(5)
 LOCKOUT_ALARM_THRESHOLD = 10
@@ -86,7 +86,6 @@ LOG_METRICS: dict[str, LogMetric] = {
         (("$.message", DEPENDENCY_UNAVAILABLE), ("$.dependency", "KMS")), ("login", "refresh", "jwks")
     ),
 }
-EVENT_METRICS = LOG_METRICS  # the name the release and dashboard code use
 # Lambda's shared quota that kms:Sign counts against, by signing algorithm (AWS/Usage, Service KMS).
 KMS_QUOTA_RESOURCES = {"RS256": "CryptographicOperationsRsa", "ES256": "CryptographicOperationsEcc"}
 KMS_QUOTA_ALARM_PERCENT = 80

@@ -33,10 +33,11 @@ from infra.bundling import (
     handler_path,
 )
 from infra.config import STAGES
-from infra.lambdas import AUTHORIZER, SERVICE_NAME, metrics_namespace
+from infra.lambdas import AUTHORIZER
 from infra.nag import acknowledge_xray
 from infra.permissions import access_for
 from infra.sharing import AUTHORIZER_VARIABLES, LAYER_ARN, POLICY_ARN, parameter_name, variable_parameter
+from shared.core.observability import SERVICE, metrics_namespace
 from shared.routes.declaration import RouteTable, parse_route_table
 
 MAX_CACHE_TTL = 3600  # API Gateway's limit
@@ -115,7 +116,7 @@ class RouteAuthorizer(Construct):
         return {
             **environment,
             "ROUTES_FILE": f"{LAMBDA_TASK_ROOT}/{ROUTES_ASSET_NAME}",
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self.stage),
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }

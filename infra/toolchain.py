@@ -12,7 +12,7 @@ would start that very runtime.
 from __future__ import annotations
 
 import shutil
-import subprocess  # nosec B404  # runs node and npm with fixed argument lists, never a shell
+import subprocess  # runs node and npm with fixed argument lists, never a shell
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +30,7 @@ def supported(version: str) -> bool:
 
 def version_of(node: str | Path) -> str:
     try:
-        result = subprocess.run(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+        result = subprocess.run(  # noqa: S603  # fixed arguments, no shell
             [str(node), "--version"], capture_output=True, text=True, check=False, timeout=30
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -50,7 +50,7 @@ def install_node() -> None:
         )
     command = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"]
     command += ["--prefix", str(NODE_DIR), f"node@{MIN_NODE}"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # fixed arguments, no shell
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # fixed arguments, no shell
     if result.returncode != 0:
         raise SystemExit(f"installing Node.js {MIN_NODE} with npm failed:\n{result.stdout}\n{result.stderr}")
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 3000
 DEFAULT_FRONTEND_PORT = 3001
-DEFAULT_DEMO_PASSWORD = "dealership-demo-password"  # noqa: S105  # nosec B105  # local demo default, printed
+DEFAULT_DEMO_PASSWORD = "dealership-demo-password"  # noqa: S105  # local demo default, printed
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI_FILE = REPO / "docs" / "openapi.json"
 
@@ -59,7 +59,7 @@ def _local_aws_environment() -> None:
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # nosec B105  # moto accepts any fake credential
+            "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any fake credential
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
         }

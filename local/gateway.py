@@ -215,7 +215,7 @@ class Gateway:
         return HttpResponse(204, headers, b"", request_id)
 
     def _openapi(self, origin: str, request_id: str) -> HttpResponse:
-        assert self.openapi_file is not None  # nosec B101  # type narrowing, checked by the caller
+        assert self.openapi_file is not None  # type narrowing, checked by the caller
         headers = [*self._headers(origin, request_id), ("Content-Type", "application/json")]
         return HttpResponse(200, headers, self.openapi_file.read_bytes(), request_id)
 

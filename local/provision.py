@@ -16,7 +16,8 @@ from shared.core.clock import Clock
 from shared.credentials.signing import KMS_KEY_SPEC
 from shared.store.cars import Car, CarStore
 from shared.store.tables import CARS, TABLES, Table, create_table_arguments
-from shared.store.users import User, UserStore
+from shared.store.user_items import User
+from shared.store.users import UserStore
 
 if TYPE_CHECKING:
     from mypy_boto3_kms.literals import KeySpecType

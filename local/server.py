@@ -70,7 +70,7 @@ class ApiHandler(_Handler):
     def _serve(self) -> None:
         started = time.perf_counter()
         gateway = self.server.gateway
-        assert gateway is not None  # nosec B101  # type narrowing: set before serving
+        assert gateway is not None  # type narrowing: set before serving
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:

@@ -1,10 +1,11 @@
-"""README's configuration table and docs/deploy.md's table of the functions' context keys, generated
-from shared/config/tunables.py.
+"""README's configuration table and docs/deploy.md's tables of the context keys, generated from
+shared/config/tunables.py (the functions' settings) and shared/config/deploy_tunables.py (the stack's).
 
-    python -m operations.configuration_docs           # rewrite both tables (`make docs`)
-    python -m operations.configuration_docs --check   # exit 1 when either differs (tests/unit runs this)
+    python -m operations.configuration_docs           # rewrite every table (`make docs`)
+    python -m operations.configuration_docs --check   # exit 1 when one differs (tests/unit runs this)
 
-Each table sits between BEGIN and END; everything else in the files is left as written.
+Each table sits between its BEGIN line and the END after it; everything else in the files is left as
+written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from shared.config.deploy_tunables import DEPLOY_TUNABLES
 from shared.config.parsing import Tunable
 from shared.config.tunables import BY_FIELD, DAY, HOUR, IN_CONTEXT, MINUTE, RULES, TUNABLES
 
@@ -20,6 +22,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"
 DEPLOY = REPO_ROOT / "docs" / "deploy.md"
 BEGIN = "<!-- generated from shared/config/tunables.py by `make docs`: edit the table there, not here -->"
+DEPLOY_BEGIN = (
+    "<!-- generated from shared/config/deploy_tunables.py by `make docs`: edit the table there, not here -->"
+)
 END = "<!-- end of the generated table -->"
 
 
@@ -36,6 +41,8 @@ def default_text(tunable: Tunable) -> str:
         return tunable.shown_default
     if tunable.required:
         return "required"
+    if tunable.kind == "bool":
+        return str(tunable.default).lower()
     if tunable.kind == "int":
         if tunable.seconds and tunable.default >= MINUTE:
             return f"{tunable.default} ({_duration(tunable.default)})"
@@ -46,7 +53,11 @@ def default_text(tunable: Tunable) -> str:
 
 
 def _accepted(tunable: Tunable) -> str:
+    if tunable.kind == "bool":
+        return "true or false"
     if tunable.kind == "int":
+        if tunable.shape:
+            return tunable.shape
         if not tunable.seconds:
             return f"{tunable.low}-{tunable.high}"
         if tunable.high <= HOUR:
@@ -111,25 +122,43 @@ def context_table() -> str:
     )
 
 
-TARGETS: dict[Path, Callable[[], str]] = {README: readme_table, DEPLOY: context_table}
+def stack_table() -> str:
+    """The stack's own context keys."""
+    return _rows(
+        ("context key", "default", "what it does"),
+        [
+            (_context_key(tunable), default_text(tunable), meaning(tunable, _context_key))
+            for tunable in DEPLOY_TUNABLES
+        ],
+    )
 
 
-def render(text: str, table: str) -> str:
-    """`text` with the part between BEGIN and END replaced by `table`."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"expected one {BEGIN!r} line followed by one {END!r} line")
-    before, rest = text.split(BEGIN, 1)
+# Each file, and in it each table: its BEGIN line and what goes between that and the END after it.
+TARGETS: dict[Path, tuple[tuple[str, Callable[[], str]], ...]] = {
+    README: ((BEGIN, readme_table),),
+    DEPLOY: ((DEPLOY_BEGIN, stack_table), (BEGIN, context_table)),
+}
+
+
+def render(text: str, table: str, begin: str = BEGIN) -> str:
+    """`text` with the part between `begin` and the END after it replaced by `table`."""
+    if text.count(begin) != 1 or END not in text.split(begin, 1)[1]:
+        raise ValueError(f"expected one {begin!r} line followed by an {END!r} line")
+    before, rest = text.split(begin, 1)
     _, after = rest.split(END, 1)
-    return f"{before}{BEGIN}\n{table}\n{END}{after}"
+    return f"{before}{begin}\n{table}\n{END}{after}"
+
+
+def _rendered(path: Path) -> str:
+    text = path.read_text("utf-8")
+    for begin, table in TARGETS[path]:
+        text = render(text, table(), begin)
+    return text
 
 
 def stale() -> list[Path]:
-    """The files whose generated table differs from the table of tunables."""
-    return [
-        path
-        for path, table in TARGETS.items()
-        if render(path.read_text("utf-8"), table()) != path.read_text("utf-8")
-    ]
+    """The files whose generated tables differ from the tables of tunables."""
+    return [path for path in TARGETS if _rendered(path) != path.read_text("utf-8")]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -137,10 +166,10 @@ def main(argv: Sequence[str]) -> int:
         differing = stale()
         for path in differing:
             name = path.relative_to(REPO_ROOT)
-            print(f"{name}: its configuration table differs from shared/config/tunables.py; run make docs")
+            print(f"{name}: a configuration table differs from shared/config/*tunables.py; run make docs")
         return 1 if differing else 0
-    for path, table in TARGETS.items():
-        path.write_text(render(path.read_text("utf-8"), table()), "utf-8")
+    for path in TARGETS:
+        path.write_text(_rendered(path), "utf-8")
     return 0
 
 

@@ -20,13 +20,13 @@ REQUESTS = REPO_ROOT / "docs" / "requests.http"
 EXAMPLES: dict[str, Any] = {  # a working body for the demo, where a schema alone cannot say one
     "LoginRequest": {
         "email": "admin@dealership.example",
-        "password": "dealership-demo-password",  # nosec B105  # the local demo's published password
+        "password": "dealership-demo-password",  # the local demo's published password
         "userType": "admin",
     },
-    "RefreshRequest": {"refresh_token": "{{refresh_token}}"},  # nosec B105  # an .http variable
+    "RefreshRequest": {"refresh_token": "{{refresh_token}}"},  # an .http variable
     "PasswordChangeRequest": {
-        "current_password": "dealership-demo-password",  # nosec B105  # the demo's published password
-        "new_password": "a new passphrase of mine",  # nosec B105  # an example, in a docs file
+        "current_password": "dealership-demo-password",  # the demo's published password
+        "new_password": "a new passphrase of mine",  # an example, in a docs file
     },
 }
 

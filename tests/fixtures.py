@@ -16,7 +16,7 @@ from local.provision import create_user
 from shared.core.clock import Clock
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
-from shared.store.users import User
+from shared.store.user_items import User
 from tests import speed
 from tests.world import mocked_aws, world_for
 

@@ -21,7 +21,7 @@ def password_endpoint(request: Request, services: Services) -> dict[str, Any]:
     answer = {
         "message": "Password changed: every other session ended; continue with these tokens",
         "access_token": grant.access_token,
-        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
     }
     return token_response(request, services, answer, grant.refresh_token, grant.refresh_expires_in)

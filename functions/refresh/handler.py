@@ -35,7 +35,7 @@ def refresh_endpoint(request: Request, services: Services) -> dict[str, Any]:
     grant = refresh(services, presented_token(request, services), client_of(request))
     body = {
         "access_token": grant.access_token,
-        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
     }
     return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)

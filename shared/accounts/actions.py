@@ -9,7 +9,8 @@ from collections.abc import Callable
 from shared.core.errors import BadRequest, InvalidCredentials, NotFound, Reason, ServiceUnavailable
 from shared.core.observability import OPERATOR, Client, Event, audit
 from shared.credentials import passwords
-from shared.credentials.access_tokens import AccessClaims, Identity, InvalidIdentity, check_identity
+from shared.credentials.access_tokens import AccessClaims
+from shared.credentials.identity import Identity, InvalidIdentity, check_identity
 from shared.credentials.passwords import check_password_policy
 from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt
@@ -17,7 +18,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, clean_up_sessions, revocation_time, start_session
 from shared.store.denylist import GLOBAL_SUBJECT
 from shared.store.dynamo import Operation, TransactionRejected, transact_write
-from shared.store.users import User, password_lock_key
+from shared.store.user_items import User, password_lock_key
 
 
 def change_password(

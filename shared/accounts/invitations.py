@@ -19,14 +19,14 @@ from shared.accounts.links import MAIL, links_of, new_link, refuse_link, usable_
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable
 from shared.core.observability import Client, Event, audit, logger
 from shared.credentials import passwords
-from shared.credentials.access_tokens import InvalidIdentity, check_identity
+from shared.credentials.identity import InvalidIdentity, check_identity
 from shared.credentials.passwords import check_password_policy
 from shared.mail.sending import MailNotSent, can_send, link, render, send
 from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import INVITATION, Link
-from shared.store.users import User
+from shared.store.user_items import User
 
 
 @dataclasses.dataclass(frozen=True)

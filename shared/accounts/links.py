@@ -17,7 +17,7 @@ from shared.core.errors import InvalidLink, Reason
 from shared.core.observability import Client, Event, audit
 from shared.runtime.services import Services
 from shared.store.links import INVITATION, RESET, Link, LinkStore, token_hash
-from shared.store.users import User
+from shared.store.user_items import User
 
 _REFUSED = {INVITATION: Event.INVITATION_LINK, RESET: Event.RESET_LINK}
 

@@ -14,7 +14,7 @@ from shared.accounts.actions import new_password_session
 from shared.accounts.links import links_of, new_link, refuse_link, usable_link
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable, TooManyAttempts
 from shared.core.observability import Client, Event, audit
-from shared.credentials.access_tokens import MAX_EMAIL_LENGTH
+from shared.credentials.identity import MAX_EMAIL_LENGTH
 from shared.credentials.passwords import check_password_policy
 from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt
@@ -23,7 +23,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
-from shared.store.users import lock_key
+from shared.store.user_items import lock_key
 
 
 def request_password_reset(services: Services, email: str, user_type: str, client: Client) -> None:

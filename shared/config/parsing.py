@@ -16,7 +16,7 @@ MINUTE = 60
 HOUR = 3600
 DAY = 24 * HOUR
 
-Kind = Literal["int", "choice", "origins", "list", "text"]
+Kind = Literal["int", "bool", "choice", "origins", "list", "text"]
 
 _ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?")
 
@@ -31,7 +31,9 @@ class Tunable:
     env: str  # the environment variable the functions read
     field: str  # the Settings field (and DeployConfig field, when it has a context key)
     kind: Kind
-    default: Any  # int for "int"; str for "choice" and "text"; tuple[str, ...] for "origins", "list"
+    default: (
+        Any  # int for "int"; bool for "bool"; str for "choice", "text"; tuple[str, ...] for "origins", "list"
+    )
     doc: str
     context: str = ""  # the CDK context key; "" when the stack sets the variable itself
     low: int = 0  # "int": the accepted range, both ends included
@@ -113,11 +115,24 @@ def _origins(subject: str, raw: object) -> tuple[str, ...]:
     return origins
 
 
-def parse(tunable: Tunable, raw: object, source: Source) -> Any:
+def _boolean(subject: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise InvalidTunable(f"{subject} must be true or false, got {raw!r}")
+
+
+def parse(tunable: Tunable, raw: object, source: Source, *, blank_is_default: bool = True) -> Any:
     """One raw value (a string from the environment; a string, number, bool or list from CDK
-    context) -> its typed value. Missing or blank is the default, or an error when required."""
+    context) -> its typed value. Missing or blank is the default, or an error when required. With
+    `blank_is_default` false only a missing value (None or "") is: white space or an empty list is
+    parsed, and refused where it is not a valid value (the stack's own context keys)."""
     subject = source.subject(tunable)
-    if _is_empty(raw):
+    if (raw is None or raw == "") if not blank_is_default else _is_empty(raw):
         if tunable.required:
             raise InvalidTunable(f"{subject} is required but not set")
         return tunable.default
@@ -131,6 +146,8 @@ def parse(tunable: Tunable, raw: object, source: Source) -> Any:
         if not tunable.low <= number <= tunable.high:
             raise InvalidTunable(f"{subject} must be between {tunable.low} and {tunable.high}, got {number}")
         return number
+    if tunable.kind == "bool":
+        return _boolean(subject, raw)
     if tunable.kind == "origins":
         return _origins(subject, raw)
     if tunable.kind == "list":

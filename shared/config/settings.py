@@ -128,7 +128,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     else:
         if not values["signing_key_ids"]:
             raise ConfigurationError("SIGNING_KEY_IDS is required: the KMS key ids, active signing key first")
-        values["hs256_secret_arn"] = ""  # nosec B105  # empty: no HS256 secret in KMS modes
+        values["hs256_secret_arn"] = ""  # empty: no HS256 secret in KMS modes
     try:
         check_passkey_origins(values["webauthn_rp_id"], values["webauthn_origins"], values["allowed_origins"])
     except InvalidTunable as error:

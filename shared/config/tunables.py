@@ -2,12 +2,14 @@
 
 One row per environment variable the functions read: its name, the `Settings` field, the CDK
 context key the stack takes it from ("" when the stack sets it from its own resources), its kind,
-default, range and doc line (the rows of the account lifecycle and of second factors live in
-shared/config/account_tunables.py; what a tunable is and how it is parsed, in shared/config/parsing.py).
+default, range and doc line (the rows of the login lockout live in shared/config/login_tunables.py,
+those of the account lifecycle and of second factors in shared/config/account_tunables.py; what a
+tunable is and how it is parsed, in shared/config/parsing.py).
 From this table:
 
 - `shared/config/settings.py` builds `Settings` (`settings_from_env`),
-- `infra/config.py` reads, defaults and checks the context keys,
+- `infra/config.py` reads, defaults and checks the context keys (the stack's own keys are rows of the
+  same kind in shared/config/deploy_tunables.py),
 - `infra/lambdas.py` writes the functions' environment,
 - README's configuration table and docs/deploy.md's runtime context keys are generated
   (`make docs`; a unit test fails when they differ).
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.config.account_tunables import LIFECYCLE_TUNABLES, SECOND_FACTOR_TUNABLES
+from shared.config.login_tunables import LOCKOUT_TUNABLES
 from shared.config.parsing import (
     DAY,
     HOUR,
@@ -135,57 +138,7 @@ TUNABLES: tuple[Tunable, ...] = (
         MINUTE,
         "clock skew accepted on `exp`, `nbf` and `iat`",
     ),
-    int_tunable(
-        "LOCKOUT_THRESHOLD",
-        "lockout_threshold",
-        5,
-        1,
-        100,
-        "failed logins on one account (email and user type) from one source IP before 429",
-    ),
-    int_tunable(
-        "LOCKOUT_ACCOUNT_THRESHOLD",
-        "lockout_account_threshold",
-        50,
-        1,
-        10_000,
-        "failed logins on one account from all IPs together before 429 (a higher ceiling: a stranger "
-        "cannot lock the owner out from another IP)",
-    ),
-    int_tunable(
-        "LOCKOUT_BASE_SECONDS",
-        "lockout_base_seconds",
-        30,
-        1,
-        HOUR,
-        "the first lock; it doubles with each further failure",
-    ),
-    int_tunable("LOCKOUT_MAX_SECONDS", "lockout_max_seconds", 15 * MINUTE, 1, DAY, "the longest lock"),
-    int_tunable(
-        "LOCKOUT_WINDOW_SECONDS",
-        "lockout_window_seconds",
-        HOUR,
-        MINUTE,
-        7 * DAY,
-        "failures are forgotten this long after the last one",
-    ),
-    int_tunable(
-        "STUFFING_THRESHOLD",
-        "stuffing_threshold",
-        10,
-        2,
-        10_000,
-        "distinct accounts failing to log in from one IP within the window that raise "
-        "`CredentialStuffingSuspected` and its alarm",
-    ),
-    int_tunable(
-        "STUFFING_WINDOW_SECONDS",
-        "stuffing_window_seconds",
-        5 * MINUTE,
-        MINUTE,
-        DAY,
-        "that window",
-    ),
+    *LOCKOUT_TUNABLES,
     Tunable(
         "CLIENT_ID",
         "client_id",

@@ -12,7 +12,7 @@ class Reason(StrEnum):
 
     # access tokens, at the authorizer
     MALFORMED = "malformed"
-    TOKEN_TYPE = "token_type"  # noqa: S105  # nosec B105  # a code, not a secret
+    TOKEN_TYPE = "token_type"  # noqa: S105  # a code, not a secret
     FORBIDDEN_HEADER = "forbidden_header"
     UNKNOWN_KEY = "unknown_key"
     ALGORITHM = "algorithm"
@@ -25,13 +25,13 @@ class Reason(StrEnum):
     NOT_BEFORE = "not_before"
     UNDECIDABLE = "undecidable"  # a dependency or the configuration failed: denied, and it alarms
     # refresh tokens
-    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105  # nosec B105  # a code, not a secret
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105  # a code, not a secret
     SESSION_ENDED = "session_ended"
-    TOKEN_EXPIRED = "token_expired"  # noqa: S105  # nosec B105  # a code, not a secret
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105  # a code, not a secret
     REUSE_DETECTED = "reuse_detected"
     # login and passwords
     UNKNOWN_USER = "unknown_user"
-    WRONG_PASSWORD = "wrong_password"  # noqa: S105  # nosec B105  # a code, not a secret
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105  # a code, not a secret
     DISABLED = "disabled"
     INVALID_IDENTITY = "invalid_identity"
     ACCOUNT_CHANGED = "account_changed"  # the account changed between the read and the commit

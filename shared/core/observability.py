@@ -18,8 +18,15 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE = "jwt-auth"
-NAMESPACE = "JwtAuth"
+SERVICE = "jwt-auth"  # Powertools' service (the stack writes it into POWERTOOLS_SERVICE_NAME too)
+NAMESPACE = "JwtAuth"  # the metrics' CloudWatch namespace; each deployed stage has its own under it
+
+
+def metrics_namespace(stage: str) -> str:
+    """The stage's own CloudWatch namespace: two stages in one account and region never share a
+    custom metric, so a dev test cannot move a prod alarm (infra/ writes and reads it)."""
+    return f"{NAMESPACE}/{stage}"
+
 
 logger = Logger(service=SERVICE)
 
@@ -87,10 +94,10 @@ class Event(StrEnum):
     SESSION_REVOKED = "session_revoked"
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
-    PASSWORD_CHANGE = "password_change"  # nosec B105  (a refused attempt)
-    PASSWORD_CHANGED = "password_changed"  # nosec B105
-    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # nosec B105
-    PASSWORD_RESET = "password_reset"  # nosec B105
+    PASSWORD_CHANGE = "password_change"  # a refused attempt
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
     RESET_LINK = "reset_link"  # a refused reset link
     INVITATION_SENT = "invitation_sent"
     INVITATION_REVOKED = "invitation_revoked"
@@ -110,19 +117,6 @@ class Event(StrEnum):
 
 # The log message of a failed dependency (the endpoint writes it, a metric filter counts it).
 DEPENDENCY_UNAVAILABLE = "dependency unavailable"
-
-AUDIT_FIELDS = (
-    "event",
-    "outcome",
-    "user_id",
-    "session_id",
-    "source_ip",
-    "user_agent",
-    "request_id",
-    "reason",
-    "detail",
-    "time",
-)
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,21 @@ import jwt
 from shared.config.settings import Settings
 from shared.config.tunables import MAX_EXTRA_AUDIENCES
 from shared.core.errors import InvalidAccessToken, Reason
+from shared.credentials.identity import (
+    IDENTIFIER,
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    NAME_TOKEN,
+    Identity,
+    InvalidIdentity,
+    check_identity,
+)
 from shared.credentials.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
 
-TOKEN_TYPE = "at+jwt"  # noqa: S105  # nosec B105  # a media type, not a secret
+TOKEN_TYPE = "at+jwt"  # noqa: S105  # a media type, not a secret
 MAX_TOKEN_LENGTH = 8192
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
-NAME_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-MAX_EMAIL_LENGTH = 254
 AMR_PASSWORD = ("pwd",)  # RFC 8176: a login with a password alone
-MAX_NAME_LENGTH = 256
 MAX_AUDIENCES = MAX_EXTRA_AUDIENCES + 1
 MAX_AMR_VALUES = 8
 _FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit", "b64")
@@ -69,37 +74,12 @@ class AccessClaims:
     amr: tuple[str, ...] = ()  # how the session's login was made (RFC 8176)
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who a token is issued to (from the users table, at login or refresh)."""
-
-    user_id: str
-    email: str
-    name: str
-    role: str
-    user_type: str
-
-
-class InvalidIdentity(ValueError):
-    """The identity cannot go into a token: a malformed claim, or too large for KMS to sign (4096
-    bytes of signing input)."""
-
-
 def new_token_id() -> str:
     return b64url(secrets.token_bytes(16))
 
 
 def _json_segment(value: dict[str, Any]) -> str:
     return b64url(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
-def check_identity(identity: Identity) -> None:
-    if not IDENTIFIER.fullmatch(identity.user_id):
-        raise InvalidIdentity("user id")
-    if not 0 < len(identity.email) <= MAX_EMAIL_LENGTH or len(identity.name) > MAX_NAME_LENGTH:
-        raise InvalidIdentity("email or name")
-    if not NAME_TOKEN.fullmatch(identity.role) or not NAME_TOKEN.fullmatch(identity.user_type):
-        raise InvalidIdentity("role or type")
 
 
 def access_token_payload(claims: AccessClaims, settings: Settings) -> dict[str, Any]:
@@ -179,10 +159,6 @@ def _strict_json_segment(segment: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidAccessToken(Reason.MALFORMED, "segment is not a JSON object")
     return value
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_integer(value: object) -> bool:

@@ -110,7 +110,7 @@ def pwned(password: str, settings: Settings) -> bool:
         headers={"Add-Padding": "true", "User-Agent": "jwt-auth-password-check"},
     )
     try:
-        with urllib.request.urlopen(  # noqa: S310  # nosec B310  # the URL is a checked setting
+        with urllib.request.urlopen(  # noqa: S310  # the URL is a checked setting
             request, timeout=settings.pwned_passwords_timeout_ms / 1000
         ) as answer:
             body = answer.read(4_000_000).decode("ascii", "replace")

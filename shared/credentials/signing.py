@@ -137,7 +137,7 @@ def _load_kms_keys(settings: Settings) -> KeySet:
         keys[kid] = VerificationKey(kid, settings.signing_algorithm, public_key, jwk)
         if signer is None:
             signer = _kms_signer(kms, key_id, settings.signing_algorithm, kid)
-    assert signer is not None  # nosec B101  # type narrowing: SIGNING_KEY_IDS is never empty (settings)
+    assert signer is not None  # type narrowing: SIGNING_KEY_IDS is never empty (settings)
     return KeySet(signer, keys)
 
 

@@ -141,7 +141,7 @@ def session_response(request: Request, services: Services, grant: TokenGrant) ->
     identity = grant.identity
     body = {
         "access_token": grant.access_token,
-        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
         "type": identity.user_type,
         "user": {

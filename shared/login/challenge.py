@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from shared.runtime.services import Services
 from shared.store.challenges import Challenge, Purpose
-from shared.store.users import User
+from shared.store.user_items import User
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,14 @@ from dataclasses import dataclass
 from shared.core.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.core.observability import Client, Event, audit
 from shared.credentials import passwords
-from shared.credentials.access_tokens import (
-    AMR_PASSWORD,
-    MAX_EMAIL_LENGTH,
-    Identity,
-    InvalidIdentity,
-    check_identity,
-)
+from shared.credentials.access_tokens import AMR_PASSWORD
+from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 from shared.login.challenge import MfaChallenge, second_factor_challenge
 from shared.login.lockout import reserve_attempt
 from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import Operation, TransactionRejected
-from shared.store.users import Attempts, User
+from shared.store.user_items import Attempts, User
 
 KNOWN_DEVICES = 20
 

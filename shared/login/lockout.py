@@ -11,7 +11,7 @@ import math
 from shared.config.settings import Settings
 from shared.core.errors import TooManyAttempts
 from shared.runtime.services import Services
-from shared.store.users import Attempts
+from shared.store.user_items import Attempts
 
 RESERVATION_ATTEMPTS = 3
 

@@ -6,7 +6,7 @@ from shared.core.clock import iso_time
 from shared.core.observability import Client, logger
 from shared.mail.sending import MailNotSent, render, send
 from shared.runtime.services import Services
-from shared.store.users import User
+from shared.store.user_items import User
 
 
 def notify(services: Services, user: User, template: str, **values: str) -> None:

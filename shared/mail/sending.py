@@ -20,7 +20,6 @@ from shared.core import aws
 from shared.store.dynamo import error_code
 
 TEMPLATES = Path(__file__).with_name("templates")
-PURPOSES = ("invitation", "reset")
 
 
 class MailNotSent(Exception):

@@ -11,7 +11,7 @@ from webauthn.helpers.structs import UserVerificationRequirement
 
 from shared.core.errors import BadRequest, InvalidCredentials, Reason
 from shared.core.observability import Client, Event, audit
-from shared.credentials.access_tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
+from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 from shared.login.flow import audit_login, finish_login, normalise_email, reserve_login_attempt
 from shared.passkeys.ceremony import (
     Answer,

@@ -119,10 +119,6 @@ class RouteTable:
                 return route, parameters
         return None
 
-    def without_demo(self) -> RouteTable:
-        kept = tuple(route for route in self.routes if not route.demo)
-        return RouteTable(self.api, kept, self.user_types, self.declared_roles, self.audience)
-
 
 def _glob_matches(pattern: str, text: str) -> bool:
     """IAM resource matching: `*` matches any run of characters, `/` included."""

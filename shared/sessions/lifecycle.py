@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from shared.core.errors import DomainError, NotFound, ServiceUnavailable
 from shared.core.observability import Client, Event, audit, logger
-from shared.credentials.access_tokens import AMR_PASSWORD, AccessClaims, Identity, issue_access_token
+from shared.credentials.access_tokens import AMR_PASSWORD, AccessClaims, issue_access_token
+from shared.credentials.identity import Identity
 from shared.credentials.refresh_tokens import (
     SESSION_ID,
     new_refresh_token,
@@ -22,7 +23,7 @@ from shared.credentials.refresh_tokens import (
 )
 from shared.runtime.services import Services
 from shared.store.dynamo import Operation, TransactionRejected
-from shared.store.sessions import Session
+from shared.store.session_items import Session
 
 REUSE = "refresh_token_reuse"  # why a session ends when a rotated refresh token comes back
 

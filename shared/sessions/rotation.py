@@ -13,7 +13,7 @@ from shared.credentials.refresh_tokens import derive_child, session_id_of, token
 from shared.runtime.services import Services
 from shared.sessions.lifecycle import REUSE, TokenGrant, grant, idle_expiry, revoke_session
 from shared.store.dynamo import TransactionRejected
-from shared.store.sessions import Session
+from shared.store.session_items import Session
 
 
 def refresh(services: Services, presented: str, client: Client) -> TokenGrant:

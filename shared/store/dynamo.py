@@ -152,4 +152,4 @@ def scan_all(dynamodb: DynamoDBClient, table: str, limit: int | None = None, **f
 
 
 def _jitter() -> float:
-    return random.random()  # noqa: S311  # nosec B311  # backoff jitter, not a secret
+    return random.random()  # noqa: S311  # backoff jitter, not a secret

@@ -7,7 +7,7 @@ FACTOR#<user id>#totp   the TOTP factor: the secret encrypted under KMS (`secret
 RECOVERY#<user id>      the recovery codes' SHA-256 hashes (a string set); using one deletes its
                         hash in a write conditional on the hash being there: once, ever
 MFALOCK#<session id>    the attempt counter of codes a signed-in session types (enrolment proof,
-                        removal), shaped as the login's counters (shared/store/users.py Attempts)
+                        removal), shaped as the login's counters (shared/store/user_items.py Attempts)
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
-"""The Sessions table.
-
-SESSION#<sid>        one per login: owner, identity snapshot and the account version it was read
-                     at, device, IP, times, status (index by_owner on owner, created_at)
-RT#<sha256(token)>   one per refresh token of the session, rotated on every use
+"""The Sessions table: a session per login and its refresh tokens, written only in conditional
+transactions (their keys and item shapes: shared/store/session_items.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.store.denylist import DenylistStore
@@ -16,112 +12,26 @@ from shared.store.dynamo import (
     Item,
     Operation,
     batch_get,
-    boolean,
     dynamodb_call,
     key,
     n,
-    number,
     s,
-    text,
     transact_write,
+)
+from shared.store.session_items import (
+    RefreshRecord,
+    RefreshView,
+    Session,
+    refresh_from_item,
+    refresh_key,
+    session_from_item,
+    session_key,
 )
 from shared.store.tables import SESSIONS_BY_OWNER
 from shared.store.users import UserStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-def session_key(sid: str) -> str:
-    return f"SESSION#{sid}"
-
-
-def refresh_key(token_hash: str) -> str:
-    return f"RT#{token_hash}"
-
-
-@dataclass(frozen=True)
-class Session:
-    sid: str
-    user_id: str
-    email: str
-    name: str
-    role: str
-    user_type: str
-    status: str
-    created_at: int
-    last_used: int
-    abs_expires: int
-    user_agent: str
-    source_ip: str
-    new_device: bool = False
-    user_version: int = 0  # the account's version when the session's identity was read
-    amr: tuple[str, ...] = ("pwd",)  # how the login that started the session was made (RFC 8176)
-
-    def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
-        if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
-            return False
-        return self.status == "active" and self.abs_expires * 1000 > at_ms
-
-
-@dataclass(frozen=True)
-class RefreshRecord:
-    token_hash: str
-    sid: str
-    status: str
-    issued_at: int
-    idle_expires: int
-    abs_expires: int
-    used_at: int
-    child_hash: str
-
-    def is_usable(self, at_ms: int) -> bool:
-        return (
-            self.status == "active" and self.idle_expires * 1000 > at_ms and self.abs_expires * 1000 > at_ms
-        )
-
-
-@dataclass(frozen=True)
-class RefreshView:
-    """What one strongly consistent read tells about a presented refresh token: its record, its
-    possible successors' records by hash (one per derivation key), and its session."""
-
-    presented: RefreshRecord | None
-    children: dict[str, RefreshRecord]
-    session: Session | None
-
-
-def _session_from_item(item: Item) -> Session:
-    return Session(
-        sid=text(item, "sid"),
-        user_id=text(item, "owner"),
-        email=text(item, "email"),
-        name=text(item, "name"),
-        role=text(item, "role"),
-        user_type=text(item, "user_type"),
-        status=text(item, "status"),
-        created_at=number(item, "created_at"),
-        last_used=number(item, "last_used"),
-        abs_expires=number(item, "abs_expires"),
-        user_agent=text(item, "user_agent"),
-        source_ip=text(item, "source_ip"),
-        new_device=boolean(item, "new_device"),
-        user_version=number(item, "user_version"),
-        amr=tuple(value["S"] for value in item["amr"]["L"]) if "amr" in item else ("pwd",),
-    )
-
-
-def _refresh_from_item(item: Item) -> RefreshRecord:
-    return RefreshRecord(
-        token_hash=item["pk"]["S"].removeprefix("RT#"),
-        sid=text(item, "sid"),
-        status=text(item, "status"),
-        issued_at=number(item, "issued_at"),
-        idle_expires=number(item, "idle_expires"),
-        abs_expires=number(item, "abs_expires"),
-        used_at=number(item, "used_at"),
-        child_hash=text(item, "child_hash"),
-    )
 
 
 class SessionStore:
@@ -186,14 +96,14 @@ class SessionStore:
         presented = by_key.get(refresh_key(token_hash))
         session = by_key.get(session_key(sid))
         children = {
-            child: _refresh_from_item(by_key[refresh_key(child)])
+            child: refresh_from_item(by_key[refresh_key(child)])
             for child in child_hashes
             if refresh_key(child) in by_key
         }
         return RefreshView(
-            presented=_refresh_from_item(presented) if presented else None,
+            presented=refresh_from_item(presented) if presented else None,
             children=children,
-            session=_session_from_item(session) if session else None,
+            session=session_from_item(session) if session else None,
         )
 
     def _session_still_valid(self, session: Session, at_ms: int) -> list[Operation]:
@@ -275,11 +185,11 @@ class SessionStore:
 
     def get(self, sid: str) -> Session | None:
         item = self._get(session_key(sid))
-        return _session_from_item(item) if item else None
+        return session_from_item(item) if item else None
 
     def refresh_token(self, token_hash: str) -> RefreshRecord | None:
         item = self._get(refresh_key(token_hash))
-        return _refresh_from_item(item) if item else None
+        return refresh_from_item(item) if item else None
 
     def _get(self, pk: str) -> Item | None:
         response = dynamodb_call(
@@ -299,4 +209,4 @@ class SessionStore:
         listed: list[Any] = dynamodb_call(lambda: list(pages))
         for page in listed:
             for item in page.get("Items", []):
-                yield _session_from_item(item)
+                yield session_from_item(item)

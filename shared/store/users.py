@@ -1,13 +1,5 @@
-"""The Users table.
-
-USER#<type>#<email>         the account; `version` is bumped by every change that must end its
-                            sessions (password, role, disable), and every issuing commit is
-                            conditional on the version it read
-LOCK#<type>#<email>         the account's login-attempt counter, from every source IP
-LOCK#<type>#<email>#<ip>    the account's login-attempt counter from one source IP
-PWLOCK#<session id>         one session's password-change attempt counter
-IPFAIL#<ip>#<bucket>        the accounts that failed to log in from one IP in one window
-LINK#..., LINKOF#..., RESETLOCK#..., RESETIP#...   invitation and reset links: shared/store/links.py
+"""The Users table: accounts, and the attempt counters that guard them (their keys and item shapes:
+shared/store/user_items.py).
 
 Counters exist whether or not the account does, and an attempt is counted (reserved) before the
 password is checked, by a write conditional on the counter as read: parallel guesses serialise.
@@ -16,7 +8,6 @@ password is checked, by a write conditional on the counter as read: parallel gue
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.store.dynamo import (
@@ -24,86 +15,25 @@ from shared.store.dynamo import (
     Operation,
     TransactionRejected,
     batch_get,
-    boolean,
     conditional,
     dynamodb_call,
     key,
     n,
-    number,
     s,
     scan_all,
-    strings,
-    text,
     transact_write,
+)
+from shared.store.user_items import (
+    Attempts,
+    User,
+    attempts_from_item,
+    lock_key,
+    user_from_item,
+    user_key,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-def user_key(user_type: str, email: str) -> str:
-    return f"USER#{user_type}#{email}"
-
-
-def lock_key(user_type: str, email: str, source_ip: str | None = None) -> str:
-    account = f"LOCK#{user_type}#{email}"
-    return account if source_ip is None else f"{account}#{source_ip[:64]}"
-
-
-def password_lock_key(session_id: str) -> str:
-    return f"PWLOCK#{session_id}"
-
-
-@dataclass(frozen=True)
-class User:
-    user_id: str
-    email: str
-    name: str
-    role: str
-    user_type: str
-    password_hash: str
-    disabled: bool
-    created_at: int
-    known_agents: tuple[str, ...] = ()  # digests of the user agents that logged in before
-    known_ips: tuple[str, ...] = ()  # source IPs that logged in before
-
-    version: int = 0
-
-
-@dataclass(frozen=True)
-class Attempts:
-    """One attempt counter as read: `failures` counted attempts (reserved, not yet reset by a
-    success), the last one at `last_ms`, refused until `locked_until_ms`."""
-
-    key: str
-    failures: int = 0
-    last_ms: int = 0
-    locked_until_ms: int = 0
-    exists: bool = False
-
-
-def _attempts_from_item(pk: str, item: Item | None) -> Attempts:
-    if item is None:
-        return Attempts(pk)
-    return Attempts(
-        pk, number(item, "failures"), number(item, "last_failure"), number(item, "locked_until"), True
-    )
-
-
-def _user_from_item(item: Item) -> User:
-    return User(
-        user_id=text(item, "user_id"),
-        email=text(item, "email"),
-        name=text(item, "name"),
-        role=text(item, "role"),
-        user_type=text(item, "user_type"),
-        password_hash=text(item, "password_hash"),
-        disabled=boolean(item, "disabled"),
-        created_at=number(item, "created_at"),
-        known_agents=strings(item, "known_agents"),
-        known_ips=strings(item, "known_ips"),
-        version=number(item, "version"),
-    )
 
 
 class UserStore:
@@ -118,15 +48,15 @@ class UserStore:
         keys = [key(user_key(user_type, email)), *(key(pk) for pk in counters)]
         by_key = {item["pk"]["S"]: item for item in batch_get(self.dynamodb, {self.table: keys})[self.table]}
         found = by_key.get(user_key(user_type, email))
-        user = _user_from_item(found) if found else None
-        return user, [_attempts_from_item(pk, by_key.get(pk)) for pk in counters]
+        user = user_from_item(found) if found else None
+        return user, [attempts_from_item(pk, by_key.get(pk)) for pk in counters]
 
     def attempts(self, pks: list[str]) -> list[Attempts]:
         by_key = {
             item["pk"]["S"]: item
             for item in batch_get(self.dynamodb, {self.table: [key(pk) for pk in pks]})[self.table]
         }
-        return [_attempts_from_item(pk, by_key.get(pk)) for pk in pks]
+        return [attempts_from_item(pk, by_key.get(pk)) for pk in pks]
 
     def reserve_attempts(self, counts: list[tuple[Attempts, Attempts]], keep_seconds: int) -> bool:
         """Write each counter's next state (`(seen, next)` pairs) in one transaction, conditional on
@@ -192,7 +122,7 @@ class UserStore:
             )
         )
         item = response.get("Item")
-        return _user_from_item(item) if item else None
+        return user_from_item(item) if item else None
 
     def create(self, user: User) -> bool:
         """Store a new account; False when the email is already taken for that user type."""
@@ -266,7 +196,7 @@ class UserStore:
             FilterExpression="begins_with(pk, :prefix)",
             ExpressionAttributeValues={":prefix": s("USER#")},
         )
-        return [_user_from_item(item) for item in items]
+        return [user_from_item(item) for item in items]
 
     def record_ip_failure(
         self, source_ip: str, account: str, at_ms: int, window_seconds: int, cap: int

@@ -101,7 +101,7 @@ class RawCalls:
 
 def measure_login(world: World) -> LoginResult:
     from shared.credentials import passwords
-    from shared.store.users import lock_key
+    from shared.store.user_items import lock_key
     from tests.flows import login
 
     services = world.services

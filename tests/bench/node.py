@@ -164,7 +164,7 @@ def moto_server(env: dict[str, str]) -> Iterator[str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None and process.stdin is not None  # nosec B101
+    assert process.stdout is not None and process.stdin is not None
     try:
         url = process.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
@@ -259,7 +259,7 @@ def _warm(env: dict[str, str], token: str, peer_module: Path) -> tuple[Sample, S
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert peer.stdout is not None and peer.stdin is not None  # nosec B101
+    assert peer.stdout is not None and peer.stdin is not None
     python: list[float] = []
     node: list[float] = []
     try:
@@ -267,7 +267,7 @@ def _warm(env: dict[str, str], token: str, peer_module: Path) -> tuple[Sample, S
             raise RuntimeError("the Node peer did not start")
 
         def node_batch(count: int) -> list[float]:
-            assert peer.stdin is not None and peer.stdout is not None  # nosec B101
+            assert peer.stdin is not None and peer.stdout is not None
             peer.stdin.write(f"{count}\n")
             peer.stdin.flush()
             return [value / 1000 for value in json.loads(peer.stdout.readline())]

@@ -177,3 +177,21 @@ def test_provisioned_concurrency_replaces_the_default_snap_start_but_not_an_expl
 def test_an_unknown_snap_start_choice_is_refused_with_the_choices_named() -> None:
     with pytest.raises(ContextError, match=r"'snap_start' must be one of authorizer, all, off"):
         config(snap_start="sometimes")
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"throttle_rate": "  "}, "'throttle_rate' must be a whole number"),
+        ({"waf": []}, "'waf' must be true or false"),
+        ({"removal_policy": " "}, "'removal_policy' must be one of destroy, retain"),
+        ({"signing_keys": " , "}, "'signing_keys' must name at least one key"),
+        ({"snap_start": ""}, "'snap_start' must be one of authorizer, all, off"),
+    ],
+)
+def test_a_blank_stack_setting_is_refused_not_taken_as_its_default(
+    context: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ContextError, match=message):
+        config(**context)
+    assert config(throttle_rate="").throttle_rate == 50 and config(stage="").stage == "dev"

@@ -31,11 +31,11 @@ from shared.accounts import actions as account_actions
 from shared.core.clock import Clock
 from shared.core.observability import OPERATOR
 from shared.credentials import passwords
-from shared.credentials.access_tokens import Identity
+from shared.credentials.identity import Identity
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import start_session
-from shared.store.users import User
+from shared.store.user_items import User
 from tests.events import body_of
 from tests.fixtures import around_aws_calls
 from tests.flows import change_password as change_password_call

@@ -18,7 +18,8 @@ from shared.credentials import passwords
 from shared.login.flow import LoginRequest
 from shared.login.flow import login as shared_login
 from shared.runtime.services import Services
-from shared.store.users import Attempts, UserStore
+from shared.store.user_items import Attempts
+from shared.store.users import UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import PASSWORD, Accounts, FakeClock, audit_events

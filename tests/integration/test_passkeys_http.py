@@ -20,7 +20,7 @@ from functions.passkeys.handler import handler as passkeys_handler
 from local.outbox import messages
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
-from shared.store.users import user_key
+from shared.store.user_items import user_key
 from tests import expected_calls
 from tests.authenticator import Authenticator, b64url
 from tests.events import api_event, body_of

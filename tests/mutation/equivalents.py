@@ -186,7 +186,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
     *(
         Equivalent(
-            "shared.store.sessions.RefreshRecord.is_usable",
+            "shared.store.session_items.RefreshRecord.is_usable",
             f"{USABLE} and self.abs_expires * 1000 > at_ms",
             f"{USABLE} and self.abs_expires * {added}",
             SESSION_FIRST,

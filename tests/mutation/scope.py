@@ -75,9 +75,8 @@ GROUPS: tuple[Group, ...] = (
             "shared/credentials/refresh_tokens.py": ("session_id_of", "derive_child"),
             "shared/sessions/lifecycle.py": ("idle_expiry",),
             "shared/store/denylist.py": ("DenylistStore.session_not_revoked_checks",),
+            "shared/store/session_items.py": ("Session.is_live", "RefreshRecord.is_usable"),
             "shared/store/sessions.py": (
-                "Session.is_live",
-                "RefreshRecord.is_usable",
                 "SessionStore._put_new",
                 "SessionStore.view",
                 "SessionStore._session_still_valid",
@@ -179,8 +178,6 @@ NOTES: tuple[str, ...] = (
     'docs/hostile-inputs.md entry 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, '
     "because http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser "
     "reads the header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
-    "shared/credentials/access_tokens.py's `_is_number` is called by nothing since issue 11 made every "
-    "NumericDate an integer (`_is_integer`): it is left out of the scope, and can be deleted.",
     "The run of 2026-12-02 (the machine shared, load average about 5 on 2 cores) recorded four login "
     "mutants as killed that cannot change an answer (retry_after's `remaining_ms >= 0`, lock_seconds' "
     "cap of 21, and two DynamoDB keywords lower-cased in reserve_attempts): each was killed only after "

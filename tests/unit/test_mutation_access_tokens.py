@@ -20,10 +20,10 @@ from shared.core.errors import InvalidAccessToken, Reason, ServiceUnavailable
 from shared.credentials.access_tokens import (
     MAX_TOKEN_LENGTH,
     AccessClaims,
-    Identity,
     issue_access_token,
     verify_access_token,
 )
+from shared.credentials.identity import Identity
 from shared.credentials.signing import KeySet, Signer, VerificationKey, public_jwk, thumbprint
 from shared.routes.declaration import load_route_table
 from shared.store.denylist import Revocations

@@ -12,6 +12,7 @@ import pytest
 
 from infra.config import ContextError, DeployConfig, config_from_context
 from operations import configuration_docs
+from shared.config.deploy_tunables import DEPLOY_TUNABLES
 from shared.config.parsing import CONTEXT, ENVIRONMENT, Tunable, parse
 from shared.config.settings import Settings, settings_from_env
 from shared.config.tunables import (
@@ -143,3 +144,13 @@ def test_docs_deploy_lists_every_context_key() -> None:
     keys = [field.name for field in dataclasses.fields(DeployConfig) if field.name != "functions"]
     missing = [key for key in [*keys, *DeployConfig().functions] if f"`{key}`" not in deploy]
     assert missing == []
+
+
+def test_the_stack_settings_are_the_deploy_tables_rows_with_their_defaults() -> None:
+    stack_fields = [field.name for field in dataclasses.fields(DeployConfig) if field.name != "functions"]
+    assert sorted(stack_fields) == sorted(tunable.field for tunable in DEPLOY_TUNABLES)
+    for tunable in DEPLOY_TUNABLES:
+        assert tunable.context == tunable.field and not tunable.env, tunable.field
+        assert getattr(DeployConfig(), tunable.field) == tunable.default, tunable.field
+        assert getattr(_context(), tunable.field) == tunable.default, tunable.field
+        assert parse(tunable, tunable.default, CONTEXT) == tunable.default, tunable.field
