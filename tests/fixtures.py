@@ -18,9 +18,10 @@ from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.store.user_items import User
 from tests import speed
+from tests.flows import SEEDED_PASSWORD
 from tests.world import mocked_aws, world_for
 
-PASSWORD = "plum orbit caravan 42"
+PASSWORD = SEEDED_PASSWORD
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,21 @@ def login_ok(email: str, password: str, user_type: str, **kwargs: Any) -> dict[s
     return body
 
 
+STAFF = "staff@dealership.example"
+ADMIN = "admin@dealership.example"
+SEEDED_PASSWORD = "plum orbit caravan 42"  # tests/fixtures.py's accounts
+
+
+def staff_login(**kwargs: Any) -> dict[str, Any]:
+    """The seeded staff user's successful login (the `accounts` fixture): its token response."""
+    return login_ok(STAFF, SEEDED_PASSWORD, "staff", **kwargs)
+
+
+def admin_login(**kwargs: Any) -> dict[str, Any]:
+    """The seeded admin's successful login (the `accounts` fixture): its token response."""
+    return login_ok(ADMIN, SEEDED_PASSWORD, "admin", **kwargs)
+
+
 def refresh(refresh_token: str, **kwargs: Any) -> dict[str, Any]:
     return refresh_handler(
         api_event("POST", "/auth/refresh", body={"refresh_token": refresh_token}, **kwargs), CONTEXT
@@ -105,7 +120,6 @@ def change_password(access_token: str, current: str, new: str) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------------- TOTP second factors (issue 16)
-ADMIN = "admin@dealership.example"
 
 
 def totp_code(secret: str, clock: Any, seconds_ahead: float = 0) -> str:

@@ -17,7 +17,7 @@ from shared.core.observability import logger
 from shared.credentials import signing
 from shared.runtime import services as services_module
 from tests.fixtures import Accounts, FakeClock, Faults
-from tests.flows import is_authorized, login, login_ok, refresh
+from tests.flows import is_authorized, login, refresh, staff_login
 from tests.infra.conftest import Synth
 
 _TERM = re.compile(r'\(\$\.([\w.]+) = "([^"*]*)"\)')
@@ -107,7 +107,7 @@ def test_the_alarm_filter_matches_the_line_logged_for_each_undecidable_denial(
     log_lines: LogLines,
     undecidable_filter: list[tuple[str, str]],
 ) -> None:
-    token = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token = staff_login()["access_token"]
     fault(faults, monkeypatch)
     assert not is_authorized(token)
     (line,) = log_lines.denials()
@@ -117,7 +117,7 @@ def test_the_alarm_filter_matches_the_line_logged_for_each_undecidable_denial(
 def test_an_ordinary_bad_token_is_denied_without_tripping_the_alarm(
     accounts: Accounts, log_lines: LogLines, undecidable_filter: list[tuple[str, str]]
 ) -> None:
-    token = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token = staff_login()["access_token"]
     assert not is_authorized(token[:-4] + "AAAA")
     (line,) = log_lines.denials()
     assert line["audit"]["reason"] == "signature"
@@ -134,7 +134,7 @@ def test_every_security_event_metric_filter_matches_the_line_its_event_writes(
 ) -> None:
     """Login success and failure, refresh and refresh-token reuse, an authorizer deny: each line the
     code writes is matched by its metric's filter and by no other event's filter."""
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     login("staff@dealership.example", "wrong password", "staff")
     rotated = refresh(tokens["refresh_token"])
     assert rotated["statusCode"] == 200

@@ -19,7 +19,17 @@ from shared.runtime.services import Services
 from shared.store.dynamo import scan_all
 from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts, FakeClock, Faults, around_aws_calls
-from tests.flows import authorize, change_password, is_authorized, login, login_ok, protected_call, refresh
+from tests.flows import (
+    admin_login,
+    authorize,
+    change_password,
+    is_authorized,
+    login,
+    login_ok,
+    protected_call,
+    refresh,
+    staff_login,
+)
 
 CONTEXT = LambdaContext()
 NEW_PASSWORD = "amber lighthouse rowing 31"
@@ -91,7 +101,7 @@ def link_items(services: Services) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def admin_token(accounts: Accounts) -> str:
-    token: str = login_ok("admin@dealership.example", accounts.password, "admin")["access_token"]
+    token: str = admin_login()["access_token"]
     return token
 
 
@@ -129,7 +139,7 @@ def test_an_invited_user_opens_the_emailed_link_sets_a_password_and_is_signed_in
 
 
 def test_only_role_admin_may_invite(accounts: Accounts, admin_token: str) -> None:
-    staff = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    staff = staff_login()["access_token"]
     staff_policy = json.dumps(authorize(staff, "POST", "/auth/invitations")["policyDocument"])
     admin_policy = json.dumps(authorize(admin_token, "POST", "/auth/invitations")["policyDocument"])
     for path in ('/POST/auth/invitations"', "/POST/auth/invitations/resend", "/POST/auth/invitations/revoke"):
@@ -257,8 +267,8 @@ def test_forgot_password_with_a_malformed_body_is_400_naming_the_field(body: dic
 def test_a_reset_ends_every_session_and_access_token_clears_the_lock_and_signs_in(
     accounts: Accounts, services: Services
 ) -> None:
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
-    second = login_ok("staff@dealership.example", accounts.password, "staff", user_agent="other-device/1")
+    first = staff_login()
+    second = staff_login(user_agent="other-device/1")
     for _ in range(services.settings.lockout_threshold):
         login("staff@dealership.example", "wrong wrong wrong", "staff")
     assert login("staff@dealership.example", accounts.password, "staff")["statusCode"] == 429
@@ -299,7 +309,7 @@ def test_a_newer_link_kills_the_older_one(accounts: Accounts) -> None:
 
 def test_a_password_change_kills_an_outstanding_link(accounts: Accounts) -> None:
     token = reset_token()
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     assert change_password(tokens["access_token"], accounts.password, OTHER_PASSWORD)["statusCode"] == 200
     assert_invalid_link(reset(token))
     assert login("staff@dealership.example", OTHER_PASSWORD, "staff")["statusCode"] == 200
@@ -406,7 +416,7 @@ def test_one_invitation_accepted_twice_at_once_works_exactly_once(admin_token: s
 
 
 def test_a_password_change_and_a_new_device_are_emailed(accounts: Accounts) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     change_password(tokens["access_token"], accounts.password, OTHER_PASSWORD)
     assert last_mail("staff@dealership.example")["subject"] == "Your password was changed"
     login_ok("staff@dealership.example", OTHER_PASSWORD, "staff", source_ip="192.0.2.50", user_agent="curl/8")
@@ -420,7 +430,7 @@ def test_each_notification_is_a_setting(
     import dataclasses
 
     monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, notifications=()))
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     change_password(tokens["access_token"], accounts.password, OTHER_PASSWORD)
     login_ok("staff@dealership.example", OTHER_PASSWORD, "staff", source_ip="192.0.2.50", user_agent="curl/8")
     assert forgot("staff@dealership.example")["statusCode"] == 202

@@ -11,14 +11,15 @@ from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts
 from tests.flows import (
+    admin_login,
     change_password,
     is_authorized,
     login,
-    login_ok,
     logout_all,
     refresh,
     session_delete,
     sessions_list,
+    staff_login,
 )
 
 CHROME_MAC = (
@@ -33,15 +34,12 @@ def _sid(access_token: str) -> str:
 
 
 def test_sessions_list_shows_each_device_and_marks_the_current_one(accounts: Accounts) -> None:
-    laptop = login_ok(
-        "staff@dealership.example",
-        accounts.password,
-        "staff",
+    laptop = staff_login(
         user_agent=CHROME_MAC,
         source_ip="198.51.100.7",
     )
-    login_ok("staff@dealership.example", accounts.password, "staff", user_agent=FIREFOX_LINUX)
-    login_ok("admin@dealership.example", accounts.password, "admin")
+    staff_login(user_agent=FIREFOX_LINUX)
+    admin_login()
     listed = body_of(sessions_list(laptop["access_token"]))["sessions"]
     assert len(listed) == 2
     current = [s for s in listed if s["current"]]
@@ -52,8 +50,8 @@ def test_sessions_list_shows_each_device_and_marks_the_current_one(accounts: Acc
 
 
 def test_deleting_an_own_session_ends_its_refresh_and_access_tokens(accounts: Accounts) -> None:
-    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
-    phone = login_ok("staff@dealership.example", accounts.password, "staff")
+    laptop = staff_login()
+    phone = staff_login()
     response = session_delete(laptop["access_token"], _sid(phone["access_token"]))
     assert response["statusCode"] == 200
     assert not is_authorized(phone["access_token"])
@@ -62,8 +60,8 @@ def test_deleting_an_own_session_ends_its_refresh_and_access_tokens(accounts: Ac
 
 
 def test_deleting_someone_elses_session_is_not_found_and_changes_nothing(accounts: Accounts) -> None:
-    staff = login_ok("staff@dealership.example", accounts.password, "staff")
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    staff = staff_login()
+    admin = admin_login()
     assert session_delete(staff["access_token"], _sid(admin["access_token"]))["statusCode"] == 404
     assert session_delete(staff["access_token"], "no-such-session")["statusCode"] == 404
     assert is_authorized(admin["access_token"])
@@ -71,23 +69,23 @@ def test_deleting_someone_elses_session_is_not_found_and_changes_nothing(account
 
 
 def test_logout_all_revokes_every_session_and_access_token_of_the_caller_only(accounts: Accounts) -> None:
-    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
-    phone = login_ok("staff@dealership.example", accounts.password, "staff")
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    laptop = staff_login()
+    phone = staff_login()
+    admin = admin_login()
     assert logout_all(laptop["access_token"])["statusCode"] == 200
     for tokens in (laptop, phone):
         assert not is_authorized(tokens["access_token"])
         assert refresh(tokens["refresh_token"])["statusCode"] == 401
     assert is_authorized(admin["access_token"])
-    again = login_ok("staff@dealership.example", accounts.password, "staff")
+    again = staff_login()
     assert is_authorized(again["access_token"])
 
 
 def test_password_change_answers_with_a_fresh_session_and_ends_every_older_one(
     accounts: Accounts,
 ) -> None:
-    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
-    phone = login_ok("staff@dealership.example", accounts.password, "staff")
+    laptop = staff_login()
+    phone = staff_login()
     new_password = "violet kettle across 9 moons"
     response = change_password(laptop["access_token"], accounts.password, new_password)
     assert response["statusCode"] == 200, response
@@ -108,7 +106,7 @@ def test_password_change_answers_with_a_fresh_session_and_ends_every_older_one(
 
 
 def test_password_change_with_a_wrong_current_password_is_400_and_changes_nothing(accounts: Accounts) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     response = change_password(tokens["access_token"], "not my password", "violet kettle across 9 moons")
     assert response["statusCode"] == 400
     assert body_of(response)["field"] == "current_password"
@@ -119,7 +117,7 @@ def test_password_change_with_a_wrong_current_password_is_400_and_changes_nothin
 def test_password_policy_refuses_short_long_and_common_passwords_without_truncating(
     accounts: Accounts,
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     for bad in ("short pass", "x" * 129, "Password1234", "staff@dealership.example"):
         response = change_password(tokens["access_token"], accounts.password, bad)
         assert response["statusCode"] == 400, bad
@@ -135,11 +133,11 @@ def test_password_policy_refuses_short_long_and_common_passwords_without_truncat
 def test_role_change_ends_the_sessions_of_the_old_role_and_the_next_login_has_the_new_one(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     accounts_module.change_role(services, accounts.staff, "manager")
     assert not is_authorized(tokens["access_token"])
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
-    renewed = login_ok("staff@dealership.example", accounts.password, "staff")
+    renewed = staff_login()
     claims = jwt.decode(renewed["access_token"], options={"verify_signature": False})
     assert claims["role"] == "manager"
     assert is_authorized(renewed["access_token"])
@@ -148,7 +146,7 @@ def test_role_change_ends_the_sessions_of_the_old_role_and_the_next_login_has_th
 def test_disabling_a_user_revokes_sessions_and_tokens_and_blocks_login(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     accounts_module.disable_user(services, accounts.staff)
     assert not is_authorized(tokens["access_token"])
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
@@ -182,13 +180,13 @@ def test_enabling_a_user_deleted_since_it_was_read_is_not_found_and_creates_noth
 def test_global_revocation_denies_every_users_tokens_and_sessions(
     services: Services, accounts: Accounts
 ) -> None:
-    staff = login_ok("staff@dealership.example", accounts.password, "staff")
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    staff = staff_login()
+    admin = admin_login()
     accounts_module.revoke_all_tokens_of_everyone(services)
     for tokens in (staff, admin):
         assert not is_authorized(tokens["access_token"])
         assert refresh(tokens["refresh_token"])["statusCode"] == 401
-    fresh = login_ok("admin@dealership.example", accounts.password, "admin")
+    fresh = admin_login()
     assert is_authorized(fresh["access_token"])
 
 

@@ -10,15 +10,15 @@ from tests import expected_calls
 from tests.events import body_of
 from tests.fixtures import Accounts, FakeClock
 from tests.flows import (
-    ADMIN,
     active_totp,
+    admin_login,
     authorize,
     login,
-    login_ok,
     logout,
     me,
     refresh,
     second_step,
+    staff_login,
     totp_code,
 )
 
@@ -32,7 +32,7 @@ def _by_service(calls: list[str]) -> Counter[str]:
 def test_warm_authorizer_makes_one_dynamodb_request_and_no_kms_call(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     authorize(tokens["access_token"])  # warm: keys loaded
     aws_calls.clear()
     authorize(tokens["access_token"], "GET", "/cars")
@@ -44,7 +44,7 @@ def test_cold_authorizer_loads_each_configured_key_once_then_reads_once(
 ) -> None:
     from shared.credentials import signing
 
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     signing.forget_keys()
     aws_calls.clear()
     authorize(tokens["access_token"])
@@ -55,7 +55,7 @@ def test_cold_authorizer_loads_each_configured_key_once_then_reads_once(
 def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     services.refresh_keys()  # warm container: the derivation keys are read once
     aws_calls.clear()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200
@@ -65,7 +65,7 @@ def test_refresh_makes_two_dynamodb_requests_and_one_kms_sign(
 def test_grace_window_retry_makes_the_same_two_dynamodb_requests_and_one_sign(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     refresh(tokens["refresh_token"])
     aws_calls.clear()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200
@@ -77,7 +77,7 @@ def test_login_success_makes_four_dynamodb_requests_and_one_kms_sign(
 ) -> None:
     services.keys  # noqa: B018 - warm container
     aws_calls.clear()
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
     assert aws_calls == list(expected_calls.LOGIN)
 
 
@@ -95,7 +95,7 @@ def test_login_failure_makes_one_read_two_counter_writes_and_no_kms_call(
 def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     authorize(tokens["access_token"])
     aws_calls.clear()
     assert logout(tokens["access_token"])["statusCode"] == 200
@@ -107,7 +107,7 @@ def test_logout_makes_two_dynamodb_requests_after_the_authorizer_and_no_kms_call
 def test_me_makes_no_aws_call_after_the_authorizer(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     authorize(tokens["access_token"])
     aws_calls.clear()
     assert me(tokens["access_token"])["statusCode"] == 200
@@ -133,7 +133,7 @@ def test_login_with_a_second_factor_calls(
     and signs once. The authorizer's warm path is unchanged: one BatchGetItem, no KMS call."""
     secret, _ = active_totp(accounts, clock)
     aws_calls.clear()
-    challenge = login_ok(ADMIN, accounts.password, "admin")
+    challenge = admin_login()
     assert aws_calls == list(expected_calls.LOGIN_MFA_CHALLENGE)
     aws_calls.clear()
     tokens = second_step(challenge["mfa_token"], totp_code(secret, clock))

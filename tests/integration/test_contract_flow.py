@@ -10,7 +10,18 @@ import pytest
 from functions.jwks.handler import handler as jwks_handler
 from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts
-from tests.flows import CONTEXT, authorize, is_authorized, login, login_ok, logout, me, refresh
+from tests.flows import (
+    CONTEXT,
+    admin_login,
+    authorize,
+    is_authorized,
+    login,
+    login_ok,
+    logout,
+    me,
+    refresh,
+    staff_login,
+)
 
 
 def test_login_returns_the_contract_token_response(accounts: Accounts) -> None:
@@ -32,7 +43,7 @@ def test_login_returns_the_contract_token_response(accounts: Accounts) -> None:
 
 
 def test_access_token_verifies_with_the_published_jwks_and_carries_every_claim(accounts: Accounts) -> None:
-    body = login_ok("staff@dealership.example", accounts.password, "staff")
+    body = staff_login()
     jwks = body_of(jwks_handler(api_event("GET", "/.well-known/jwks.json"), CONTEXT))
     header = jwt.get_unverified_header(body["access_token"])
     assert header["typ"] == "at+jwt" and header["alg"] == "RS256"
@@ -51,7 +62,7 @@ def test_access_token_verifies_with_the_published_jwks_and_carries_every_claim(a
 
 
 def test_me_returns_the_callers_identity_and_session(accounts: Accounts) -> None:
-    body = login_ok("admin@dealership.example", accounts.password, "admin")
+    body = admin_login()
     response = me(body["access_token"])
     assert response["statusCode"] == 200
     identity = body_of(response)
@@ -62,7 +73,7 @@ def test_me_returns_the_callers_identity_and_session(accounts: Accounts) -> None
 
 
 def test_refresh_rotates_the_refresh_token_and_issues_a_working_access_token(accounts: Accounts) -> None:
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
     response = refresh(first["refresh_token"])
     assert response["statusCode"] == 200
     assert response["headers"]["Cache-Control"] == "no-store"
@@ -75,7 +86,7 @@ def test_refresh_rotates_the_refresh_token_and_issues_a_working_access_token(acc
 
 
 def test_logout_denies_the_access_token_and_ends_the_session(accounts: Accounts) -> None:
-    body = login_ok("staff@dealership.example", accounts.password, "staff")
+    body = staff_login()
     response = logout(body["access_token"])
     assert response["statusCode"] == 200
     assert body_of(response) == {"message": "Successfully logged out"}
@@ -84,8 +95,8 @@ def test_logout_denies_the_access_token_and_ends_the_session(accounts: Accounts)
 
 
 def test_logout_leaves_the_users_other_sessions_working(accounts: Accounts) -> None:
-    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
-    phone = login_ok("staff@dealership.example", accounts.password, "staff")
+    laptop = staff_login()
+    phone = staff_login()
     logout(laptop["access_token"])
     assert is_authorized(phone["access_token"])
     assert refresh(phone["refresh_token"])["statusCode"] == 200
@@ -115,8 +126,8 @@ def test_authorizer_policy_lists_exactly_the_routes_the_role_allows(
 
 
 def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(accounts: Accounts) -> None:
-    staff = login_ok("staff@dealership.example", accounts.password, "staff")
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    staff = staff_login()
+    admin = admin_login()
     assert logout(staff["access_token"], admin["refresh_token"])["statusCode"] == 200
     assert refresh(staff["refresh_token"])["statusCode"] == 401
     assert is_authorized(admin["access_token"])
@@ -124,8 +135,8 @@ def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(a
 
 
 def test_logout_with_another_own_refresh_token_ends_that_session(accounts: Accounts) -> None:
-    laptop = login_ok("staff@dealership.example", accounts.password, "staff")
-    phone = login_ok("staff@dealership.example", accounts.password, "staff")
+    laptop = staff_login()
+    phone = staff_login()
     assert logout(laptop["access_token"], phone["refresh_token"])["statusCode"] == 200
     assert refresh(phone["refresh_token"])["statusCode"] == 401
     assert not is_authorized(laptop["access_token"])

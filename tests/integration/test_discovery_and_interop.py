@@ -13,7 +13,7 @@ from functions.jwks.handler import handler as jwks_handler
 from shared.runtime.services import Services
 from tests.events import LambdaContext, api_event, body_of
 from tests.fixtures import Accounts
-from tests.flows import login_ok
+from tests.flows import staff_login
 
 NODE_VERIFIER = Path(__file__).with_name("node_verifier.mjs")
 
@@ -35,7 +35,7 @@ def test_discovery_names_the_issuer_and_its_keys(services: Services) -> None:
 def test_numeric_dates_are_integers_and_the_millisecond_travels_apart(
     services: Services, accounts: Accounts
 ) -> None:
-    token = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token = staff_login()["access_token"]
     claims = jwt.decode(token, options={"verify_signature": False})
     for claim in ("iat", "exp", "auth_time", "iat_ms"):
         assert type(claims[claim]) is int, claim
@@ -44,7 +44,7 @@ def test_numeric_dates_are_integers_and_the_millisecond_travels_apart(
 
 
 def test_pyjwt_with_the_published_keys_accepts_the_token(services: Services, accounts: Accounts) -> None:
-    token = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token = staff_login()["access_token"]
     keys = jwt.PyJWKSet.from_dict(_get("/.well-known/jwks.json"))
     key = next(k for k in keys.keys if k.key_id == jwt.get_unverified_header(token)["kid"])
     claims = jwt.decode(
@@ -60,7 +60,7 @@ def test_pyjwt_with_the_published_keys_accepts_the_token(services: Services, acc
 def test_nodes_crypto_with_the_published_keys_accepts_the_token(
     services: Services, accounts: Accounts
 ) -> None:
-    token = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token = staff_login()["access_token"]
     request = {
         "token": token,
         "jwks": _get("/.well-known/jwks.json"),

@@ -17,7 +17,7 @@ from shared.credentials.refresh_tokens import session_id_of, token_hash
 from shared.runtime.services import Services, build_services
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login, login_ok, logout, refresh
+from tests.flows import is_authorized, login, logout, refresh, staff_login
 
 STAFF = "staff@dealership.example"
 RETRIED = 3  # botocore standard mode: every attempt of one call must fail for the call to fail
@@ -42,7 +42,7 @@ def stubbed(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stu
 
 @pytest.fixture
 def staff_tokens(accounts: Accounts) -> dict[str, str]:
-    return login_ok(STAFF, accounts.password, "staff")
+    return staff_login()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from shared.runtime.services import Services
 from tests import forge
 from tests.fixtures import Accounts
-from tests.flows import assert_unauthorized, is_authorized, login_ok, logout
+from tests.flows import admin_login, assert_unauthorized, is_authorized, login_ok, logout, staff_login
 
 ATTACKER_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ATTACKER_EC = ec.generate_private_key(ec.SECP256R1())
@@ -25,7 +25,7 @@ ATTACKER_EC = ec.generate_private_key(ec.SECP256R1())
 
 @pytest.fixture
 def tokens(accounts: Accounts) -> dict[str, str]:
-    return login_ok("admin@dealership.example", accounts.password, "admin")
+    return admin_login()
 
 
 def bearer(token: str) -> str:
@@ -112,7 +112,7 @@ def test_07_all_zero_rs256_signature_is_rejected(services: Services, tokens: dic
 def test_07_all_zero_es256_signature_is_rejected_psychic_signatures(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = admin_login()
     assert jwt.get_unverified_header(tokens["access_token"])["alg"] == "ES256"
     assert is_authorized(tokens["access_token"])
     assert_unauthorized(bearer(forge.with_signature(tokens["access_token"], bytes(64))))
@@ -314,7 +314,7 @@ def test_16_after_logout_the_token_and_its_padded_spelling_stay_rejected(tokens:
 def test_16_after_logout_the_malleated_es256_signature_r_n_minus_s_stays_rejected(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     token = tokens["access_token"]
     head, body, signature = token.split(".")
     raw = base64.urlsafe_b64decode(signature + "==")
@@ -332,18 +332,18 @@ def test_17_tokens_issued_before_logout_all_password_change_or_disable_are_rejec
     from shared.accounts import actions as operations
     from tests.flows import change_password, logout_all
 
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
     assert logout_all(first["access_token"])["statusCode"] == 200
     assert_unauthorized(bearer(first["access_token"]))
 
-    second = login_ok("staff@dealership.example", accounts.password, "staff")
+    second = staff_login()
     assert (
         change_password(second["access_token"], accounts.password, "saffron lantern 77 quietly")["statusCode"]
         == 200
     )
     assert_unauthorized(bearer(second["access_token"]))
 
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    admin = admin_login()
     operations.disable_user(services, accounts.admin)
     assert_unauthorized(bearer(admin["access_token"]))
 

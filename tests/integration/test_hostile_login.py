@@ -12,7 +12,7 @@ from shared.runtime.services import Services
 from tests.clocks import pin_clock
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, audit_events
-from tests.flows import CONTEXT, login, login_ok
+from tests.flows import CONTEXT, login, staff_login
 
 STAFF = "staff@dealership.example"
 
@@ -252,7 +252,7 @@ def test_29_hashes_are_upgraded_on_login_when_parameters_rise(
 
     stronger = PasswordHasher(time_cost=3, memory_cost=19456, parallelism=1)
     monkeypatch.setattr(passwords, "hasher", stronger)
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
     stored = services.users.get("staff", STAFF)
     assert stored is not None and "t=3" in stored.password_hash
     assert login(STAFF, accounts.password, "staff")["statusCode"] == 200

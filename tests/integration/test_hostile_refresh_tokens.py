@@ -11,7 +11,15 @@ from shared.credentials.refresh_tokens import session_id_of, token_hash
 from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, FakeClock, audit_events
-from tests.flows import change_password, is_authorized, login_ok, logout, logout_all, refresh
+from tests.flows import (
+    admin_login,
+    change_password,
+    is_authorized,
+    logout,
+    logout_all,
+    refresh,
+    staff_login,
+)
 
 
 def _rotate(token: str) -> dict[str, str]:
@@ -35,7 +43,7 @@ def _refresh_rows(services: Services, sid: str) -> dict[str, str]:
 @pytest.fixture
 def family(accounts: Accounts) -> dict[str, dict[str, str]]:
     """A session rotated twice: grandparent -> parent -> child."""
-    grandparent = login_ok("staff@dealership.example", accounts.password, "staff")
+    grandparent = staff_login()
     parent = _rotate(grandparent["refresh_token"])
     child = _rotate(parent["refresh_token"])
     return {"grandparent": grandparent, "parent": parent, "child": child}
@@ -57,7 +65,7 @@ def test_20_grandparent_replay_revokes_the_family_and_records_a_security_event(
 def test_20_parent_replayed_after_the_grace_window_revokes_the_family(
     accounts: Accounts, clock: FakeClock
 ) -> None:
-    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    parent = staff_login()
     child = _rotate(parent["refresh_token"])
     clock.advance(11)
     assert refresh(parent["refresh_token"])["statusCode"] == 401
@@ -68,7 +76,7 @@ def test_20_parent_replayed_after_the_grace_window_revokes_the_family(
 def test_grace_window_retry_of_the_parent_returns_the_very_same_child(
     accounts: Accounts, clock: FakeClock
 ) -> None:
-    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    parent = staff_login()
     child = _rotate(parent["refresh_token"])
     clock.advance(5)
     retried = _rotate(parent["refresh_token"])
@@ -79,7 +87,7 @@ def test_grace_window_retry_of_the_parent_returns_the_very_same_child(
 
 
 def test_grace_window_does_not_apply_once_the_child_has_been_used(accounts: Accounts) -> None:
-    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    parent = staff_login()
     child = _rotate(parent["refresh_token"])
     grandchild = _rotate(child["refresh_token"])
     assert refresh(parent["refresh_token"])["statusCode"] == 401
@@ -90,7 +98,7 @@ def test_grace_window_does_not_apply_once_the_child_has_been_used(accounts: Acco
 def test_21_concurrent_refreshes_of_one_token_commit_one_successor_and_keep_the_user_logged_in(
     services: Services, accounts: Accounts, serialised_moto: None, clients: int
 ) -> None:
-    start = login_ok("staff@dealership.example", accounts.password, "staff")
+    start = staff_login()
     barrier = threading.Barrier(clients)
 
     def one_client(_: int) -> dict[str, object]:
@@ -129,7 +137,7 @@ def test_21_concurrent_refreshes_of_one_token_commit_one_successor_and_keep_the_
 def test_22_random_truncated_case_flipped_or_wrong_secret_tokens_are_401_and_revoke_nothing(
     accounts: Accounts, aws_calls: list[str], mangle: object
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     aws_calls.clear()
     response = refresh(mangle(tokens["refresh_token"]))  # type: ignore[operator]
     assert response["statusCode"] == 401
@@ -141,19 +149,19 @@ def test_22_random_truncated_case_flipped_or_wrong_secret_tokens_are_401_and_rev
 
 
 def test_23_refresh_after_logout_is_rejected(accounts: Accounts) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     logout(tokens["access_token"])
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
 
 
 def test_23_refresh_after_logout_all_and_after_password_change_is_rejected(accounts: Accounts) -> None:
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
-    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
+    other = staff_login()
     logout_all(first["access_token"])
     assert refresh(first["refresh_token"])["statusCode"] == 401
     assert refresh(other["refresh_token"])["statusCode"] == 401
-    mine = login_ok("staff@dealership.example", accounts.password, "staff")
-    elsewhere = login_ok("staff@dealership.example", accounts.password, "staff")
+    mine = staff_login()
+    elsewhere = staff_login()
     assert (
         change_password(mine["access_token"], accounts.password, "amber hollow 31 tides")["statusCode"] == 200
     )
@@ -163,7 +171,7 @@ def test_23_refresh_after_logout_all_and_after_password_change_is_rejected(accou
 def test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_there(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     clock.advance(services.settings.refresh_idle_ttl + 1)
     assert services.sessions.refresh_token(token_hash(tokens["refresh_token"])) is not None
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
@@ -172,7 +180,7 @@ def test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_t
 def test_23_refresh_past_the_absolute_lifetime_is_rejected_even_when_used_daily(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     current = tokens["refresh_token"]
     day = 24 * 3600
     for _ in range(services.settings.session_max_ttl // day - 1):
@@ -185,7 +193,7 @@ def test_23_refresh_past_the_absolute_lifetime_is_rejected_even_when_used_daily(
 def test_refresh_issues_an_access_token_for_the_same_session_and_user(accounts: Accounts) -> None:
     import jwt
 
-    tokens = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = admin_login()
     rotated = _rotate(tokens["refresh_token"])
     before = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     after = jwt.decode(rotated["access_token"], options={"verify_signature": False})
@@ -199,7 +207,7 @@ def test_23_a_grace_retry_after_a_user_not_before_is_rejected_even_if_the_sessio
     """The grace path checks the user's not-before in its transaction, not only the session row
     (which logout-all updates through an eventually consistent index)."""
 
-    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    parent = staff_login()
     child = _rotate(parent["refresh_token"])
     services.denylist.set_not_before(accounts.staff.user_id, services.clock.now_ms())
     assert refresh(parent["refresh_token"])["statusCode"] == 401

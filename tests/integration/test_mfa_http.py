@@ -23,12 +23,13 @@ from tests.flows import (
     ADMIN,
     CONTEXT,
     active_totp,
+    admin_login,
     enrol_totp,
     is_authorized,
     login,
-    login_ok,
     protected_call,
     second_step,
+    staff_login,
     totp_code,
     verify_totp,
 )
@@ -39,7 +40,7 @@ def _remove(access_token: str, code: str) -> dict[str, Any]:
 
 
 def _challenge(accounts: Accounts) -> dict[str, Any]:
-    body = login_ok(ADMIN, accounts.password, "admin")
+    body = admin_login()
     assert body["mfa_required"] is True and "access_token" not in body and "refresh_token" not in body
     return body
 
@@ -53,7 +54,7 @@ def _claims(access_token: str) -> dict[str, Any]:
 def test_enrolment_returns_the_secret_its_uri_a_qr_code_and_ten_recovery_codes(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    tokens = login_ok(ADMIN, accounts.password, "admin")
+    tokens = admin_login()
     enrolment = enrol_totp(tokens["access_token"])
     assert (
         enrolment["otpauth_uri"].startswith("otpauth://totp/")
@@ -61,23 +62,23 @@ def test_enrolment_returns_the_secret_its_uri_a_qr_code_and_ten_recovery_codes(
     )
     assert enrolment["qr_svg"].startswith("<svg") and len(set(enrolment["recovery_codes"])) == 10
     # not proven yet: the next login still gives tokens at once
-    assert "access_token" in login_ok(ADMIN, accounts.password, "admin")
+    assert "access_token" in admin_login()
 
 
 def test_a_wrong_proof_leaves_the_factor_pending_and_names_the_field(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    tokens = login_ok(ADMIN, accounts.password, "admin")
+    tokens = admin_login()
     enrolment = enrol_totp(tokens["access_token"])
     wrong = f"{(int(totp_code(enrolment['secret'], clock)) + 1) % 1_000_000:06d}"
     answer = verify_totp(tokens["access_token"], wrong)
     assert answer["statusCode"] == 400 and body_of(answer)["field"] == "code"
-    assert "access_token" in login_ok(ADMIN, accounts.password, "admin")
+    assert "access_token" in admin_login()
 
 
 @pytest.mark.parametrize("code", [123456, "", "x" * 33, None])
 def test_malformed_proofs_are_400_naming_code(services: Services, accounts: Accounts, code: object) -> None:
-    tokens = login_ok(ADMIN, accounts.password, "admin")
+    tokens = admin_login()
     enrol_totp(tokens["access_token"])
     answer = verify_totp(tokens["access_token"], code)  # type: ignore[arg-type]
     assert answer["statusCode"] == 400 and body_of(answer)["field"] == "code"
@@ -86,7 +87,7 @@ def test_malformed_proofs_are_400_naming_code(services: Services, accounts: Acco
 def test_proofs_are_counted_per_session_and_lock(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
-    tokens = login_ok(ADMIN, accounts.password, "admin")
+    tokens = admin_login()
     enrol_totp(tokens["access_token"])
     statuses = [verify_totp(tokens["access_token"], "000000")["statusCode"] for _ in range(6)]
     assert statuses[-1] == 429 and 400 in statuses
@@ -222,7 +223,7 @@ def test_a_second_factor_login_from_a_new_device_is_emailed_like_a_password_logi
 
     secret, _ = active_totp(accounts, clock)
     elsewhere = {"source_ip": "192.0.2.50", "user_agent": "curl/8"}
-    challenge = login_ok(ADMIN, accounts.password, "admin", **elsewhere)
+    challenge = admin_login(**elsewhere)
     assert second_step(challenge["mfa_token"], totp_code(secret, clock), **elsewhere)["statusCode"] == 200
     (mail,) = [mail for mail in messages() if mail["subject"] == "New sign-in to your account"]
     assert ADMIN in mail["to"] and "192.0.2.50" in mail["body"]
@@ -242,7 +243,7 @@ def test_an_account_changed_after_the_password_step_gets_no_tokens(
 
 
 def test_accounts_without_a_factor_log_in_as_before(services: Services, accounts: Accounts) -> None:
-    body = login_ok("staff@dealership.example", accounts.password, "staff")
+    body = staff_login()
     assert body["access_token"] and _claims(body["access_token"])["amr"] == ["pwd"]
 
 
@@ -256,11 +257,11 @@ def test_removal_needs_a_fresh_code(services: Services, accounts: Accounts, cloc
     assert _challenge(accounts)["mfa_required"]  # still there
     clock.advance(30)
     assert _remove(tokens["access_token"], totp_code(secret, clock))["statusCode"] == 200
-    assert "access_token" in login_ok(ADMIN, accounts.password, "admin")
+    assert "access_token" in admin_login()
 
 
 def test_removal_without_a_factor_is_refused(services: Services, accounts: Accounts) -> None:
-    tokens = login_ok(ADMIN, accounts.password, "admin")
+    tokens = admin_login()
     assert _remove(tokens["access_token"], "123456")["statusCode"] == 400
 
 
@@ -290,7 +291,7 @@ def test_a_required_type_without_a_factor_enrols_before_getting_tokens(
     # from now on, the ordinary challenge
     assert _challenge(accounts)["challenge"] == "totp"
     # other types are not concerned
-    assert "access_token" in login_ok("staff@dealership.example", accounts.password, "staff")
+    assert "access_token" in staff_login()
 
 
 def test_an_enrolment_challenge_cannot_enrol_twice_after_the_factor_is_active(

@@ -23,7 +23,7 @@ from shared.store.users import UserStore
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import PASSWORD, Accounts, FakeClock, audit_events
-from tests.flows import login, login_ok
+from tests.flows import admin_login, login, staff_login
 
 STAFF = "staff@dealership.example"
 GHOST = "ghost@dealership.example"
@@ -76,9 +76,9 @@ def test_a_success_under_the_threshold_resets_the_failure_count(
 ) -> None:
     below = services.settings.lockout_threshold - 1
     _fail(STAFF, below)
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
     _fail(STAFF, below)
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
 
 
 def test_the_lock_ends_at_its_exact_millisecond_and_retry_after_rounds_up(
@@ -95,9 +95,9 @@ def test_the_lock_ends_at_its_exact_millisecond_and_retry_after_rounds_up(
     locked = login(STAFF, accounts.password, "staff")
     assert (locked["statusCode"], locked["headers"]["Retry-After"]) == (429, "1")
     clock.set(failed_at + lock_ms)
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
     clock.set(failed_at + lock_ms + 1500)  # and well after the lock, still within the window
-    login_ok(ADMIN, accounts.password, "admin")
+    admin_login()
 
 
 def test_past_the_window_a_lock_is_forgotten(
@@ -107,7 +107,7 @@ def test_past_the_window_a_lock_is_forgotten(
     failed_at = clock.now_ms()
     _fail(STAFF, services.settings.lockout_threshold)
     clock.set(failed_at + services.settings.lockout_window_seconds * 1000 + 1)
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
 
 
 def test_a_failure_counted_meanwhile_is_counted_on_top(services: Services, accounts: Accounts) -> None:
@@ -249,7 +249,7 @@ def test_a_login_records_the_session_it_began_and_its_method(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.clear()
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     (event,) = [e for e in audit_events(caplog) if e["event"] == "login"]
     assert (event["outcome"], event["reason"]) == ("success", "pwd")
     assert event["session_id"] == tokens["refresh_token"].split(".")[0]

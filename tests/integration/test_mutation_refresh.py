@@ -18,13 +18,13 @@ from shared.runtime.services import Services
 from tests.clocks import PinnedClock, pin_clock
 from tests.events import body_of
 from tests.fixtures import Accounts, Faults
-from tests.flows import is_authorized, login_ok, logout, refresh, session_delete, sessions_list
+from tests.flows import is_authorized, logout, refresh, session_delete, sessions_list, staff_login
 
 
 def test_refresh_after_a_not_before_is_refused_while_the_session_row_is_active(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     services.denylist.set_not_before(accounts.staff.user_id, services.clock.now_ms())
     response = refresh(tokens["refresh_token"])
     assert response["statusCode"] == 401, response
@@ -43,8 +43,8 @@ def _start(services: Services, monkeypatch: pytest.MonkeyPatch) -> PinnedClock:
 
 def _two_sessions(accounts: Accounts) -> tuple[dict[str, str], dict[str, str]]:
     return (
-        login_ok("staff@dealership.example", accounts.password, "staff"),
-        login_ok("staff@dealership.example", accounts.password, "staff"),
+        staff_login(),
+        staff_login(),
     )
 
 
@@ -132,7 +132,7 @@ def test_the_sessions_list_leaves_out_a_revoked_session(accounts: Accounts) -> N
 def test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child(accounts: Accounts) -> None:
     """Another request rotates the token after this one read it: this one's transaction fails on the
     parent, it reads again and, within the grace window, answers with the very same child."""
-    start = login_ok("staff@dealership.example", accounts.password, "staff")
+    start = staff_login()
     competing: list[dict[str, object]] = []
 
     def rotate_first(**_: object) -> None:
@@ -158,7 +158,7 @@ def test_a_session_begun_after_a_not_before_refreshes(
     clock = _start(services, monkeypatch)
     services.denylist.set_not_before(accounts.staff.user_id, clock.now_ms())
     clock.advance(0.001)
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     assert _rotate(tokens["refresh_token"])["refresh_token"] != tokens["refresh_token"]
 
 
@@ -166,7 +166,7 @@ def test_a_revoked_session_records_when_and_why(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = _start(services, monkeypatch)
-    parent = login_ok("staff@dealership.example", accounts.password, "staff")
+    parent = staff_login()
     _rotate(_rotate(parent["refresh_token"])["refresh_token"])
     clock.advance(1)
     assert refresh(parent["refresh_token"])["statusCode"] == 401  # a replay: theft
@@ -186,7 +186,7 @@ LOST_RACE = [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}, {"Code": "Non
 def test_a_rotation_that_keeps_losing_races_reads_again_three_times_then_answers_503(
     accounts: Accounts, faults: Faults, lost: int, status: int
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     faults.fail(
         "dynamodb.TransactWriteItems",
         "TransactionCanceledException",
@@ -199,7 +199,7 @@ def test_a_rotation_that_keeps_losing_races_reads_again_three_times_then_answers
 
 def test_a_refresh_token_whose_session_row_is_gone_is_401(services: Services, accounts: Accounts) -> None:
     """DynamoDB's TTL deletes rows late and in any order: a token row may outlive its session's row."""
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     sid = tokens["refresh_token"].split(".")[0]
     services.sessions.dynamodb.delete_item(
         TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
@@ -213,7 +213,7 @@ def test_a_refresh_derives_its_successor_with_the_cached_keys(
     """The derivation keys are read again only when a successor was derived under a key this
     container has not read yet: an ordinary rotation, or a retry within the grace window, costs no
     Secrets Manager call."""
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     services.refresh_keys()  # the container has read the keys already
     reads: list[str] = []
     real = signing.secret_versions
@@ -241,7 +241,7 @@ def test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once(
     """Reuse revokes the session and denies its access tokens in the same transaction: the thief's
     and the owner's access tokens stop at the authorizer, before they expire."""
     clock = _start(services, monkeypatch)
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
     child = _rotate(first["refresh_token"])
     clock.advance(services.settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
     assert is_authorized(child["access_token"])
@@ -266,7 +266,7 @@ def test_a_retry_on_a_container_still_on_the_old_key_reads_the_keys_again(
     """The parent's child was derived under a key this container has not read yet: it reads the keys
     again and answers the same child (neither a theft nor an error)."""
     old_keys = services.refresh_keys()
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     arn = services.settings.refresh_key_secret_arn
     aws.secrets_manager().put_secret_value(SecretId=arn, SecretString=secrets.token_urlsafe(48))
     signing.forget_keys()  # a new container: it derives the child under the new key
@@ -279,7 +279,7 @@ def test_a_retry_on_a_container_still_on_the_old_key_reads_the_keys_again(
 
 def test_a_well_shaped_refresh_token_nobody_issued_is_401(services: Services, accounts: Accounts) -> None:
     """Of a real session, shaped right, but never issued: no record, the plain 401."""
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     sid = tokens["refresh_token"].split(".")[0]
     response = refresh(f"{sid}.{'A' * 43}")
     assert response["statusCode"] == 401, response
@@ -295,7 +295,7 @@ def test_a_grace_retry_losing_to_a_logout_is_refused_as_revoked(
     services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The logout lands between the retry's read and its check that the session still lives."""
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
     _rotate(first["refresh_token"])  # used: a retry within the grace window answers its child
     events = aws.dynamodb().meta.events
 

@@ -18,7 +18,7 @@ from shared.store.denylist import GLOBAL_SHARDS, GLOBAL_SUBJECT
 from tests.clocks import pin_clock
 from tests.events import body_of, method_arn
 from tests.fixtures import Accounts, FakeClock, Faults, audit_events
-from tests.flows import change_password, is_authorized, login_ok, logout, refresh
+from tests.flows import admin_login, change_password, is_authorized, logout, refresh, staff_login
 
 ARN = method_arn("GET", "/auth/me")
 
@@ -40,7 +40,7 @@ def expiry(access_token: str) -> int:
 def denied_alone(services: Services, accounts: Accounts, clock: FakeClock) -> dict[str, Any]:
     """A token whose id logout denied, with its session brought back to life afterwards (its row
     active again, its SID# entry removed), so that only the JTI# entry logout wrote can deny it."""
-    kept = login_ok("staff@dealership.example", accounts.password, "staff")
+    kept = staff_login()
     assert logout(kept["access_token"])["statusCode"] == 200
     sid = _sid(kept)
     dynamodb = services.denylist.dynamodb
@@ -87,7 +87,7 @@ def test_not_before_in_the_same_second_denies_the_older_token(
     # Given a token issued 100 ms into a second
     second = time.time_ns() // 1_000_000_000 * 1000
     clock = pin_clock(services, monkeypatch, second + 100)
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     # When a not-before is written 500 ms later, in the same second (what every account revocation
     # writes; written alone here, so no session clean-up masks it)
     clock.advance(0.5)
@@ -96,14 +96,14 @@ def test_not_before_in_the_same_second_denies_the_older_token(
     assert reason(services, tokens["access_token"]) == Reason.NOT_BEFORE
     # ... and a token issued just after it, in that same second, is not
     clock.advance(0.001)
-    fresh = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    fresh = staff_login()["access_token"]
     assert jwt.decode(fresh, options={"verify_signature": False})["iat"] * 1000 == second
     assert reason(services, fresh) is None
     assert is_authorized(fresh)
 
 
 def test_an_unreadable_denylist_denies(services: Services, accounts: Accounts, faults: Faults) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     faults.fail("dynamodb.BatchGetItem", "ProvisionedThroughputExceededException", times=20)
     assert reason(services, tokens["access_token"]) == Reason.UNDECIDABLE
 
@@ -113,7 +113,7 @@ def test_logout_after_the_session_row_is_gone_still_denies_the_token(
 ) -> None:
     """DynamoDB deletes a session row at its absolute expiry, while its last access token may still be
     valid: logging out then still denies that token."""
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     sid = tokens["refresh_token"].split(".")[0]
     services.sessions.dynamodb.delete_item(
         TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
@@ -132,8 +132,8 @@ def _sid(tokens: dict[str, Any]) -> str:
 def test_logout_with_another_own_session_records_which_session_ended(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
-    kept = login_ok("staff@dealership.example", accounts.password, "staff")
-    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    kept = staff_login()
+    other = staff_login()
     caplog.clear()
     assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
     events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
@@ -145,7 +145,7 @@ def test_logout_with_another_own_session_records_which_session_ended(
 def test_logout_records_the_callers_session_when_it_ends_it(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     caplog.clear()
     assert logout(tokens["access_token"], tokens["refresh_token"])["statusCode"] == 200
     events = [(e["event"], e["session_id"], e["reason"]) for e in audit_events(caplog)]
@@ -164,8 +164,8 @@ def test_logout_records_the_callers_session_when_it_ends_it(
 def test_logout_with_anything_but_a_real_own_refresh_token_ends_the_callers_session(
     services: Services, accounts: Accounts, named: Any
 ) -> None:
-    caller = login_ok("staff@dealership.example", accounts.password, "staff")
-    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    caller = staff_login()
+    other = staff_login()
     assert logout(caller["access_token"], named(other["refresh_token"]))["statusCode"] == 200
     assert refresh(caller["refresh_token"])["statusCode"] == 401
     assert refresh(other["refresh_token"])["statusCode"] == 200  # the named session lives on
@@ -176,11 +176,11 @@ def test_logout_with_anything_but_a_real_own_refresh_token_ends_the_callers_sess
 
 def test_every_denylist_entry_outlives_what_it_denies(services: Services, accounts: Accounts) -> None:
     settings = services.settings
-    kept = login_ok("staff@dealership.example", accounts.password, "staff")
-    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    kept = staff_login()
+    other = staff_login()
     assert logout(kept["access_token"], other["refresh_token"])["statusCode"] == 200
     before = services.clock.now_ms()
-    fresh = login_ok("staff@dealership.example", accounts.password, "staff")
+    fresh = staff_login()
     new_password = "violet harbour lantern 77"
     assert change_password(fresh["access_token"], accounts.password, new_password)["statusCode"] == 200
     items = services.denylist.dynamodb.scan(TableName=services.denylist.table)["Items"]
@@ -207,7 +207,7 @@ def test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_o
     services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = services.settings
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
     assert refresh(first["refresh_token"])["statusCode"] == 200
     clock.advance(settings.refresh_grace_seconds + 1)  # past the grace window: a replay is theft
     caplog.clear()
@@ -226,7 +226,7 @@ def test_a_replayed_refresh_token_is_recorded_as_detected_reuse_and_its_denial_o
 def test_a_session_ended_by_its_user_is_recorded_as_revoked_with_success(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     caplog.clear()
     assert logout(tokens["access_token"])["statusCode"] == 200
     events = [(e["event"], e["outcome"], e["session_id"]) for e in audit_events(caplog)]
@@ -255,7 +255,7 @@ def test_the_emergency_switch_writes_every_shard_at_once_and_never_moves_one_bac
 ) -> None:
     now_ms = services.clock.now_ms() + 1000
     pin_clock(services, monkeypatch, now_ms)
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     denylist = services.denylist
 
     def shards() -> dict[str, str]:
@@ -273,8 +273,8 @@ def test_the_emergency_switch_writes_every_shard_at_once_and_never_moves_one_bac
 def test_logout_naming_another_users_refresh_token_ends_only_the_callers_session(
     accounts: Accounts,
 ) -> None:
-    caller = login_ok("staff@dealership.example", accounts.password, "staff")
-    victim = login_ok("admin@dealership.example", accounts.password, "admin")
+    caller = staff_login()
+    victim = admin_login()
     assert logout(caller["access_token"], victim["refresh_token"])["statusCode"] == 200
     assert refresh(caller["refresh_token"])["statusCode"] == 401
     assert refresh(victim["refresh_token"])["statusCode"] == 200  # not the caller's to end
@@ -284,7 +284,7 @@ def test_a_logout_records_when_and_why_its_session_ended(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = pin_clock(services, monkeypatch, services.clock.now_ms())
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     clock.advance(2)
     assert logout(tokens["access_token"])["statusCode"] == 200
     item = services.sessions.dynamodb.get_item(
@@ -297,8 +297,8 @@ def test_a_session_ended_from_another_denies_its_access_tokens_by_its_entry_alon
     accounts: Accounts,
 ) -> None:
     """No token id of it was denied and no not-before moved: only its SID# entry denies it."""
-    caller = login_ok("staff@dealership.example", accounts.password, "staff")
-    other = login_ok("staff@dealership.example", accounts.password, "staff")
+    caller = staff_login()
+    other = staff_login()
     assert is_authorized(other["access_token"])
     assert logout(caller["access_token"], other["refresh_token"])["statusCode"] == 200
     assert not is_authorized(other["access_token"])

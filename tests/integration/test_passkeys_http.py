@@ -25,7 +25,15 @@ from tests import expected_calls
 from tests.authenticator import Authenticator, b64url
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
-from tests.flows import ADMIN, CONTEXT, authorize, is_authorized, login_ok, protected_call
+from tests.flows import (
+    ADMIN,
+    CONTEXT,
+    admin_login,
+    authorize,
+    is_authorized,
+    protected_call,
+    staff_login,
+)
 
 RP_ID = "app.example.com"
 ORIGIN = "https://app.example.com"  # tests/fixtures.py's allowed origin
@@ -40,7 +48,7 @@ def relying_party(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture
 def admin_token(accounts: Accounts) -> str:
-    token: str = login_ok(ADMIN, accounts.password, "admin")["access_token"]
+    token: str = admin_login()["access_token"]
     return token
 
 
@@ -169,9 +177,9 @@ def test_a_registration_challenge_is_bound_to_its_user_and_session(
     admin_token: str, accounts: Accounts, authenticator: Authenticator
 ) -> None:
     options = options_for_registration(admin_token)
-    staff_token = login_ok(STAFF, accounts.password, "staff")["access_token"]
+    staff_token = staff_login()["access_token"]
     assert register(staff_token, authenticator.create(options))["statusCode"] == 400
-    other_session = login_ok(ADMIN, accounts.password, "admin")["access_token"]
+    other_session = admin_login()["access_token"]
     assert register(other_session, authenticator.create(options))["statusCode"] == 400
     assert listed(staff_token) == [] and listed(admin_token) == []
 
@@ -285,7 +293,7 @@ def test_another_users_passkey_is_not_found(
     admin_token: str, accounts: Accounts, authenticator: Authenticator
 ) -> None:
     view = registered(admin_token, authenticator)
-    staff_token = login_ok(STAFF, accounts.password, "staff")["access_token"]
+    staff_token = staff_login()["access_token"]
     assert remove(staff_token, view["id"])["statusCode"] == 404
     assert [p["id"] for p in listed(admin_token)] == [view["id"]]
     assert signed_in_with(authenticator)["statusCode"] == 200
@@ -351,7 +359,7 @@ def test_a_passkey_login_passes_a_step_up_route(
 ) -> None:
     monkeypatch.setenv("WEBAUTHN_RP_ID", RP_ID)
     services_module.reset()
-    token = login_ok(ADMIN, accounts.password, "admin")["access_token"]
+    token = admin_login()["access_token"]
     registered(token, authenticator)
     password_only = authorize(token, "DELETE", "/cars/car-1")
     assert password_only["context"]["step_up"] != ""
@@ -535,7 +543,7 @@ def test_passkeys_are_off_without_a_relying_party(
 ) -> None:
     monkeypatch.delenv("WEBAUTHN_RP_ID")
     services_module.reset()
-    token = login_ok(ADMIN, accounts.password, "admin")["access_token"]
+    token = admin_login()["access_token"]
     assert (
         protected_call(passkeys_handler, token, "POST", "/auth/passkeys/register/options")["statusCode"]
         == 503

@@ -17,7 +17,7 @@ from shared.routes.declaration import parse_route_table
 from shared.runtime import services as services_module
 from shared.runtime.services import get_services
 from tests.fixtures import Accounts
-from tests.flows import is_authorized, login_ok
+from tests.flows import is_authorized, staff_login
 
 
 def _declaration(audience: str | None) -> dict[str, object]:
@@ -38,7 +38,7 @@ def _use_declaration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, document: 
 
 
 def _login(accounts: Accounts) -> str:
-    token: str = login_ok("staff@dealership.example", accounts.password, "staff")["access_token"]
+    token: str = staff_login()["access_token"]
     return token
 
 

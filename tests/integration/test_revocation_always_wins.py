@@ -22,13 +22,14 @@ from shared.runtime.services import Services
 from tests.events import LambdaContext, api_event, authorizer_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls
 from tests.flows import (
+    admin_login,
     change_password,
     is_authorized,
     login,
-    login_ok,
     logout,
     protected_call,
     refresh,
+    staff_login,
 )
 
 STAFF = "staff@dealership.example"
@@ -126,7 +127,7 @@ def test_an_unknown_account_is_locked_the_same_way_from_the_same_ip(services: Se
 def test_the_login_lock_never_blocks_an_authenticated_password_change(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     for _ in range(services.settings.lockout_threshold + 1):
         login(STAFF, "a wrong password guess", "staff")
     assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
@@ -137,7 +138,7 @@ def test_the_login_lock_never_blocks_an_authenticated_password_change(
 def test_password_change_guesses_have_their_own_per_session_counter(
     services: Services, accounts: Accounts, verifications: list[str]
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     verifications.clear()
     answers = [
         change_password(tokens["access_token"], "a wrong current one", NEW_PASSWORD)["statusCode"]
@@ -154,8 +155,8 @@ def test_password_change_guesses_have_their_own_per_session_counter(
 def test_a_password_change_returns_a_fresh_session_and_ends_every_older_one(
     services: Services, accounts: Accounts
 ) -> None:
-    first = login_ok(STAFF, accounts.password, "staff")
-    second = login_ok(STAFF, accounts.password, "staff")
+    first = staff_login()
+    second = staff_login()
     changed = change_password(first["access_token"], accounts.password, NEW_PASSWORD)
     assert changed["statusCode"] == 200
     fresh = body_of(changed)
@@ -171,8 +172,8 @@ def test_39_a_password_change_whose_clean_up_is_throttled_half_way_still_ends_ev
 ) -> None:
     from shared.core.errors import ServiceUnavailable
 
-    caller = login_ok(STAFF, accounts.password, "staff")
-    others = [login_ok(STAFF, accounts.password, "staff") for _ in range(3)]
+    caller = staff_login()
+    others = [staff_login() for _ in range(3)]
     real, revoked = services.sessions.revoke, []
 
     def throttled_after_one(*arguments: Any, **keywords: Any) -> None:
@@ -191,8 +192,8 @@ def test_39_a_password_change_whose_clean_up_is_throttled_half_way_still_ends_ev
 def test_39_a_session_the_index_has_not_seen_yet_still_ends_with_a_password_change(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    caller = login_ok(STAFF, accounts.password, "staff")
-    unseen = login_ok(STAFF, accounts.password, "staff")
+    caller = staff_login()
+    unseen = staff_login()
     monkeypatch.setattr(services.sessions, "sessions_of", lambda user_id: iter(()))  # the index lags
     assert change_password(caller["access_token"], accounts.password, NEW_PASSWORD)["statusCode"] == 200
     assert not is_authorized(unseen["access_token"])
@@ -204,8 +205,8 @@ def test_39_every_clean_up_failing_still_ends_every_session_and_the_change_stand
 ) -> None:
     from shared.core.errors import ServiceUnavailable
 
-    caller = login_ok(STAFF, accounts.password, "staff")
-    other = login_ok(STAFF, accounts.password, "staff")
+    caller = staff_login()
+    other = staff_login()
 
     def throttled(*arguments: Any, **keywords: Any) -> None:
         raise ServiceUnavailable("DynamoDB")
@@ -226,7 +227,7 @@ def test_a_disabled_users_idle_session_never_comes_back(
 ) -> None:
     from shared.accounts import actions as account_actions
 
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     account_actions.disable_user(services, accounts.staff)
     clock.advance(39 * 86400)  # past the not-before row's old lifetime (30 days)
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
@@ -236,7 +237,7 @@ def test_a_revoked_sessions_last_access_token_stays_denied_until_it_expires(
     services: Services, accounts: Accounts, clock: FakeClock
 ) -> None:
     settings = services.settings
-    renewed = login_ok(STAFF, accounts.password, "staff")
+    renewed = staff_login()
     remaining = settings.session_max_ttl - 60  # refreshed (often enough) until a minute before its end
     while remaining > 0:
         step = min(remaining, settings.refresh_idle_ttl // 2)
@@ -249,7 +250,7 @@ def test_a_revoked_sessions_last_access_token_stays_denied_until_it_expires(
 
 
 def test_a_not_before_never_moves_back(services: Services, accounts: Accounts) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     later = services.clock.now_ms() + 60_000
     services.denylist.set_not_before(accounts.staff.user_id, later)
     services.denylist.set_not_before(accounts.staff.user_id, later - 3_600_000)  # a slow clock
@@ -268,7 +269,7 @@ def _cookie_refresh(cookie: str) -> dict[str, Any]:
 def test_41_a_foreign_cookie_the_parser_cannot_read_does_not_hide_the_refresh_cookie(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     name = services.settings.refresh_cookie_name
     answer = _cookie_refresh(f'prefs={{"a":1}}; theme="dark; {name}={tokens["refresh_token"]}')
     assert answer["statusCode"] == 200, answer
@@ -277,8 +278,8 @@ def test_41_a_foreign_cookie_the_parser_cannot_read_does_not_hide_the_refresh_co
 def test_42_two_refresh_cookies_are_refused_and_nothing_is_rotated_or_cleared(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
-    planted = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = staff_login()
+    planted = admin_login()
     name = services.settings.refresh_cookie_name
     answer = _cookie_refresh(f"{name}={planted['refresh_token']}; {name}={tokens['refresh_token']}")
     assert answer["statusCode"] == 400 and json.loads(answer["body"])["field"] == "cookie"
@@ -299,8 +300,8 @@ def test_the_refresh_cookie_is_host_prefixed_so_no_sibling_subdomain_can_plant_o
 def test_43_two_authorization_headers_differing_in_case_are_refused_by_the_authorizer(
     services: Services, accounts: Accounts
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
-    other = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = staff_login()
+    other = admin_login()
     event = authorizer_event(f"Bearer {tokens['access_token']}")
     event["headers"]["authorization"] = f"Bearer {other['access_token']}"
     event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
@@ -316,8 +317,8 @@ def test_43_two_authorization_headers_differing_in_case_are_refused_by_the_autho
 
 
 def test_logout_naming_another_own_session_ends_both(services: Services, accounts: Accounts) -> None:
-    current = login_ok(STAFF, accounts.password, "staff")
-    other = login_ok(STAFF, accounts.password, "staff")
+    current = staff_login()
+    other = staff_login()
     assert logout(current["access_token"], other["refresh_token"])["statusCode"] == 200
     for ended in (current, other):
         assert refresh(ended["refresh_token"])["statusCode"] == 401
@@ -327,7 +328,7 @@ def test_logout_naming_another_own_session_ends_both(services: Services, account
 def test_a_malformed_logout_body_still_ends_the_session(services: Services, accounts: Accounts) -> None:
     from functions.logout.handler import handler as logout_handler
 
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     answer = protected_call(
         logout_handler, tokens["access_token"], "POST", "/auth/logout", raw_body="{not json"
     )

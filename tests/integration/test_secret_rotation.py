@@ -17,7 +17,7 @@ from shared.credentials import signing
 from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, audit_events
-from tests.flows import is_authorized, login_ok, refresh
+from tests.flows import is_authorized, refresh, staff_login
 
 STAFF = "staff@dealership.example"
 
@@ -37,7 +37,7 @@ def test_a_refresh_key_rotation_in_the_middle_of_a_refresh_burst_loses_no_sessio
     services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     old_keys = services.refresh_keys()
-    sessions = [login_ok(STAFF, accounts.password, "staff") for _ in range(5)]
+    sessions = [staff_login() for _ in range(5)]
     parents = [tokens["refresh_token"] for tokens in sessions]
     children = [body_of(refresh(parent))["refresh_token"] for parent in parents]  # derived with the old key
 
@@ -63,7 +63,7 @@ def test_a_refresh_key_rotation_in_the_middle_of_a_refresh_burst_loses_no_sessio
 
 
 def test_a_real_replay_is_still_theft_during_a_rotation(services: Services, accounts: Accounts) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     child = body_of(refresh(tokens["refresh_token"]))["refresh_token"]
     _rotate(services.settings.refresh_key_secret_arn)
     signing.forget_keys()
@@ -87,10 +87,10 @@ def test_containers_read_a_rotated_secret_again_within_the_cache_lifetime(
 def test_an_hs256_rotation_keeps_tokens_signed_before_it_valid_until_the_next_one(
     services: Services, accounts: Accounts
 ) -> None:
-    before = login_ok(STAFF, accounts.password, "staff")
+    before = staff_login()
     _rotate(services.settings.hs256_secret_arn)
     signing.forget_keys()
-    after = login_ok(STAFF, accounts.password, "staff")
+    after = staff_login()
     assert is_authorized(before["access_token"]) and is_authorized(after["access_token"])
     _rotate(services.settings.hs256_secret_arn)
     signing.forget_keys()

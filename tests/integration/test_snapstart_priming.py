@@ -21,7 +21,7 @@ from shared.credentials import signing
 from shared.runtime.services import Services
 from tests import expected_calls
 from tests.fixtures import Accounts
-from tests.flows import authorize, login_ok
+from tests.flows import authorize, staff_login
 
 STAFF = "staff@dealership.example"
 
@@ -30,7 +30,7 @@ def test_priming_does_the_first_requests_work_so_the_first_request_reads_once(
     services: Services, accounts: Accounts, aws_calls: list[str]
 ) -> None:
     # Given a token, and a container that has loaded nothing (as at INIT)
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     signing.forget_keys()
     aws_calls.clear()
 
@@ -70,7 +70,7 @@ def test_priming_verifies_down_to_the_signature_check_with_every_key(
 def test_priming_that_fails_leaves_the_work_to_the_first_request(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     signing.forget_keys()
 
     def unavailable(_: object) -> None:
@@ -85,7 +85,7 @@ def test_priming_that_fails_leaves_the_work_to_the_first_request(
 def test_after_restore_drops_pooled_connections_and_reseeds_random(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    login_ok(STAFF, accounts.password, "staff")
+    staff_login()
     closed: list[str] = []
     for name in ("dynamodb", "kms"):
         session = aws.client(name)._endpoint.http_session

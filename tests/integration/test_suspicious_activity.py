@@ -7,7 +7,7 @@ import pytest
 from shared.runtime.services import Services
 from tests.events import body_of
 from tests.fixtures import Accounts, audit_events
-from tests.flows import login, login_ok, sessions_list
+from tests.flows import admin_login, login, sessions_list, staff_login
 
 STAFF = "staff@dealership.example"
 LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
@@ -22,12 +22,12 @@ def _events(caplog: pytest.LogCaptureFixture, name: str) -> list[dict[str, str]]
 def test_a_first_login_is_not_flagged_but_a_new_device_and_ip_later_is(
     accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
-    login_ok(STAFF, accounts.password, "staff", user_agent=LAPTOP, source_ip="198.51.100.1")
+    staff_login(user_agent=LAPTOP, source_ip="198.51.100.1")
     assert _events(caplog, "login_new_device") == []
-    login_ok(STAFF, accounts.password, "staff", user_agent=LAPTOP, source_ip="198.51.100.99")
-    login_ok(STAFF, accounts.password, "staff", user_agent=PHONE, source_ip="198.51.100.1")
+    staff_login(user_agent=LAPTOP, source_ip="198.51.100.99")
+    staff_login(user_agent=PHONE, source_ip="198.51.100.1")
     assert _events(caplog, "login_new_device") == [], "a known device or a known IP is not flagged"
-    tokens = login_ok(STAFF, accounts.password, "staff", user_agent=TABLET, source_ip="203.0.113.77")
+    tokens = staff_login(user_agent=TABLET, source_ip="203.0.113.77")
     flagged = _events(caplog, "login_new_device")
     assert len(flagged) == 1 and flagged[0]["source_ip"] == "203.0.113.77"
     listed = body_of(sessions_list(tokens["access_token"]))["sessions"]
@@ -65,7 +65,7 @@ def test_lockouts_and_refresh_reuse_are_counted_as_metrics(
 
     for _ in range(services.settings.lockout_threshold + 1):
         login(STAFF, "guessed password", "staff")
-    tokens = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = admin_login()
     refresh(tokens["refresh_token"])
     refresh(tokens["refresh_token"])  # within grace: fine
     child = body_of(refresh(tokens["refresh_token"]))["refresh_token"]
@@ -81,7 +81,7 @@ def test_authorizer_denials_are_counted_and_allows_record_no_metric(
 ) -> None:
     from tests.flows import is_authorized
 
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     capfd.readouterr()
     assert is_authorized(tokens["access_token"])
     assert "CloudWatchMetrics" not in capfd.readouterr().out

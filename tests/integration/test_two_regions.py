@@ -29,7 +29,7 @@ from shared.store.denylist import GLOBAL_SHARDS, global_key
 from shared.store.tables import TABLES, create_table_arguments
 from tests.events import method_arn
 from tests.fixtures import PASSWORD, Accounts
-from tests.flows import login_ok, logout, refresh
+from tests.flows import login_ok, logout, refresh, staff_login
 
 STAFF = "staff@dealership.example"
 SECOND_REGION = "eu-west-1"
@@ -71,7 +71,7 @@ def test_a_logout_in_region_a_is_seen_by_region_bs_authorizer_once_it_is_replica
     accounts: Accounts, region_b: tuple[Services, Replicate]
 ) -> None:
     services_b, replicate = region_b
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     replicate()
     assert allowed(services_b, tokens["access_token"])
 
@@ -118,7 +118,7 @@ def test_a_rotated_refresh_token_replayed_in_region_b_before_replication_is_not_
     services: Services, accounts: Accounts, region_b: tuple[Services, Replicate]
 ) -> None:
     services_b, replicate = region_b
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     replicate()
     assert refresh(tokens["refresh_token"])["statusCode"] == 200  # rotated in Region A
     client = Client(source_ip="203.0.113.10", user_agent="replayer")

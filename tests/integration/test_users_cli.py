@@ -16,7 +16,7 @@ from operations.users import main
 from shared.runtime.services import Services
 from shared.sessions import lifecycle as sessions_module
 from tests.fixtures import Accounts, around_aws_calls
-from tests.flows import is_authorized, login, login_ok, refresh
+from tests.flows import admin_login, is_authorized, login, refresh, staff_login
 
 
 def deploy_function(environment: dict[str, str], region: str = "us-east-1", name: str = "authorizer") -> str:
@@ -130,16 +130,16 @@ def test_set_role_ends_the_sessions_of_the_old_role_and_the_next_login_has_the_n
 ) -> None:  # type: ignore[no-untyped-def]
     import jwt
 
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     assert cli("set-role", "staff@dealership.example", "--type", "staff", "manager")[0] == 0
     assert not is_authorized(tokens["access_token"])
     assert refresh(tokens["refresh_token"])["statusCode"] == 401
-    renewed = login_ok("staff@dealership.example", accounts.password, "staff")
+    renewed = staff_login()
     assert jwt.decode(renewed["access_token"], options={"verify_signature": False})["role"] == "manager"
 
 
 def test_disable_enable_and_delete(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     status, output, _ = cli("disable", "staff@dealership.example", "--type", "staff")
     assert status == 0 and output["sessions_revoked"] == 1
     assert not is_authorized(tokens["access_token"])
@@ -153,7 +153,7 @@ def test_disable_enable_and_delete(cli, accounts: Accounts) -> None:  # type: ig
 
 
 def test_reset_password_from_stdin_revokes_every_session(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    tokens = login_ok("admin@dealership.example", accounts.password, "admin")
+    tokens = admin_login()
     status, _, _ = cli(
         "reset-password", "admin@dealership.example", "--type", "admin", stdin="granite meadow 88 echoes\n"
     )
@@ -163,8 +163,8 @@ def test_reset_password_from_stdin_revokes_every_session(cli, accounts: Accounts
 
 
 def test_sessions_are_listed_and_revoked_one_by_one(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    first = login_ok("staff@dealership.example", accounts.password, "staff")
-    second = login_ok("staff@dealership.example", accounts.password, "staff")
+    first = staff_login()
+    second = staff_login()
     status, sessions, _ = cli("sessions", "staff@dealership.example", "--type", "staff")
     assert status == 0 and len(sessions) == 2
     import jwt
@@ -182,14 +182,14 @@ def test_a_session_id_that_begins_with_a_dash_is_revoked_after_a_double_dash(  #
 ) -> None:
     # ids made before new_session_id stopped drawing them could begin with '-'
     monkeypatch.setattr(sessions_module, "new_session_id", lambda: "-" + "A" * 21)
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     assert cli("revoke-session", "staff@dealership.example", "--type", "staff", "--", "-" + "A" * 21)[0] == 0
     assert not is_authorized(tokens["access_token"])
 
 
 def test_the_emergency_switch_invalidates_everyones_tokens(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
-    staff = login_ok("staff@dealership.example", accounts.password, "staff")
-    admin = login_ok("admin@dealership.example", accounts.password, "admin")
+    staff = staff_login()
+    admin = admin_login()
     assert cli("revoke-all-tokens")[0] == 0
     assert not is_authorized(staff["access_token"]) and not is_authorized(admin["access_token"])
     assert refresh(staff["refresh_token"])["statusCode"] == 401
@@ -222,7 +222,7 @@ def test_it_acts_with_the_deployed_lifetimes_not_the_defaults(
         "SESSION_MAX_TTL_SECONDS": str(90 * 86400),
     }
     function = deploy_function(deployed)
-    login_ok("staff@dealership.example", accounts.password, "staff")
+    staff_login()
     later = FakeClock()
     later.advance(39 * 86400)
     with pytest.MonkeyPatch.context() as patch:
@@ -326,7 +326,7 @@ def test_40_an_operator_revocation_from_a_machine_two_minutes_slow_is_complete(
 ) -> None:  # type: ignore[no-untyped-def]
     from tests.fixtures import FakeClock
 
-    tokens = login_ok("staff@dealership.example", accounts.password, "staff")
+    tokens = staff_login()
     slow = FakeClock()
     slow.advance(-120)
     with pytest.MonkeyPatch.context() as patch:
@@ -352,7 +352,7 @@ def test_a_dangerous_command_asks_first_and_says_where_it_acts(
     assert main(["--function", deployed, "delete", "staff@dealership.example", "--type", "staff"]) == 1
     error = capsys.readouterr().err
     assert "delete staff@dealership.example on" in error and "pass --yes" in error
-    assert login_ok("staff@dealership.example", accounts.password, "staff")  # nothing was done
+    assert staff_login()  # nothing was done
 
 
 def test_an_unknown_role_and_an_empty_name_are_refused_with_what_is_known(cli, accounts: Accounts) -> None:  # type: ignore[no-untyped-def]
@@ -459,13 +459,13 @@ def test_reset_factors_removes_the_factor_audited_and_asks_first(  # type: ignor
     clock = FakeClock()
     monkeypatch.setattr(services, "clock", clock)
     active_totp(accounts, clock)
-    assert login_ok(ADMIN, accounts.password, "admin")["mfa_required"]
+    assert admin_login()["mfa_required"]
     # without --yes and without a terminal: nothing done
     assert main(["--function", deployed, "reset-factors", ADMIN, "--type", "admin"]) == 1
-    assert login_ok(ADMIN, accounts.password, "admin")["mfa_required"]
+    assert admin_login()["mfa_required"]
     status, output, _ = cli("reset-factors", ADMIN, "--type", "admin")
     assert status == 0 and output == {"email": ADMIN, "factors_removed": True}
-    assert "access_token" in login_ok(ADMIN, accounts.password, "admin")
+    assert "access_token" in admin_login()
     assert any(
         event["event"] == "mfa_removed" and event["outcome"] == "reset_by_operator"
         for event in audit_events(caplog)

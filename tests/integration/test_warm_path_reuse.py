@@ -17,7 +17,7 @@ from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from tests import forge
 from tests.fixtures import Accounts
-from tests.flows import assert_unauthorized, authorize, login_ok, me
+from tests.flows import assert_unauthorized, authorize, me, staff_login
 
 STAFF = "staff@dealership.example"
 STRANGER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -41,7 +41,7 @@ def test_warm_invocations_reuse_clients_keys_settings_and_routes(
     services: Services, accounts: Accounts, aws_calls: list[str], client_creations: list[str]
 ) -> None:
     # Given a warm container: one login and one authorized call have run
-    tokens = login_ok(STAFF, accounts.password, "staff")
+    tokens = staff_login()
     authorize(tokens["access_token"])
     me(tokens["access_token"])
     keys = services.keys
