@@ -1,16 +1,15 @@
 """GET /auth/me: the caller's identity, as the authorizer verified it."""
 
-from typing import Any
-
 from shared.config.settings import get_settings
 from shared.http.endpoint import caller_of, http_endpoint
-from shared.http.proxy import Request, response
+from shared.http.proxy import Request
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
 
 
-def me_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def me_endpoint(request: Request, services: Services) -> Reply:
     caller = caller_of(request)
     body = {
         "id": caller.sub,
@@ -20,7 +19,7 @@ def me_endpoint(request: Request, services: Services) -> dict[str, Any]:
         "type": caller.user_type,
         "session_id": caller.sid,
     }
-    return response(200, body, request, services.settings)
+    return Reply(200, body)
 
 
 handler = http_endpoint(me_endpoint)
