@@ -11,15 +11,7 @@ get_settings()
 
 def me_endpoint(request: Request, services: Services) -> Reply:
     caller = caller_of(request)
-    body = {
-        "id": caller.sub,
-        "email": caller.email,
-        "name": caller.name,
-        "role": caller.role,
-        "type": caller.user_type,
-        "session_id": caller.sid,
-    }
-    return Reply(200, body)
+    return Reply(200, {**caller.identity.as_json(), "session_id": caller.sid})
 
 
 handler = http_endpoint(me_endpoint)

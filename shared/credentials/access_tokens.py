@@ -21,6 +21,7 @@ import jwt
 from shared.config.settings import Settings
 from shared.config.tunables import MAX_EXTRA_AUDIENCES
 from shared.core.errors import InvalidAccessToken, Reason
+from shared.credentials.identity import Identity
 from shared.credentials.signing import KMS_RAW_MESSAGE_LIMIT, KeySet, b64url
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105  # nosec B105  # a media type, not a secret
@@ -68,16 +69,9 @@ class AccessClaims:
     client_id: str = ""
     amr: tuple[str, ...] = ()  # how the session's login was made (RFC 8176)
 
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a token is issued to (from the users table, at login or refresh)."""
-
-    user_id: str
-    email: str
-    name: str
-    role: str
-    user_type: str
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.sub, self.email, self.name, self.role, self.user_type)
 
 
 class InvalidIdentity(ValueError):

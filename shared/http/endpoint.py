@@ -125,12 +125,6 @@ def session_reply(grant: TokenGrant) -> Reply:
         "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
         "type": identity.user_type,
-        "user": {
-            "id": identity.user_id,
-            "email": identity.email,
-            "name": identity.name,
-            "role": identity.role,
-            "type": identity.user_type,
-        },
+        "user": identity.as_json(),
     }
     return token_reply(body, grant)

@@ -21,13 +21,8 @@ from dataclasses import dataclass
 from shared.core.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.core.observability import Client, Event, audit
 from shared.credentials import passwords
-from shared.credentials.access_tokens import (
-    AMR_PASSWORD,
-    MAX_EMAIL_LENGTH,
-    Identity,
-    InvalidIdentity,
-    check_identity,
-)
+from shared.credentials.access_tokens import AMR_PASSWORD, MAX_EMAIL_LENGTH, InvalidIdentity, check_identity
+from shared.credentials.identity import Identity
 from shared.login.challenge import MfaChallenge, second_factor_challenge
 from shared.login.lockout import reserve_attempt
 from shared.runtime.services import Services
@@ -118,7 +113,7 @@ def finish_login(
         services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
         *consume,
     ]
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    identity = Identity.of(user)
     try:
         grant = start_session(
             services,
@@ -154,7 +149,7 @@ def _refusal(user: User | None, password: str) -> Reason | None:
     if user.disabled:
         return Reason.DISABLED
     try:
-        check_identity(Identity(user.user_id, user.email, user.name, user.role, user.user_type))
+        check_identity(Identity.of(user))
     except InvalidIdentity:
         return Reason.INVALID_IDENTITY
     return None

@@ -11,7 +11,8 @@ from webauthn.helpers.structs import UserVerificationRequirement
 
 from shared.core.errors import BadRequest, InvalidCredentials, Reason
 from shared.core.observability import Client, Event, audit
-from shared.credentials.access_tokens import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
+from shared.credentials.access_tokens import MAX_EMAIL_LENGTH, InvalidIdentity, check_identity
+from shared.credentials.identity import Identity
 from shared.login.flow import audit_login, finish_login, normalise_email, reserve_login_attempt
 from shared.passkeys.ceremony import (
     Answer,
@@ -75,7 +76,7 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
     if user is None or user.user_id != passkey.user_id:  # the account was deleted (and maybe made again)
         audit_login(Event.LOGIN, "failure", client, passkey.user_id, Reason.UNKNOWN_CREDENTIAL)
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    identity = Identity.of(user)
     if user.disabled:
         audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.DISABLED)
         raise InvalidCredentials(Reason.DISABLED)

@@ -30,7 +30,7 @@ from shared.accounts import actions as account_actions
 from shared.core.clock import Clock
 from shared.core.observability import OPERATOR
 from shared.credentials import passwords
-from shared.credentials.access_tokens import Identity
+from shared.credentials.identity import Identity
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import start_session

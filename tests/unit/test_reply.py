@@ -13,7 +13,8 @@ from shared.core.errors import (
     StepUpRequired,
     TooManyAttempts,
 )
-from shared.credentials.access_tokens import AccessClaims, Identity
+from shared.credentials.access_tokens import AccessClaims
+from shared.credentials.identity import Identity
 from shared.http.endpoint import error_reply, session_reply, token_reply
 from shared.http.proxy import parse_event
 from shared.http.reply import Reply, render
