@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.config.parsing import CONTEXT, InvalidTunable
+from shared.config.parsing import CONTEXT, InvalidTunable, whole_number
 from shared.config.passkey_origins import check_passkey_origins
 from shared.config.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
 
@@ -157,15 +157,10 @@ def _defaults(stage: str) -> dict[str, Any]:
 
 
 def _integer(name: str, raw: Any, low: int, high: int) -> int:
-    if isinstance(raw, bool):
-        raise ContextError(f"context '{name}' must be a whole number, got {raw!r}")
     try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ContextError(f"context '{name}' must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ContextError(f"context '{name}' must be between {low} and {high}, got {value}")
-    return value
+        return whole_number(f"context '{name}'", raw, low, high)
+    except InvalidTunable as error:
+        raise ContextError(str(error)) from None
 
 
 def _boolean(name: str, raw: Any) -> bool:

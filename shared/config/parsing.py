@@ -113,6 +113,21 @@ def _origins(subject: str, raw: object) -> tuple[str, ...]:
     return origins
 
 
+def whole_number(subject: str, raw: object, low: int, high: int) -> int:
+    """`raw` (text or a number, never a bool) as an integer from `low` to `high`, both included; else
+    InvalidTunable naming `subject`. The functions' settings, the stack's context and the local API's
+    ports all read their integers here."""
+    if isinstance(raw, bool):
+        raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}")
+    try:
+        number = int(str(raw).strip())
+    except ValueError:
+        raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}") from None
+    if not low <= number <= high:
+        raise InvalidTunable(f"{subject} must be between {low} and {high}, got {number}")
+    return number
+
+
 def parse(tunable: Tunable, raw: object, source: Source) -> Any:
     """One raw value (a string from the environment; a string, number, bool or list from CDK
     context) -> its typed value. Missing or blank is the default, or an error when required."""
@@ -122,15 +137,7 @@ def parse(tunable: Tunable, raw: object, source: Source) -> Any:
             raise InvalidTunable(f"{subject} is required but not set")
         return tunable.default
     if tunable.kind == "int":
-        if isinstance(raw, bool):
-            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}")
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}") from None
-        if not tunable.low <= number <= tunable.high:
-            raise InvalidTunable(f"{subject} must be between {tunable.low} and {tunable.high}, got {number}")
-        return number
+        return whole_number(subject, raw, tunable.low, tunable.high)
     if tunable.kind == "origins":
         return _origins(subject, raw)
     if tunable.kind == "list":
