@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from local.server import ApiHandler, FrontendHandler, PortInUse, Server, bind, warn
+from shared.config.parsing import InvalidTunable, whole_number  # standard library only, as errors
 from shared.core.errors import ConfigurationError  # imports nothing: safe before the environment is set
 
 if TYPE_CHECKING:
@@ -39,12 +40,9 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     if not raw:
         return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise StartupError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise StartupError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+        return whole_number(name, raw, low, high)
+    except InvalidTunable as error:
+        raise StartupError(str(error)) from None
 
 
 def _local_aws_environment() -> None:

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from local.constants import ACCOUNT_ID, API_ID, REGION, STAGE
+from local.events import ApiStage, authorizer_event, encoded_body, proxy_event, request_event
 from local.policy import PolicyError, is_allowed, statements
 from local.runtime import AUTHORIZER, Functions
 from shared.config.settings import Settings
@@ -34,6 +35,7 @@ from shared.routes.request_models import INVALID_BODY, REQUEST_MODELS, body_prob
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 PREFLIGHT_MAX_AGE = "600"
+LOCAL_API = ApiStage(REGION, ACCOUNT_ID, API_ID, STAGE)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class AuthorizerCache:
 
 
 def method_arn(method: str, path: str) -> str:
-    return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
+    return LOCAL_API.method_arn(method, path)
 
 
 class Gateway:
@@ -148,7 +150,18 @@ class Gateway:
         if found is None:
             return self._missing_authentication_token(origin, request_id)
         route, parameters = found
-        base = _event_base(request, route, path, query, parameters, request_id)
+        base = request_event(
+            LOCAL_API,
+            request.method,
+            path,
+            resource=route.path,
+            headers=request.headers,
+            source_ip=request.source_ip,
+            request_id=request_id,
+            query=query,
+            path_parameters=parameters,
+            domain=request.header("host") or "127.0.0.1",
+        )
         authorization = _Authorization()
         if not route.public:
             authorization = self._authorize(request, base, origin, request_id)
@@ -235,7 +248,7 @@ class Gateway:
         answer = self.cache.get(authorization)
         cached = answer is not None
         if answer is None:
-            event = {"type": "REQUEST", "methodArn": arn, **base}
+            event = authorizer_event(base, arn)
             try:
                 answer = validated_answer(self.functions.invoke(AUTHORIZER, event))
             except Exception as error:
@@ -280,7 +293,8 @@ class Gateway:
         origin: str,
         request_id: str,
     ) -> HttpResponse:
-        event = proxy_event(base, request, authorizer)
+        body, is_base64 = encoded_body(request.body)
+        event = proxy_event(base, body, is_base64=is_base64, authorizer=authorizer)
         try:
             result = self.functions.invoke(route.function, event)
             return proxy_response(result, request_id)
@@ -312,79 +326,6 @@ def validated_answer(answer: object) -> dict[str, Any]:
     ):
         raise PolicyError("context values must be strings, numbers or booleans")
     return answer
-
-
-def _event_base(
-    request: HttpRequest, route: Route, path: str, query: str, parameters: dict[str, str], request_id: str
-) -> dict[str, Any]:
-    """The parts the authorizer's REQUEST event and the proxy event share."""
-    headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    query_pairs = parse_qsl(query, keep_blank_values=True)
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query_pairs:
-        multi_query.setdefault(name, []).append(value)
-    now = time.time()
-    return {
-        "resource": route.path,
-        "path": path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": dict(query_pairs) or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": parameters or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.path).hex[:6],
-            "resourcePath": route.path,
-            "httpMethod": request.method,
-            "extendedRequestId": request_id,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": path,
-            "accountId": ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": STAGE,
-            "domainPrefix": API_ID,
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": request_id,
-            "identity": {
-                "cognitoIdentityPoolId": None,
-                "accountId": None,
-                "cognitoIdentityId": None,
-                "caller": None,
-                "sourceIp": request.source_ip,
-                "principalOrgId": None,
-                "accessKey": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-                "userArn": None,
-                "userAgent": request.header("user-agent") or None,
-                "user": None,
-            },
-            "domainName": request.header("host") or "127.0.0.1",
-            "apiId": API_ID,
-        },
-    }
-
-
-def proxy_event(
-    base: dict[str, Any], request: HttpRequest, authorizer: dict[str, str] | None
-) -> dict[str, Any]:
-    body: str | None = None
-    encoded = False
-    if request.body:
-        try:
-            body = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            body, encoded = base64.b64encode(request.body).decode("ascii"), True
-    context = dict(base["requestContext"])
-    if authorizer is not None:
-        context["authorizer"] = authorizer
-    return {**base, "requestContext": context, "body": body, "isBase64Encoded": encoded}
 
 
 def proxy_response(result: object, request_id: str) -> HttpResponse:

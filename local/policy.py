@@ -1,31 +1,22 @@
 """IAM policy evaluation as API Gateway applies a REQUEST authorizer's answer to a methodArn.
 
 An explicit Deny that matches wins; otherwise a matching Allow is needed; no match denies.
-Resource and action patterns use IAM wildcards: `*` matches any run of characters (`/` included)
-and `?` exactly one. Actions compare case-insensitively, resources case-sensitively.
+Resource and action patterns use IAM wildcards (shared/routes/wildcards.py): `*` matches any run of
+characters (`/` included) and `?` exactly one. Actions compare case-insensitively, resources
+case-sensitively.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any
+
+from shared.routes.wildcards import wildcard_matches
 
 INVOKE_ACTION = "execute-api:Invoke"
 
 
 class PolicyError(ValueError):
     """The authorizer returned something API Gateway cannot use (AuthorizerConfigurationException)."""
-
-
-@functools.lru_cache(maxsize=1024)
-def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = ("." if char == "?" else ".*" if char == "*" else re.escape(char) for char in pattern)
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def wildcard_matches(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
-    return _wildcard(pattern, ignore_case).fullmatch(text) is not None
 
 
 def _strings(statement: dict[str, Any], key: str) -> list[str]:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.core.clock import Clock, iso_time
+from shared.credentials.identity import Identity
 
 if TYPE_CHECKING:
     from shared.runtime.services import Services
@@ -233,14 +234,7 @@ def _new_password(generate: bool) -> tuple[str, bool]:
 
 
 def _describe(user: Any) -> dict[str, Any]:
-    return {
-        "id": user.user_id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "type": user.user_type,
-        "disabled": user.disabled,
-    }
+    return {**Identity.of(user).as_json(), "disabled": user.disabled}
 
 
 def _confirm(arguments: argparse.Namespace, services: Services) -> None:

@@ -1,4 +1,5 @@
-"""Real-shaped API Gateway (REST, Lambda proxy) events and a Lambda context for handler tests."""
+"""Real-shaped API Gateway (REST, Lambda proxy) events and a Lambda context for handler tests: the
+events come from the builder the local API uses (local/events.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from local import events as gateway_events
+
 ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
 STAGE = "test"
 REGION = "us-east-1"
+TEST_API = gateway_events.ApiStage(REGION, ACCOUNT, API_ID, STAGE)
 
 
 @dataclass
@@ -26,7 +30,7 @@ class LambdaContext:
 
 
 def method_arn(method: str, path: str) -> str:
-    return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
+    return TEST_API.method_arn(method, path)
 
 
 def api_event(
@@ -44,62 +48,35 @@ def api_event(
     all_headers = {"Content-Type": "application/json", "User-Agent": user_agent, **(headers or {})}
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
-    request_id = str(uuid.uuid4())
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": method,
-            "path": f"/{STAGE}{path}",
-            "accountId": ACCOUNT,
-            "apiId": API_ID,
-            "stage": STAGE,
-            "requestId": request_id,
-            "extendedRequestId": request_id,
-            "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": source_ip, "userAgent": user_agent},
-            "authorizer": authorizer,
-        },
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
+    base = gateway_events.request_event(
+        TEST_API,
+        method,
+        path,
+        resource=path,
+        headers=all_headers.items(),
+        source_ip=source_ip,
+        request_id=str(uuid.uuid4()),
+        path_parameters=path_parameters,
+    )
+    return gateway_events.proxy_event(base, raw_body, authorizer=authorizer)
 
 
 def authorizer_event(
     authorization: str | None, method: str = "GET", path: str = "/auth/me"
 ) -> dict[str, Any]:
-    headers = {"Authorization": authorization} if authorization is not None else {}
-    request_id = str(uuid.uuid4())
-    return {
-        "type": "REQUEST",
-        "methodArn": method_arn(method, path),
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": {},
-        "pathParameters": {},
-        "stageVariables": {},
-        "requestContext": {
-            "path": f"/{STAGE}{path}",
-            "accountId": ACCOUNT,
-            "resourcePath": path,
-            "stage": STAGE,
-            "requestId": request_id,
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "pytest-browser/1.0"},
-            "httpMethod": method,
-            "apiId": API_ID,
-        },
-    }
+    headers = {"User-Agent": "pytest-browser/1.0"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    base = gateway_events.request_event(
+        TEST_API,
+        method,
+        path,
+        resource=path,
+        headers=headers.items(),
+        source_ip="203.0.113.10",
+        request_id=str(uuid.uuid4()),
+    )
+    return gateway_events.authorizer_event(base, method_arn(method, path))
 
 
 def body_of(response: dict[str, Any]) -> Any:

@@ -16,7 +16,8 @@ from typing import Any
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest, ConfigurationError, NotFound
 from shared.http.endpoint import caller_of, http_endpoint
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 from shared.store.cars import Car
 
@@ -59,22 +60,21 @@ def car_body(car: Car) -> dict[str, Any]:
     return body
 
 
-def cars_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    settings = services.settings
+def cars_endpoint(request: Request, services: Services) -> Reply:
     caller = caller_of(request)
     if request.method == "GET":
         cars = services.cars.first(MAX_CARS_LISTED)
-        return response(200, {"cars": [car_body(car) for car in cars]}, request, settings)
+        return Reply(200, {"cars": [car_body(car) for car in cars]})
     if request.method == "POST":
         car = parse_car(request, caller.email or caller.sub, services.clock.now_ms())
         services.cars.add(car)
-        return response(201, car_body(car), request, settings)
+        return Reply(201, car_body(car))
     if request.method == "DELETE":
         car_id = request.path_parameters.get("id", "")
         if not _CAR_ID.fullmatch(car_id) or not services.cars.delete(car_id):
             raise NotFound()
-        return response(204, None, request, settings)
-    return response(405, {"message": "Method not allowed"}, request, settings)
+        return Reply(204)
+    return Reply(405, {"message": "Method not allowed"})
 
 
 handler = http_endpoint(cars_endpoint)

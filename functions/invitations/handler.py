@@ -2,28 +2,25 @@
 authorizer) and POST /auth/invitations/accept (public: the link's token and the new password; answers
 with a session, as login does)."""
 
-from typing import Any
-
 from shared.accounts.invitations import accept_invitation, invite, resend_invitation, revoke_invitation
 from shared.config.settings import get_settings
 from shared.core.clock import iso_time
 from shared.core.errors import NotFound
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
-from shared.http.endpoint import caller_of, client_of, http_endpoint, session_response
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.endpoint import caller_of, client_of, http_endpoint, session_reply
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
 
 
-def invitations_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def invitations_endpoint(request: Request, services: Services) -> Reply:
     body = json_body(request)
     if request.path.endswith("/accept"):
         token = string_field(body, "token", max_length=128)
         new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
-        return session_response(
-            request, services, accept_invitation(services, token, new_password, client_of(request))
-        )
+        return session_reply(accept_invitation(services, token, new_password, client_of(request)))
     caller = caller_of(request)
     actor = client_of(request)
     email = string_field(body, "email", max_length=254)
@@ -32,7 +29,7 @@ def invitations_endpoint(request: Request, services: Services) -> dict[str, Any]
         invitation = resend_invitation(services, email, user_type, actor)
     elif request.path.endswith("/revoke"):
         revoke_invitation(services, email, user_type, actor)
-        return response_of(request, services, 200, {"message": "Invitation revoked", "email": email})
+        return Reply(200, {"message": "Invitation revoked", "email": email})
     elif request.path.endswith("/invitations"):
         invitation = invite(
             services,
@@ -53,11 +50,7 @@ def invitations_endpoint(request: Request, services: Services) -> dict[str, Any]
         "expires_at": iso_time(invitation.expires * 1000),
         "invited_by": caller.sub,
     }
-    return response_of(request, services, 201 if request.path.endswith("/invitations") else 200, answer)
-
-
-def response_of(request: Request, services: Services, status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return response(status, body, request, services.settings)
+    return Reply(201 if request.path.endswith("/invitations") else 200, answer)
 
 
 handler = http_endpoint(invitations_endpoint)

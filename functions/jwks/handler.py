@@ -8,7 +8,8 @@ from typing import Any
 from shared.config.settings import get_settings
 from shared.credentials.signing import KMS_SIGNING_ALGORITHM
 from shared.http.endpoint import http_endpoint
-from shared.http.proxy import Request, response
+from shared.http.proxy import Request
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
@@ -33,10 +34,10 @@ def discovery_document(services: Services) -> dict[str, Any]:
     }
 
 
-def jwks_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def jwks_endpoint(request: Request, services: Services) -> Reply:
     if request.path.endswith("/openid-configuration"):
-        return response(200, discovery_document(services), request, services.settings, headers=CACHING)
-    return response(200, services.keys.jwks(), request, services.settings, headers=CACHING)
+        return Reply(200, discovery_document(services), CACHING)
+    return Reply(200, services.keys.jwks(), CACHING)
 
 
 handler = http_endpoint(jwks_endpoint)

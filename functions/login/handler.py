@@ -5,8 +5,9 @@ from typing import Any
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest
 from shared.credentials.passwords import MAX_PASSWORD_BYTES
-from shared.http.endpoint import client_of, http_endpoint, session_response
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.endpoint import client_of, http_endpoint, session_reply
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.login.challenge import MfaChallenge
 from shared.login.flow import LoginRequest, login
 from shared.mfa.login_step import complete_login
@@ -51,16 +52,16 @@ def challenge_body(challenge: MfaChallenge) -> dict[str, Any]:
     }
 
 
-def login_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def login_endpoint(request: Request, services: Services) -> Reply:
     if request.path.endswith("/mfa"):
         body = json_body(request)
         token = parse_mfa_token(body)
         code = string_field(body, "code", max_length=CODE_MAX_LENGTH)
-        return session_response(request, services, complete_login(services, token, code, client_of(request)))
+        return session_reply(complete_login(services, token, code, client_of(request)))
     outcome = login(services, parse_login(request, services.routes.user_types), client_of(request))
     if isinstance(outcome, MfaChallenge):
-        return response(200, challenge_body(outcome), request, services.settings)
-    return session_response(request, services, outcome)
+        return Reply(200, challenge_body(outcome))
+    return session_reply(outcome)
 
 
 handler = http_endpoint(login_endpoint)

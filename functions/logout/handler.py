@@ -1,18 +1,17 @@
 """POST /auth/logout (behind the authorizer, whose context it trusts)."""
 
-from typing import Any
-
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest
 from shared.http.endpoint import caller_of, client_of, http_endpoint
-from shared.http.proxy import Request, clear_refresh_cookie, json_body, response
+from shared.http.proxy import Request, json_body
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 from shared.sessions.lifecycle import logout
 
 get_settings()
 
 
-def logout_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def logout_endpoint(request: Request, services: Services) -> Reply:
     try:  # the body and the cookie are optional: malformed, they never keep the session alive
         token = json_body(request, optional=True).get("refresh_token")
         if token is None and request.wants_cookie:
@@ -20,8 +19,7 @@ def logout_endpoint(request: Request, services: Services) -> dict[str, Any]:
     except BadRequest:
         token = None
     logout(services, caller_of(request), token if isinstance(token, str) else None, client_of(request))
-    cookies = [clear_refresh_cookie(services.settings)] if request.wants_cookie else None
-    return response(200, {"message": "Successfully logged out"}, request, services.settings, cookies=cookies)
+    return Reply(200, {"message": "Successfully logged out"}, clear_refresh=True)
 
 
 handler = http_endpoint(logout_endpoint)

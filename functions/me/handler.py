@@ -1,26 +1,17 @@
 """GET /auth/me: the caller's identity, as the authorizer verified it."""
 
-from typing import Any
-
 from shared.config.settings import get_settings
 from shared.http.endpoint import caller_of, http_endpoint
-from shared.http.proxy import Request, response
+from shared.http.proxy import Request
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
 
 
-def me_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def me_endpoint(request: Request, services: Services) -> Reply:
     caller = caller_of(request)
-    body = {
-        "id": caller.sub,
-        "email": caller.email,
-        "name": caller.name,
-        "role": caller.role,
-        "type": caller.user_type,
-        "session_id": caller.sid,
-    }
-    return response(200, body, request, services.settings)
+    return Reply(200, {**caller.identity.as_json(), "session_id": caller.sid})
 
 
 handler = http_endpoint(me_endpoint)

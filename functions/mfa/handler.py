@@ -9,7 +9,8 @@ from shared.config.settings import get_settings
 from shared.core.errors import NotFound
 from shared.credentials.totp import Enrolment
 from shared.http.endpoint import caller_of, client_of, http_endpoint
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.mfa import factor as mfa
 from shared.mfa.login_step import enrol_with_challenge
 from shared.runtime.services import Services
@@ -29,22 +30,22 @@ def enrolment_body(enrolment: Enrolment) -> dict[str, Any]:
     }
 
 
-def mfa_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    client, settings = client_of(request), services.settings
+def mfa_endpoint(request: Request, services: Services) -> Reply:
+    client = client_of(request)
     if request.path.endswith("/login/mfa/enrol"):
         token = string_field(json_body(request), "mfa_token", max_length=64)
-        return response(200, enrolment_body(enrol_with_challenge(services, token, client)), request, settings)
+        return Reply(200, enrolment_body(enrol_with_challenge(services, token, client)))
     caller = caller_of(request)
     if request.method == "POST" and request.path.endswith("/totp"):
         enrolment = mfa.start_enrolment(services, caller.sub, caller.email, client)
-        return response(201, enrolment_body(enrolment), request, settings)
+        return Reply(201, enrolment_body(enrolment))
     code = string_field(json_body(request), "code", max_length=CODE_MAX_LENGTH)
     if request.method == "POST" and request.path.endswith("/totp/verify"):
         mfa.finish_enrolment(services, caller.sub, caller.sid, code, client)
-        return response(200, {"message": "Second factor active"}, request, settings)
+        return Reply(200, {"message": "Second factor active"})
     if request.method == "DELETE":
         mfa.remove_factor(services, caller.sub, caller.sid, code, client)
-        return response(200, {"message": "Second factor removed"}, request, settings)
+        return Reply(200, {"message": "Second factor removed"})
     raise NotFound()
 
 

@@ -5,8 +5,9 @@ from typing import Any
 
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest
-from shared.http.endpoint import client_of, http_endpoint, session_response
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.endpoint import client_of, http_endpoint, session_reply
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.passkeys import sign_in as passkey_login
 from shared.passkeys.ceremony import parse_answer
 from shared.runtime.services import Services
@@ -26,14 +27,12 @@ def parse_account(body: dict[str, Any], user_types: tuple[str, ...]) -> tuple[st
     return user_type or "", email
 
 
-def passkey_login_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def passkey_login_endpoint(request: Request, services: Services) -> Reply:
     if request.path.endswith("/options"):
         user_type, email = parse_account(json_body(request, optional=True), services.routes.user_types)
-        return response(
-            200, passkey_login.login_options(services, user_type, email), request, services.settings
-        )
+        return Reply(200, passkey_login.login_options(services, user_type, email))
     answer = parse_answer(json_body(request), registration=False)
-    return session_response(request, services, passkey_login.login(services, answer, client_of(request)))
+    return session_reply(passkey_login.login(services, answer, client_of(request)))
 
 
 handler = http_endpoint(passkey_login_endpoint)

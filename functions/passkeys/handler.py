@@ -9,7 +9,8 @@ from shared.config.settings import get_settings
 from shared.core.clock import iso_time
 from shared.core.errors import NotFound
 from shared.http.endpoint import caller_of, client_of, http_endpoint
-from shared.http.proxy import Request, json_body, response
+from shared.http.proxy import Request, json_body
+from shared.http.reply import Reply
 from shared.passkeys import registration as passkeys
 from shared.runtime.services import Services
 from shared.store.passkeys import Passkey
@@ -28,22 +29,22 @@ def passkey_view(passkey: Passkey) -> dict[str, Any]:
     }
 
 
-def passkeys_endpoint(request: Request, services: Services) -> dict[str, Any]:
-    claims, client, settings = caller_of(request), client_of(request), services.settings
+def passkeys_endpoint(request: Request, services: Services) -> Reply:
+    claims, client = caller_of(request), client_of(request)
     caller = passkeys.Caller(
         claims.sub, claims.user_type, claims.email, claims.name, claims.sid, claims.auth_time
     )
     if request.method == "POST" and request.path.endswith("/register/options"):
-        return response(200, passkeys.registration_options(services, caller, client), request, settings)
+        return Reply(200, passkeys.registration_options(services, caller, client))
     if request.method == "POST" and request.path.endswith("/register"):
         passkey = passkeys.register(services, caller, json_body(request), client)
-        return response(201, passkey_view(passkey), request, settings)
+        return Reply(201, passkey_view(passkey))
     if request.method == "GET":
         listed = [passkey_view(passkey) for passkey in services.passkeys.of_user(caller.user_id)]
-        return response(200, {"passkeys": listed}, request, settings)
+        return Reply(200, {"passkeys": listed})
     if request.method == "DELETE":
         passkeys.remove(services, caller, request.path_parameters.get("id", ""), client)
-        return response(200, {"message": "Passkey removed"}, request, settings)
+        return Reply(200, {"message": "Passkey removed"})
     raise NotFound()
 
 

@@ -1,19 +1,18 @@
 """POST /auth/password: change the caller's password (behind the authorizer). Every older session
 and access token ends; the answer carries a fresh session, as login's does."""
 
-from typing import Any
-
 from shared.accounts.actions import change_password
 from shared.config.settings import get_settings
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
-from shared.http.endpoint import caller_of, client_of, http_endpoint, token_response
+from shared.http.endpoint import caller_of, client_of, http_endpoint, token_reply
 from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
 
 
-def password_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def password_endpoint(request: Request, services: Services) -> Reply:
     body = json_body(request)
     current = string_field(body, "current_password", max_length=1024)
     new = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
@@ -24,7 +23,7 @@ def password_endpoint(request: Request, services: Services) -> dict[str, Any]:
         "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
     }
-    return token_response(request, services, answer, grant.refresh_token, grant.refresh_expires_in)
+    return token_reply(answer, grant)
 
 
 handler = http_endpoint(password_endpoint)

@@ -2,14 +2,13 @@
 POST /auth/password/reset (the link's token and the new password; answers with a fresh session, as
 login does: every older session and access token of the user has ended)."""
 
-from typing import Any
-
 from shared.accounts.password_reset import request_password_reset, reset_password
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest, NotFound
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
-from shared.http.endpoint import client_of, http_endpoint, session_response
-from shared.http.proxy import Request, json_body, response, string_field
+from shared.http.endpoint import client_of, http_endpoint, session_reply
+from shared.http.proxy import Request, json_body, string_field
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 
 get_settings()
@@ -19,7 +18,7 @@ FORGOT_ANSWER = {
 }
 
 
-def recovery_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def recovery_endpoint(request: Request, services: Services) -> Reply:
     body = json_body(request)
     if request.path.endswith("/forgot"):
         email = string_field(body, "email", max_length=254)
@@ -30,13 +29,11 @@ def recovery_endpoint(request: Request, services: Services) -> dict[str, Any]:
                 raise BadRequest(field, f"{field} must be one of {', '.join(known)}")
         user_type = body["userType"] if "userType" in body else body["user_type"]
         request_password_reset(services, email, user_type, client_of(request))
-        return response(202, FORGOT_ANSWER, request, services.settings)
+        return Reply(202, FORGOT_ANSWER)
     if request.path.endswith("/reset"):
         token = string_field(body, "token", max_length=128)
         new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
-        return session_response(
-            request, services, reset_password(services, token, new_password, client_of(request))
-        )
+        return session_reply(reset_password(services, token, new_password, client_of(request)))
     raise NotFound()
 
 

@@ -1,11 +1,10 @@
 """POST /auth/refresh"""
 
-from typing import Any
-
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest, InvalidRefreshToken, Reason
-from shared.http.endpoint import client_of, http_endpoint, token_response
+from shared.http.endpoint import client_of, http_endpoint, token_reply
 from shared.http.proxy import Request, json_body
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 from shared.sessions.rotation import refresh
 
@@ -31,14 +30,14 @@ def presented_token(request: Request, services: Services) -> str:
     return token
 
 
-def refresh_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def refresh_endpoint(request: Request, services: Services) -> Reply:
     grant = refresh(services, presented_token(request, services), client_of(request))
     body = {
         "access_token": grant.access_token,
         "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
     }
-    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)
+    return token_reply(body, grant)
 
 
 handler = http_endpoint(refresh_endpoint)

@@ -1,12 +1,11 @@
 """GET /auth/sessions, DELETE /auth/sessions/{id}, POST /auth/logout-all (behind the authorizer)."""
 
-from typing import Any
-
 from shared.config.settings import get_settings
 from shared.core.clock import iso_time
 from shared.core.errors import NotFound
 from shared.http.endpoint import caller_of, client_of, http_endpoint
-from shared.http.proxy import Request, clear_refresh_cookie, response
+from shared.http.proxy import Request
+from shared.http.reply import Reply
 from shared.runtime.services import Services
 from shared.sessions.devices import describe_device
 from shared.sessions.lifecycle import end_session, list_sessions, logout_all
@@ -14,7 +13,7 @@ from shared.sessions.lifecycle import end_session, list_sessions, logout_all
 get_settings()
 
 
-def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
+def sessions_endpoint(request: Request, services: Services) -> Reply:
     caller, client = caller_of(request), client_of(request)
     if request.method == "GET":
         listed = []
@@ -34,15 +33,14 @@ def sessions_endpoint(request: Request, services: Services) -> dict[str, Any]:
                     "new_device": session.new_device,
                 }
             )
-        return response(200, {"sessions": listed}, request, services.settings)
+        return Reply(200, {"sessions": listed})
     if request.method == "DELETE":
         end_session(services, caller, request.path_parameters.get("id", ""), client)
-        return response(200, {"message": "Session revoked"}, request, services.settings)
+        return Reply(200, {"message": "Session revoked"})
     if request.method == "POST" and request.path.endswith("/logout-all"):
         ended = logout_all(services, caller, client)
-        cookies = [clear_refresh_cookie(services.settings)] if request.wants_cookie else None
         body = {"message": "Logged out of every session", "sessions_revoked": ended}
-        return response(200, body, request, services.settings, cookies=cookies)
+        return Reply(200, body, clear_refresh=True)
     raise NotFound()
 
 

@@ -81,17 +81,13 @@ def new_password_session(
         *(extra or []),
     ]
     grant = start_session(
-        services, identity_of_user(user), client, commit, at=not_before + 1, user_version=user.version + 1
+        services, Identity.of(user), client, commit, at=not_before + 1, user_version=user.version + 1
     )
     clean_up_sessions(services, user.user_id, reason, client, keep=grant.claims.sid)
     from shared.mail.notifications import notify_password_changed  # only a password change sends mail
 
     notify_password_changed(services, user, client)
     return grant
-
-
-def identity_of_user(user: User) -> Identity:
-    return Identity(user.user_id, user.email, user.name, user.role, user.user_type)
 
 
 # ------------------------------------------------------------------------------ operator actions

@@ -9,17 +9,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from shared.accounts.actions import (
-    check_new_account,
-    find_user,
-    identity_of_user,
-    new_user,
-)
+from shared.accounts.actions import check_new_account, find_user, new_user
 from shared.accounts.links import MAIL, links_of, new_link, refuse_link, usable_link
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable
 from shared.core.observability import Client, Event, audit, logger
 from shared.credentials import passwords
-from shared.credentials.identity import InvalidIdentity, check_identity
+from shared.credentials.identity import Identity, InvalidIdentity, check_identity
 from shared.credentials.passwords import check_password_policy
 from shared.mail.sending import MailNotSent, can_send, link, render, send
 from shared.runtime.services import Services
@@ -51,7 +46,7 @@ def invite(
         version=1,
     )
     try:
-        check_identity(identity_of_user(user))
+        check_identity(Identity.of(user))
     except InvalidIdentity as error:
         raise BadRequest("email" if str(error) == "email" else "name", f"invalid {error}") from None
     links = links_of(services)
@@ -156,7 +151,7 @@ def accept_invitation(services: Services, token: str, new_password: str, client:
     ]
     try:
         grant = start_session(
-            services, identity_of_user(user), client, commit, at=at, user_version=user.version + 1
+            services, Identity.of(user), client, commit, at=at, user_version=user.version + 1
         )
     except TransactionRejected:  # used by a parallel request, replaced, or the account changed
         refuse_link(INVITATION, Reason.ACCOUNT_CHANGED, client, user.user_id)

@@ -115,6 +115,21 @@ def _origins(subject: str, raw: object) -> tuple[str, ...]:
     return origins
 
 
+def whole_number(subject: str, raw: object, low: int, high: int) -> int:
+    """`raw` (text or a number, never a bool) as an integer from `low` to `high`, both included; else
+    InvalidTunable naming `subject`. The functions' settings, the stack's context and the local API's
+    ports all read their integers here."""
+    if isinstance(raw, bool):
+        raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}")
+    try:
+        number = int(str(raw).strip())
+    except ValueError:
+        raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}") from None
+    if not low <= number <= high:
+        raise InvalidTunable(f"{subject} must be between {low} and {high}, got {number}")
+    return number
+
+
 def _boolean(subject: str, raw: object) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -137,15 +152,7 @@ def parse(tunable: Tunable, raw: object, source: Source, *, blank_is_default: bo
             raise InvalidTunable(f"{subject} is required but not set")
         return tunable.default
     if tunable.kind == "int":
-        if isinstance(raw, bool):
-            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}")
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            raise InvalidTunable(f"{subject} must be a whole number, got {raw!r}") from None
-        if not tunable.low <= number <= tunable.high:
-            raise InvalidTunable(f"{subject} must be between {tunable.low} and {tunable.high}, got {number}")
-        return number
+        return whole_number(subject, raw, tunable.low, tunable.high)
     if tunable.kind == "bool":
         return _boolean(subject, raw)
     if tunable.kind == "origins":

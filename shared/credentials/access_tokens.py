@@ -73,6 +73,10 @@ class AccessClaims:
     client_id: str = ""
     amr: tuple[str, ...] = ()  # how the session's login was made (RFC 8176)
 
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.sub, self.email, self.name, self.role, self.user_type)
+
 
 def new_token_id() -> str:
     return b64url(secrets.token_bytes(16))

@@ -4,7 +4,6 @@ answers (one table), log with the request's correlation id, flush metrics. Handl
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,18 +24,12 @@ from shared.core.errors import (
 )
 from shared.core.observability import DEPENDENCY_UNAVAILABLE, Client, log_invocation, logger, metrics
 from shared.credentials.access_tokens import AccessClaims
-from shared.http.proxy import (
-    Request,
-    clear_refresh_cookie,
-    error_response,
-    parse_event,
-    refresh_cookie,
-    response,
-)
+from shared.http.proxy import Request, parse_event
+from shared.http.reply import IssuedRefresh, Reply, render
 from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import TokenGrant
 
-Endpoint = Callable[[Request, Services], dict[str, Any]]
+Endpoint = Callable[[Request, Services], Reply]
 
 # Every domain error a handler can meet, and the status and message the caller sees (BadRequest
 # shows its own message and names the field). An error missing here is a bug: it surfaces as 500.
@@ -82,14 +75,13 @@ def caller_of(request: Request) -> AccessClaims:
         raise Forbidden("no authorizer context") from None
 
 
-def error_answer(error: DomainError, request: Request, services: Services) -> dict[str, Any]:
-    """The response for a domain error, from ANSWERS."""
-    settings = services.settings
+def error_reply(error: DomainError) -> Reply:
+    """The answer to a domain error, from ANSWERS."""
     status, message = ANSWERS[type(error)]
     headers: dict[str, str] = {}
-    field = None
+    body: dict[str, Any] = {"message": message}
     if isinstance(error, BadRequest):  # PayloadTooLarge too: both name the field
-        message, field = error.message, error.field
+        body = {"message": error.message, **({"field": error.field} if error.field else {})}
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, ServiceUnavailable):
@@ -97,14 +89,9 @@ def error_answer(error: DomainError, request: Request, services: Services) -> di
         logger.warning(DEPENDENCY_UNAVAILABLE, extra={"dependency": error.dependency})
     elif isinstance(error, InvalidRefreshToken):
         logger.info("refresh rejected", extra={"reason": str(error.reason), "detail": error.detail})
-    result = error_response(status, message, request, settings, field=field, headers=headers)
     if isinstance(error, StepUpRequired):  # RFC 9470's members, as the gateway's step-up answer has them
-        result["body"] = json.dumps(
-            {"message": message, "error": STEP_UP_ERROR, "max_age": error.max_age}, separators=(",", ":")
-        )
-    if isinstance(error, InvalidRefreshToken) and request.wants_cookie:
-        result["multiValueHeaders"] = {"Set-Cookie": [clear_refresh_cookie(settings)]}
-    return result
+        body = {"message": message, "error": STEP_UP_ERROR, "max_age": error.max_age}
+    return Reply(status, body, headers, clear_refresh=isinstance(error, InvalidRefreshToken))
 
 
 def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -115,28 +102,22 @@ def http_endpoint(endpoint: Endpoint) -> Callable[[dict[str, Any], Any], dict[st
         services = get_services()
         request = parse_event(event)
         try:
-            return endpoint(request, services)
+            reply = endpoint(request, services)
         except DomainError as error:
             if type(error) not in ANSWERS:
                 raise
-            return error_answer(error, request, services)
+            reply = error_reply(error)
+        return render(reply, request, services.settings)
 
     return handler
 
 
-def token_response(
-    request: Request, services: Services, body: dict[str, Any], refresh_token: str, max_age: int
-) -> dict[str, Any]:
-    """A token response: in cookie mode the refresh token travels only in an HttpOnly cookie."""
-    settings = services.settings
-    if request.wants_cookie:
-        return response(
-            200, body, request, settings, cookies=[refresh_cookie(refresh_token, max_age, settings)]
-        )
-    return response(200, {**body, "refresh_token": refresh_token}, request, settings)
+def token_reply(body: dict[str, Any], grant: TokenGrant) -> Reply:
+    """A token answer: in cookie mode the refresh token travels only in an HttpOnly cookie."""
+    return Reply(200, body, refresh=IssuedRefresh(grant.refresh_token, grant.refresh_expires_in))
 
 
-def session_response(request: Request, services: Services, grant: TokenGrant) -> dict[str, Any]:
+def session_reply(grant: TokenGrant) -> Reply:
     """A new session: what login answers (and accepting an invitation, a password reset)."""
     identity = grant.identity
     body = {
@@ -144,12 +125,6 @@ def session_response(request: Request, services: Services, grant: TokenGrant) ->
         "token_type": "Bearer",  # the OAuth token type name, not a secret
         "expires_in": grant.expires_in,
         "type": identity.user_type,
-        "user": {
-            "id": identity.user_id,
-            "email": identity.email,
-            "name": identity.name,
-            "role": identity.role,
-            "type": identity.user_type,
-        },
+        "user": identity.as_json(),
     }
-    return token_response(request, services, body, grant.refresh_token, grant.refresh_expires_in)
+    return token_reply(body, grant)

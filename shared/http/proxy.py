@@ -1,5 +1,5 @@
-"""HTTP helpers for the Lambda proxy integration: JSON bodies, errors, security and CORS headers,
-the refresh-token cookie."""
+"""HTTP helpers for the Lambda proxy integration: the request, JSON bodies, security and CORS headers,
+the refresh-token cookie (shared/http/reply.py renders the answers)."""
 
 from __future__ import annotations
 
@@ -156,41 +156,6 @@ def cors_headers(origin: str, settings: Settings) -> dict[str, str]:
             "Vary": "Origin",
         }
     return {"Vary": "Origin"}
-
-
-def response(
-    status: int,
-    body: Mapping[str, Any] | None,
-    request: Request,
-    settings: Settings,
-    *,
-    headers: Mapping[str, str] | None = None,
-    cookies: list[str] | None = None,
-) -> dict[str, Any]:
-    merged = {**SECURITY_HEADERS, **cors_headers(request.origin, settings), **(headers or {})}
-    if body is not None:
-        merged["Content-Type"] = "application/json"
-    result: dict[str, Any] = {
-        "statusCode": status,
-        "headers": merged,
-        "body": json.dumps(body, separators=(",", ":")) if body is not None else "",
-    }
-    if cookies:
-        result["multiValueHeaders"] = {"Set-Cookie": cookies}
-    return result
-
-
-def error_response(
-    status: int,
-    message: str,
-    request: Request,
-    settings: Settings,
-    *,
-    field: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    body = {"message": message, **({"field": field} if field else {})}
-    return response(status, body, request, settings, headers=headers)
 
 
 def refresh_cookie(token: str, max_age: int, settings: Settings) -> str:

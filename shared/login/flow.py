@@ -113,7 +113,7 @@ def finish_login(
         services.users.remember_device_operation(user, agents, ips),  # conditional on the version read
         *consume,
     ]
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    identity = Identity.of(user)
     try:
         grant = start_session(
             services,
@@ -149,7 +149,7 @@ def _refusal(user: User | None, password: str) -> Reason | None:
     if user.disabled:
         return Reason.DISABLED
     try:
-        check_identity(Identity(user.user_id, user.email, user.name, user.role, user.user_type))
+        check_identity(Identity.of(user))
     except InvalidIdentity:
         return Reason.INVALID_IDENTITY
     return None

@@ -75,7 +75,7 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
     if user is None or user.user_id != passkey.user_id:  # the account was deleted (and maybe made again)
         audit_login(Event.LOGIN, "failure", client, passkey.user_id, Reason.UNKNOWN_CREDENTIAL)
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)
-    identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
+    identity = Identity.of(user)
     if user.disabled:
         audit_login(Event.LOGIN, "failure", client, user.user_id, Reason.DISABLED)
         raise InvalidCredentials(Reason.DISABLED)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from shared.config.tunables import AUDIENCE_PATTERN
 from shared.core.errors import ConfigurationError
+from shared.routes.wildcards import wildcard_matches
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MULTI_FACTOR = "mfa"  # RFC 8176: the login used more than one factor
@@ -120,12 +121,6 @@ class RouteTable:
         return None
 
 
-def _glob_matches(pattern: str, text: str) -> bool:
-    """IAM resource matching: `*` matches any run of characters, `/` included."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, text) is not None
-
-
 def _parse_route(raw: object, index: int) -> Route:
     where = f"routes[{index}]"
     if not isinstance(raw, dict):
@@ -198,7 +193,7 @@ def _check_wildcards_do_not_widen(routes: tuple[Route, ...]) -> None:
                 other.step_up,
             ):
                 continue
-            if _glob_matches(wide.resource, other.resource):
+            if wildcard_matches(wide.resource, other.resource):
                 raise ConfigurationError(
                     f"route {wide.method} {wide.path} would also grant {other.method} {other.path} "
                     "in an IAM policy (a '*' spans '/'): give both the same allow rule"

@@ -44,15 +44,11 @@ class SessionView:
     current: bool
 
 
-def identity_of(session: Session) -> Identity:
-    return Identity(session.user_id, session.email, session.name, session.role, session.user_type)
-
-
 def grant(
     services: Services, session: Session, refresh_token: str, idle_expires: int, at_ms: int
 ) -> TokenGrant:
     """An access token issued at `at_ms` (when the session's state was read) and the refresh token."""
-    identity = identity_of(session)
+    identity = Identity.of(session)
     access_token, claims = issue_access_token(
         identity,
         session.sid,

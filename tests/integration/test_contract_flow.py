@@ -72,6 +72,21 @@ def test_me_returns_the_callers_identity_and_session(accounts: Accounts) -> None
     )
 
 
+def test_me_shows_the_user_in_the_shape_login_does(accounts: Accounts) -> None:
+    body = login_ok("staff@dealership.example", accounts.password, "staff")
+    identity = body_of(me(body["access_token"]))
+    staff = accounts.staff
+    assert body["user"] == {
+        "id": staff.user_id,
+        "email": staff.email,
+        "name": staff.name,
+        "role": "sales",
+        "type": "staff",
+    }
+    assert list(identity) == [*body["user"], "session_id"]
+    assert {key: identity[key] for key in body["user"]} == body["user"]
+
+
 def test_refresh_rotates_the_refresh_token_and_issues_a_working_access_token(accounts: Accounts) -> None:
     first = staff_login()
     response = refresh(first["refresh_token"])

@@ -362,7 +362,7 @@ def test_19_a_cached_policy_allows_exactly_the_routes_the_caller_may_use(
 ) -> None:
     """API Gateway caches the policy per token and reuses it for every route: evaluate the one
     policy against every declared route, as IAM would (`*` spans `/`)."""
-    from shared.routes.declaration import _glob_matches
+    from shared.routes.wildcards import wildcard_matches
     from tests.events import method_arn
     from tests.flows import authorize
 
@@ -375,7 +375,7 @@ def test_19_a_cached_policy_allows_exactly_the_routes_the_caller_may_use(
     for route in services.routes.routes:
         concrete = route.path.replace("{id}", "abc123")
         arn = method_arn(route.method, concrete)
-        allowed = any(_glob_matches(resource, arn) for resource in resources)
+        allowed = any(wildcard_matches(resource, arn) for resource in resources)
         assert allowed == route.allows(claims["type"], claims["role"]), (route.method, route.path)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from shared.core.errors import ConfigurationError
 from shared.routes.declaration import RouteTable, parse_route_table
+from shared.routes.wildcards import wildcard_matches
 
 DECLARATION = {
     "routes": [
@@ -123,3 +124,38 @@ def test_without_a_time_given_the_policy_judges_a_step_up_at_the_tokens_issue() 
 
     assert delete in resources(1_700_000_000 - 900)
     assert delete not in resources(1_700_000_000 - 901)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("GET/cars/*", "GET/cars/1/photos", True),  # `*` spans `/`
+        ("GET/cars/*", "GET/cars/", True),  # ... and may match nothing
+        ("*", "", True),
+        ("GET/cars/?", "GET/cars/1", True),  # `?` is exactly one character
+        ("GET/cars/?", "GET/cars/12", False),
+        ("GET/cars/?", "GET/cars/", False),
+        ("GET/cars/?", "GET/cars/\n", True),  # any character, a newline included
+        ("GET/cars/*", "GET/cars/a\nb", True),
+        ("GET/cars.json", "GET/carsXjson", False),  # everything else is literal
+        ("GET/c+rs", "GET/ccrs", False),
+        ("GET/cars", "GET/cars/1", False),  # the whole text, not a prefix
+        ("cars", "GET/cars", False),  # nor a suffix
+        ("GET/cars", "get/cars", False),  # case-sensitive unless asked
+    ],
+)
+def test_iam_wildcards(pattern: str, text: str, matches: bool) -> None:
+    assert wildcard_matches(pattern, text) is matches
+
+
+def test_iam_wildcards_ignore_case_only_when_asked() -> None:
+    assert wildcard_matches("execute-api:*", "EXECUTE-API:Invoke", ignore_case=True)
+    assert wildcard_matches("EXECUTE-API:INVOK?", "execute-api:Invoke", ignore_case=True)
+    assert not wildcard_matches("execute-api:*", "EXECUTE-API:Invoke")
+
+
+@pytest.mark.parametrize("path", ["/cars/?", "/cars/a?b", "/cars/\n", "/cars/*"])
+def test_a_route_path_never_holds_a_wildcard_or_a_newline(path: str) -> None:
+    """So `?` (one character in IAM) and newlines never reach the declaration's wildcard check."""
+    with pytest.raises(ConfigurationError, match="is not a valid resource path"):
+        parse_route_table({"routes": [{"method": "GET", "path": path, "function": "cars", "allow": {}}]})
