@@ -72,15 +72,20 @@ def _local_aws_environment() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop it, even when it was started with SIGINT ignored (a shell's background
+    job, a test worker): Python installs its Ctrl-C handler only where SIGINT was left at its default."""
+
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run() -> int:
     started = time.perf_counter()
+    _stop_on_signals()
     # 0 picks a free port (the banner names it): tests bind that way, never picking then re-binding.
     port = _number("PORT", DEFAULT_PORT, 0, 65535)
     frontend_port = _number("FRONTEND_PORT", DEFAULT_FRONTEND_PORT, 0, 65535)
@@ -207,7 +212,6 @@ def _banner(
 
 
 def _serve(api: Server, frontend: Server) -> None:
-    _stop_on_sigterm()
     web = threading.Thread(target=frontend.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     web.start()
     try:

@@ -71,7 +71,13 @@ class LocalApi:
         return self.process.returncode
 
 
-def start_local_api(**extra_env: str) -> LocalApi:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_local_api(*, inherit_ignored_sigint: bool = False, **extra_env: str) -> LocalApi:
+    """`inherit_ignored_sigint`: start it with SIGINT ignored, as a shell's background job or a
+    test worker leaves it to its children."""
     env = {
         **os.environ,
         "PORT": "0",
@@ -90,6 +96,7 @@ def start_local_api(**extra_env: str) -> LocalApi:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_ignore_sigint if inherit_ignored_sigint else None,
     )
     api = LocalApi(process)
     threading.Thread(target=api._read, daemon=True).start()

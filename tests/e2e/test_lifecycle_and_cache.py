@@ -80,9 +80,15 @@ def test_starting_a_second_instance_on_the_same_port_fails_with_a_clear_error(lo
     assert call("GET", f"{local_api.base_url}/.well-known/jwks.json").status == 200
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_stops_the_local_api_cleanly_and_frees_its_ports(sig: signal.Signals) -> None:
-    api = start_local_api()
+@pytest.mark.parametrize(
+    ("sig", "inherit_ignored_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-in-a-background-job"],
+)
+def test_ctrl_c_stops_the_local_api_cleanly_and_frees_its_ports(
+    sig: signal.Signals, inherit_ignored_sigint: bool
+) -> None:
+    api = start_local_api(inherit_ignored_sigint=inherit_ignored_sigint)
     assert call("GET", f"{api.base_url}/.well-known/jwks.json").status == 200
     started = time.monotonic()
     assert api.stop(sig) == 0
