@@ -34,6 +34,7 @@ from tests.flows import (
 CONTEXT = LambdaContext()
 NEW_PASSWORD = "amber lighthouse rowing 31"
 OTHER_PASSWORD = "copper field whistle 58"
+STAFF = "staff@dealership.example"
 
 
 @pytest.fixture(autouse=True)
@@ -422,6 +423,22 @@ def test_a_password_change_and_a_new_device_are_emailed(accounts: Accounts) -> N
     login_ok("staff@dealership.example", OTHER_PASSWORD, "staff", source_ip="192.0.2.50", user_agent="curl/8")
     mail = last_mail("staff@dealership.example")
     assert mail["subject"] == "New sign-in to your account" and "192.0.2.50" in mail["body"]
+
+
+def test_23_7_the_new_sign_in_email_never_quotes_the_user_agent(accounts: Accounts) -> None:
+    hostile = (
+        "Mozilla/5.0 (Linux; Android 10; <a href=https://evil.example/r>evil.com</a> Build/QP1A) "
+        'AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36 <a href="https://evil.example/reset">Reset</a> '
+        "www.evil.example"
+    )
+    login_ok(STAFF, accounts.password, "staff", source_ip="192.0.2.60", user_agent="curl/8")
+    login_ok(STAFF, accounts.password, "staff", source_ip="198.51.100.61", user_agent=hostile)
+    mail = last_mail(STAFF)
+    assert mail["subject"] == "New sign-in to your account"
+    assert mail["links"] == []
+    for quoted in ("evil", "://", "www.", "href", "&lt;", "Mozilla", "Build/"):
+        assert quoted not in mail["body"], quoted
+    assert "from a device and a network not seen before:\nAndroid, IP address 198.51.100.61" in mail["body"]
 
 
 def test_each_notification_is_a_setting(
