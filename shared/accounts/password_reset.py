@@ -97,7 +97,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
     reset, user = usable_link(services, token, RESET, at, client)
     if user.disabled:
         refuse_link(RESET, Reason.DISABLED, client, user.user_id)
-    check_password_policy(new_password, "new_password", user.email, services.settings)
+    check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)
     locks = [lock_key(user.user_type, user.email), lock_key(user.user_type, user.email, client.source_ip)]
     try:
         grant = new_password_session(

@@ -43,6 +43,21 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "how long the range API may take (milliseconds)",
     ),
     Tunable(
+        "PASSWORD_CONTEXT_WORDS",
+        "password_context_words",
+        "list",
+        ("dealership", "jwt-auth"),
+        "the service's own names (company, product, brand), comma-separated: a new password built only "
+        "from them, the user's name and the parts of their email, in any case, with digits and "
+        "punctuation added or common character swaps (`d3al3rsh1p`), is refused",
+        context="password_context_words",
+        high=50,
+        pattern=r"[A-Za-z0-9][A-Za-z0-9 ._-]{2,63}",
+        shape="names of 3 to 64 letters, digits, spaces, '.', '_' or '-'",
+        shown_default="`dealership,jwt-auth`",
+        example=("contoso", "roadrunner"),
+    ),
+    Tunable(
         "MAIL_SENDER",
         "mail_sender",
         "text",

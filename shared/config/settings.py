@@ -73,6 +73,7 @@ class Settings:
     pwned_passwords: str = DEFAULTS["pwned_passwords"]
     pwned_passwords_url: str = DEFAULTS["pwned_passwords_url"]
     pwned_passwords_timeout_ms: int = DEFAULTS["pwned_passwords_timeout_ms"]
+    password_context_words: tuple[str, ...] = DEFAULTS["password_context_words"]
     mail_sender: str = DEFAULTS["mail_sender"]
     mail_configuration_set: str = DEFAULTS["mail_configuration_set"]
     frontend_url: str = DEFAULTS["frontend_url"]

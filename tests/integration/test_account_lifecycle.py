@@ -15,6 +15,7 @@ from functions.invitations.handler import handler as invitations_handler
 from functions.recovery.handler import handler as recovery_handler
 from local.outbox import messages
 from shared.accounts import password_reset
+from shared.core.errors import BadRequest
 from shared.runtime.services import Services
 from shared.store.dynamo import scan_all
 from tests.events import LambdaContext, api_event, body_of
@@ -439,6 +440,33 @@ def test_23_7_the_new_sign_in_email_never_quotes_the_user_agent(accounts: Accoun
     for quoted in ("evil", "://", "www.", "href", "&lt;", "Mozilla", "Build/"):
         assert quoted not in mail["body"], quoted
     assert "from a device and a network not seen before:\nAndroid, IP address 198.51.100.61" in mail["body"]
+
+
+def test_23_7_every_way_of_setting_a_password_refuses_the_users_and_the_services_names(
+    admin_token: str, accounts: Accounts, services: Services
+) -> None:
+    from shared.accounts import actions
+
+    def refused(response: dict[str, Any], field: str = "new_password") -> None:
+        assert response["statusCode"] == 400, response
+        assert body_of(response)["field"] == field
+        assert "must not be built from" in body_of(response)["message"]
+
+    tokens = staff_login()
+    refused(change_password(tokens["access_token"], accounts.password, "Dealership2024!"))
+    refused(change_password(tokens["access_token"], accounts.password, "SamStaff123456!"))
+    refused(reset(reset_token(), "staff.dealership!1"))
+    invite(admin_token, name="Nadia Newhire")
+    refused(accept(token_of(last_mail("new.hire@dealership.example"), "invitation"), "NadiaNewhire2024"))
+    for operator in (
+        lambda: actions.create_account(
+            services, "x@example.com", "Dealership2024!", name="X", role="sales", user_type="staff"
+        ),
+        lambda: actions.reset_password(services, accounts.staff, "Staff-Dealership-1"),
+    ):
+        with pytest.raises(BadRequest) as error:
+            operator()
+        assert error.value.field == "password" and "must not be built from" in error.value.message
 
 
 def test_each_notification_is_a_setting(
