@@ -144,6 +144,15 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "a forgotten-password request is answered no sooner than this (milliseconds), so a real "
         "account (a link stored and emailed) and an unknown one take the same time",
     ),
+    int_tunable(
+        "RESET_EMAILS_PER_DAY",
+        "reset_emails_per_day",
+        10,
+        1,
+        1000,
+        "reset emails one account is sent per UTC day, however many addresses ask: past it a "
+        "forgotten-password request answers the same 202 and sends nothing (audited)",
+    ),
     Tunable(
         "NOTIFICATIONS",
         "notifications",

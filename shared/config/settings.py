@@ -83,6 +83,7 @@ class Settings:
     forgot_password_account_threshold: int = DEFAULTS["forgot_password_account_threshold"]
     forgot_password_ip_threshold: int = DEFAULTS["forgot_password_ip_threshold"]
     forgot_password_min_ms: int = DEFAULTS["forgot_password_min_ms"]
+    reset_emails_per_day: int = DEFAULTS["reset_emails_per_day"]
     notifications: tuple[str, ...] = DEFAULTS["notifications"]
     factor_key_id: str = DEFAULTS["factor_key_id"]
     mfa_challenge_ttl: int = DEFAULTS["mfa_challenge_ttl"]

@@ -370,6 +370,37 @@ def test_forgot_password_is_limited_per_account_and_ip_with_identical_answers_fo
     assert forgot("staff@dealership.example", source_ip="198.51.100.7")["statusCode"] == 202
 
 
+def test_23_7_one_attacker_cannot_send_a_victim_more_reset_emails_a_day_than_the_limit(
+    accounts: Accounts,
+    services: Services,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    no_waiting: list[float],
+) -> None:
+    """The request limits (429) count per account and IP and end with their locks; the daily limit
+    counts the emails an account is sent. Past it the answer is the same 202, body and floor, as for
+    an account that does not exist, and the next day's mail goes out again."""
+    import dataclasses
+
+    per_day = services.settings.reset_emails_per_day
+    assert per_day == 10
+    relaxed = dataclasses.replace(services.settings, forgot_password_account_threshold=10_000)
+    monkeypatch.setattr(services, "settings", relaxed)
+    clock.advance((86_400_000 - clock.now_ms() % 86_400_000) / 1000 + 3600)  # 01:00 UTC: one day's count
+    victim, nobody = [], []
+    for attempt in range(3 * per_day):
+        victim.append(forgot(STAFF, source_ip=f"198.51.100.{attempt + 1}"))
+        nobody.append(forgot("nobody@dealership.example", source_ip=f"203.0.113.{attempt + 1}"))
+        clock.advance(60)
+    assert len(mails_to(STAFF)) == per_day
+    for answer in (*victim, *nobody):
+        assert (answer["statusCode"], answer["body"]) == (202, nobody[0]["body"])
+    assert len(no_waiting) == 6 * per_day and all(wait > 0 for wait in no_waiting)  # each held to the floor
+    clock.advance(24 * 3600)
+    assert forgot(STAFF, source_ip="192.0.2.200")["statusCode"] == 202
+    assert len(mails_to(STAFF)) == per_day + 1
+
+
 def test_a_failure_to_send_the_reset_email_still_answers_202(accounts: Accounts, faults: Faults) -> None:
     faults.fail("sesv2.SendEmail", "ThrottlingException", times=3)
     response = forgot("staff@dealership.example")
