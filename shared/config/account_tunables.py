@@ -19,9 +19,12 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "off",
         "ask the Pwned Passwords range API (k-anonymity: 5 hex characters of the SHA-1 leave) about every "
         "new password; when it times out or fails, `fail-open` accepts the password (logged) and "
-        "`fail-closed` answers 503",
+        "`fail-closed` answers 503. Deployed functions reach the internet, so the stack turns it on; "
+        "unset it is off, as in the local API and the tests, which have no network but loopback",
         context="pwned_passwords",
         choices=("off", "fail-open", "fail-closed"),
+        shown_default="`fail-open` deployed; `off` when unset (locally)",
+        deployed="fail-open",
     ),
     Tunable(
         "PWNED_PASSWORDS_URL",
