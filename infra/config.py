@@ -26,7 +26,7 @@ from shared.config.deploy_tunables import (
 )
 from shared.config.parsing import CONTEXT, InvalidTunable, Tunable, parse
 from shared.config.passkey_origins import check_passkey_origins
-from shared.config.tunables import AUDIENCE_PATTERN, DEFAULTS, IN_CONTEXT, read
+from shared.config.tunables import AS_DEPLOYED, AUDIENCE_PATTERN, IN_CONTEXT, STACK_DEFAULTS, read
 
 __all__ = [
     "AUTHORIZER",
@@ -79,7 +79,7 @@ class DeployConfig:
     api_gateway_cloudwatch_role: bool = DEPLOY_DEFAULTS["api_gateway_cloudwatch_role"]
     canary_release: str = DEPLOY_DEFAULTS["canary_release"]
     functions: Mapping[str, Any] = field(
-        default_factory=lambda: {tunable.context: DEFAULTS[tunable.field] for tunable in IN_CONTEXT}
+        default_factory=lambda: {tunable.context: STACK_DEFAULTS[tunable.field] for tunable in IN_CONTEXT}
     )
 
     @property
@@ -157,7 +157,7 @@ def _stack_settings(get: Callable[[str], Any]) -> dict[str, Any]:
     with the stage's defaults (the stage first, then the functions' settings, then the rest)."""
     stage_row, *rows = DEPLOY_TUNABLES
     stage = parse(stage_row, _raw(get, stage_row), CONTEXT, blank_is_default=False)
-    runtime = read(lambda tunable: get(tunable.context), CONTEXT, IN_CONTEXT)
+    runtime = read(lambda tunable: get(tunable.context), CONTEXT, AS_DEPLOYED)
     check_passkey_origins(runtime["webauthn_rp_id"], runtime["webauthn_origins"], runtime["allowed_origins"])
     values = {
         "stage": stage,

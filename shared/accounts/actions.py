@@ -33,7 +33,7 @@ def change_password(
     user = services.users.get(caller.user_type, caller.email)
     if user is None or user.user_id != caller.sub or user.disabled:
         raise NotFound()
-    check_password_policy(new, "new_password", user.email, settings)
+    check_password_policy(new, "new_password", user.email, settings, name=user.name)
     (counter,) = services.users.attempts([password_lock_key(caller.sid)])
     reserve_attempt(services, [counter], [settings.lockout_threshold], at)
     if not passwords.verify_password(user.password_hash, current):
@@ -138,7 +138,7 @@ def create_account(
     services: Services, email: str, password: str, *, name: str, role: str, user_type: str
 ) -> User:
     email = check_new_account(services, email, name=name, role=role, user_type=user_type)
-    check_password_policy(password, "password", email, services.settings)
+    check_password_policy(password, "password", email, services.settings, name=name)
     at = services.clock.now_ms()
     user = new_user(email, password, name=name, role=role, user_type=user_type, created_at=at)
     try:
@@ -260,7 +260,7 @@ def delete_user(services: Services, user: User) -> int:
 
 
 def reset_password(services: Services, user: User, password: str) -> int:
-    check_password_policy(password, "password", user.email, services.settings)
+    check_password_policy(password, "password", user.email, services.settings, name=user.name)
     password_hash = passwords.hash_password(password)
     ended = revoke_account(
         services,

@@ -142,7 +142,7 @@ def accept_invitation(services: Services, token: str, new_password: str, client:
     invitation, user = usable_link(services, token, INVITATION, at, client)
     if not user.disabled:
         refuse_link(INVITATION, Reason.ACCOUNT_CHANGED, client, user.user_id)
-    check_password_policy(new_password, "new_password", user.email, services.settings)
+    check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)
     commit = [
         services.users.update_operation(
             user, password_hash=passwords.hash_password(new_password), disabled=False

@@ -1,9 +1,10 @@
 """Self-service password reset by an emailed link. Asking always answers the same (202) after the same
 minimum time, whether or not the account exists, and counts the request per account and IP, per
 account and per IP (the login lockout's rules) whether or not it exists. Only a real, enabled
-account gets a link. Using it sets the password and, in the same transaction, writes the not-before
-that ends every older session and access token, clears the account's login lock and answers with a
-fresh session.
+account gets a link, and at most RESET_EMAILS_PER_DAY a day (counted in the transaction that issues
+it): past that the answer is still the same 202, so the limit tells nothing either. Using a link
+sets the password and, in the same transaction, writes the not-before that ends every older session
+and access token, clears the account's login lock and answers with a fresh session.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
 from shared.store.user_items import lock_key
+
+MAIL_COUNTER = 1  # the index of the daily mail counter in the transaction that issues a link
 
 
 def request_password_reset(services: Services, email: str, user_type: str, client: Client) -> None:
@@ -73,6 +76,7 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     token, reset = new_link(RESET, user, at // 1000 + settings.reset_link_ttl)
     operations = [
         services.users.account_unchanged_check(user.user_type, user.email, user.version),
+        links.count_mail_operation(user.user_type, user.email, at, settings.reset_emails_per_day),
         *links.issue_operations(reset, links.current(RESET, user.user_type, user.email)),
     ]
     try:
@@ -83,7 +87,12 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
             settings, render("reset", user.email, name=user.name, email=user.email, link=url, minutes=minutes)
         )
     except (TransactionRejected, ServiceUnavailable, MailNotSent) as error:
-        # The caller still gets the same 202: a failure must not tell that the account exists.
+        # The caller still gets the same 202: neither a failure nor the daily limit may tell that
+        # the account exists.
+        if isinstance(error, TransactionRejected) and error.failed(MAIL_COUNTER):
+            reason = Reason.RESET_MAIL_LIMIT
+            audit(Event.PASSWORD_RESET_REQUESTED, "blocked", client, user_id=user.user_id, reason=reason)
+            return
         failure = error.reason if isinstance(error, MailNotSent) else type(error).__name__
         audit(Event.PASSWORD_RESET_REQUESTED, "failure", client, user_id=user.user_id, reason=failure)
         return
@@ -97,7 +106,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
     reset, user = usable_link(services, token, RESET, at, client)
     if user.disabled:
         refuse_link(RESET, Reason.DISABLED, client, user.user_id)
-    check_password_policy(new_password, "new_password", user.email, services.settings)
+    check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)
     locks = [lock_key(user.user_type, user.email), lock_key(user.user_type, user.email, client.source_ip)]
     try:
         grant = new_password_session(

@@ -19,9 +19,12 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "off",
         "ask the Pwned Passwords range API (k-anonymity: 5 hex characters of the SHA-1 leave) about every "
         "new password; when it times out or fails, `fail-open` accepts the password (logged) and "
-        "`fail-closed` answers 503",
+        "`fail-closed` answers 503. Deployed functions reach the internet, so the stack turns it on; "
+        "unset it is off, as in the local API and the tests, which have no network but loopback",
         context="pwned_passwords",
         choices=("off", "fail-open", "fail-closed"),
+        shown_default="`fail-open` deployed; `off` when unset (locally)",
+        deployed="fail-open",
     ),
     Tunable(
         "PWNED_PASSWORDS_URL",
@@ -41,6 +44,21 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         100,
         5000,
         "how long the range API may take (milliseconds)",
+    ),
+    Tunable(
+        "PASSWORD_CONTEXT_WORDS",
+        "password_context_words",
+        "list",
+        ("dealership", "jwt-auth"),
+        "the service's own names (company, product, brand), comma-separated: a new password built only "
+        "from them, the user's name and the parts of their email, in any case, with digits and "
+        "punctuation added or common character swaps (`d3al3rsh1p`), is refused",
+        context="password_context_words",
+        high=50,
+        pattern=r"[A-Za-z0-9][A-Za-z0-9 ._-]{2,63}",
+        shape="names of 3 to 64 letters, digits, spaces, '.', '_' or '-'",
+        shown_default="`dealership,jwt-auth`",
+        example=("contoso", "roadrunner"),
     ),
     Tunable(
         "MAIL_SENDER",
@@ -128,6 +146,15 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         10_000,
         "a forgotten-password request is answered no sooner than this (milliseconds), so a real "
         "account (a link stored and emailed) and an unknown one take the same time",
+    ),
+    int_tunable(
+        "RESET_EMAILS_PER_DAY",
+        "reset_emails_per_day",
+        10,
+        1,
+        1000,
+        "reset emails one account is sent per UTC day, however many addresses ask: past it a "
+        "forgotten-password request answers the same 202 and sends nothing (audited)",
     ),
     Tunable(
         "NOTIFICATIONS",

@@ -44,6 +44,8 @@ class Tunable:
     required: bool = False  # empty or missing is an error rather than the default
     shown_default: str = ""  # the docs' default column, when the default itself says too little
     example: Any = None  # a valid value other than the default, where a generic one would not fit
+    deployed: Any = None  # the stack's default, where it differs from `default` (the variable unset:
+    # the local API and the tests); None: the same
 
     @property
     def seconds(self) -> bool:

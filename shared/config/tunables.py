@@ -9,7 +9,8 @@ From this table:
 
 - `shared/config/settings.py` builds `Settings` (`settings_from_env`),
 - `infra/config.py` reads, defaults and checks the context keys (the stack's own keys are rows of the
-  same kind in shared/config/deploy_tunables.py),
+  same kind in shared/config/deploy_tunables.py); a row's `deployed` value, when set, is the stack's
+  default instead of `default` (which then holds where the variable is unset: locally, in tests),
 - `infra/lambdas.py` writes the functions' environment,
 - README's configuration table and docs/deploy.md's runtime context keys are generated
   (`make docs`; a unit test fails when they differ).
@@ -22,6 +23,7 @@ imports this at cold start.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +238,13 @@ RULES: tuple[Rule, ...] = (
 BY_FIELD: Mapping[str, Tunable] = {tunable.field: tunable for tunable in TUNABLES}
 DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in TUNABLES}
 IN_CONTEXT: tuple[Tunable, ...] = tuple(tunable for tunable in TUNABLES if tunable.context)
+# What the stack deploys when a context key is not given: the default, or the row's `deployed` one
+# (PWNED_PASSWORDS: deployed functions reach the internet, the local API and the tests do not).
+AS_DEPLOYED: tuple[Tunable, ...] = tuple(
+    tunable if tunable.deployed is None else replace(tunable, default=tunable.deployed)
+    for tunable in IN_CONTEXT
+)
+STACK_DEFAULTS: Mapping[str, Any] = {tunable.field: tunable.default for tunable in AS_DEPLOYED}
 
 
 def check_rules(values: Mapping[str, Any], source: Source) -> None:

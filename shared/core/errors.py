@@ -39,6 +39,7 @@ class Reason(StrEnum):
     # invitation and reset links
     UNKNOWN_LINK = "unknown_link"
     LINK_EXPIRED = "link_expired"
+    RESET_MAIL_LIMIT = "reset_mail_limit"  # the account was sent RESET_EMAILS_PER_DAY reset emails today
     # second factors
     WRONG_CODE = "wrong_code"  # a TOTP or recovery code that is wrong, expired or already used
     MFA_CHALLENGE = "mfa_challenge"  # an unknown, expired or already used login challenge

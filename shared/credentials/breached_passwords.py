@@ -13,10 +13,12 @@ zxcvbn package's ranked list by `make lock`) and the project's own additions
 - a unit any of those only repeats (`passwordpassword`, `qwertyqwerty`).
 So a listed password cannot pass by changing its case or adding the usual decoration.
 
-Optionally (PWNED_PASSWORDS, off by default) the Pwned Passwords range API is asked, by
-k-anonymity: only the first five hex characters of the password's SHA-1 leave the function, with
-padding requested so the answer's size says nothing either. A timeout or error either lets the
-password through (`fail-open`, logged) or refuses to decide (`fail-closed`: 503, try again).
+With PWNED_PASSWORDS on (the stack deploys `fail-open`: the functions reach the internet; unset, as
+in the local API and the tests, which have no network but loopback, it is off) the Pwned Passwords
+range API is asked, by k-anonymity: only the first five hex characters of the password's SHA-1
+leave the function, with padding requested so the answer's size says nothing either. A timeout or
+error either lets the password through (`fail-open`, logged) or refuses to decide (`fail-closed`:
+503, try again).
 """
 
 from __future__ import annotations

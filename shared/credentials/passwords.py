@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from shared.config.tunables import DEFAULTS
 from shared.core.errors import BadRequest
+from shared.credentials.password_context import context_names, is_built_from
 
 if TYPE_CHECKING:
     from shared.config.settings import Settings
@@ -55,17 +57,24 @@ def dummy_verify(password: str) -> None:
 
 
 def check_password_policy(
-    password: str, field: str, email: str = "", settings: Settings | None = None
+    password: str, field: str, email: str = "", settings: Settings | None = None, *, name: str = ""
 ) -> None:
-    """Length 12 to 128 characters (never truncated), not the email, not a common password (nor
-    one with its case changed or the usual digits and symbols added), and, when PWNED_PASSWORDS is
-    on (`settings` given), not one the Pwned Passwords range API knows."""
+    """Length 12 to 128 characters (never truncated), not the email, not built from the service's
+    own names (PASSWORD_CONTEXT_WORDS), the user's `name` or the parts of their email, not a common
+    password (nor one with its case changed or the usual digits and symbols added), and, when
+    PWNED_PASSWORDS is on (`settings` given), not one the Pwned Passwords range API knows. Every
+    path that sets a password calls this one function."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(field, f"{field} must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise BadRequest(field, f"{field} must be at most {MAX_PASSWORD_LENGTH} characters")
     if email and password.lower().strip() == email.lower():
         raise BadRequest(field, f"{field} must not be your email address")
+    words = settings.password_context_words if settings else DEFAULTS["password_context_words"]
+    if is_built_from(password, context_names(words, name, email)):
+        raise BadRequest(
+            field, f"{field} must not be built from your name, your email address or the service's name"
+        )
     # Here, not at the top: only the paths that set a password load the list (login never does).
     from shared.credentials.breached_passwords import check_not_breached
 

@@ -1,9 +1,14 @@
-"""The emails that tell users about changes to their account, each a setting (NOTIFICATIONS)."""
+"""The emails that tell users about changes to their account, each a setting (NOTIFICATIONS).
+
+They carry no attacker text (issue 23, finding 7): a device is named by its parsed browser, OS and
+device (shared/mail/plain_text.py), never by the User-Agent header, and a name someone chose (a
+passkey's) is bounded and stripped of links and markup."""
 
 from __future__ import annotations
 
 from shared.core.clock import iso_time
 from shared.core.observability import Client, logger
+from shared.mail.plain_text import MAX_PART, device_text, inert
 from shared.mail.sending import MailNotSent, render, send
 from shared.runtime.services import Services
 from shared.store.user_items import User
@@ -39,20 +44,20 @@ def notify_recovery_code_used(services: Services, user: User, client: Client) ->
 
 
 def _notify_sign_in(services: Services, user: User, client: Client, template: str) -> None:
-    device = client.user_agent[:200] or "an unknown device"
+    device = device_text(client.user_agent)
     at = iso_time(services.clock.now_ms())
     notify(services, user, template, time=at, device=device, ip=client.source_ip or "unknown")
 
 
 def notify_passkey_added(services: Services, email: str, name: str, passkey: str, client: Client) -> None:
-    device = client.user_agent[:200] or "an unknown device"
+    device = device_text(client.user_agent)
     at = iso_time(services.clock.now_ms())
     notify_address(
         services,
         email,
         name,
         "passkey_added",
-        passkey=passkey,
+        passkey=inert(passkey, MAX_PART) or "unnamed",
         time=at,
         device=device,
         ip=client.source_ip or "unknown",

@@ -8,6 +8,8 @@ LINKOF#<purpose>#<type>#<email>        the account's current link of that purpos
                                        link replaces it, and a link that is not current is dead
 RESETLOCK#<type>#<email>[#<ip>]        forgotten-password requests for an account (from one IP)
 RESETIP#<ip>                           forgotten-password requests from one IP, any account
+RESETMAIL#<type>#<email>#<day>         reset emails the account was sent on that UTC day (days since
+                                       the epoch): counted in the transaction that issues the link
 
 Only hashes of tokens are stored. A link is used by one transaction that deletes both of its items
 on the condition that they are still there and current, so of two requests with one link exactly
@@ -47,6 +49,10 @@ def request_counter_keys(user_type: str, email: str, source_ip: str) -> list[str
     account from this IP, and this IP for any account."""
     account = f"RESETLOCK#{user_type}#{email}"
     return [account, f"{account}#{source_ip[:64]}", f"RESETIP#{source_ip[:64]}"]
+
+
+def mail_counter_key(user_type: str, email: str, day: int) -> str:
+    return f"RESETMAIL#{user_type}#{email}#{day}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,25 @@ class LinkStore:
         if replaced:
             operations.append({"Delete": {"TableName": self.table, "Key": key(link_key(replaced))}})
         return operations
+
+    def count_mail_operation(self, user_type: str, email: str, at_ms: int, limit: int) -> Operation:
+        """Count one more reset email to the account today (UTC), on the condition that fewer than
+        `limit` were sent: past it the transaction is rejected at this operation."""
+        day = at_ms // 86_400_000
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(mail_counter_key(user_type, email, day)),
+                "UpdateExpression": "ADD #count :one SET #ttl = :ttl",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+                "ExpressionAttributeNames": {"#count": "count", "#ttl": "ttl"},
+                "ExpressionAttributeValues": {
+                    ":one": n(1),
+                    ":limit": n(limit),
+                    ":ttl": n((day + 2) * 86_400),
+                },
+            }
+        }
 
     def use_operations(self, link: Link) -> list[Operation]:
         """Delete the link and its account's pointer to it, on the condition that both are still

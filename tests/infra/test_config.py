@@ -195,3 +195,13 @@ def test_a_blank_stack_setting_is_refused_not_taken_as_its_default(
     with pytest.raises(ContextError, match=message):
         config(**context)
     assert config(throttle_rate="").throttle_rate == 50 and config(stage="").stage == "dev"
+
+
+def test_23_7_the_stack_turns_the_breached_password_check_on_fail_open_by_default() -> None:
+    """Deployed functions reach the internet (they run outside any VPC), so the range API is asked;
+    the local API and the tests leave the variable unset, which is off (shared/config/account_tunables.py)."""
+    for stage in ("dev", "prod"):
+        env = settings_environment(config(stage=stage), issuer="https://auth.example.com")
+        assert env["PWNED_PASSWORDS"] == "fail-open", stage
+    env = settings_environment(config(pwned_passwords="off"), issuer="https://auth.example.com")
+    assert env["PWNED_PASSWORDS"] == "off"

@@ -15,6 +15,7 @@ from functions.invitations.handler import handler as invitations_handler
 from functions.recovery.handler import handler as recovery_handler
 from local.outbox import messages
 from shared.accounts import password_reset
+from shared.core.errors import BadRequest
 from shared.runtime.services import Services
 from shared.store.dynamo import scan_all
 from tests.events import LambdaContext, api_event, body_of
@@ -34,6 +35,7 @@ from tests.flows import (
 CONTEXT = LambdaContext()
 NEW_PASSWORD = "amber lighthouse rowing 31"
 OTHER_PASSWORD = "copper field whistle 58"
+STAFF = "staff@dealership.example"
 
 
 @pytest.fixture(autouse=True)
@@ -368,6 +370,37 @@ def test_forgot_password_is_limited_per_account_and_ip_with_identical_answers_fo
     assert forgot("staff@dealership.example", source_ip="198.51.100.7")["statusCode"] == 202
 
 
+def test_23_7_one_attacker_cannot_send_a_victim_more_reset_emails_a_day_than_the_limit(
+    accounts: Accounts,
+    services: Services,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    no_waiting: list[float],
+) -> None:
+    """The request limits (429) count per account and IP and end with their locks; the daily limit
+    counts the emails an account is sent. Past it the answer is the same 202, body and floor, as for
+    an account that does not exist, and the next day's mail goes out again."""
+    import dataclasses
+
+    per_day = services.settings.reset_emails_per_day
+    assert per_day == 10
+    relaxed = dataclasses.replace(services.settings, forgot_password_account_threshold=10_000)
+    monkeypatch.setattr(services, "settings", relaxed)
+    clock.advance((86_400_000 - clock.now_ms() % 86_400_000) / 1000 + 3600)  # 01:00 UTC: one day's count
+    victim, nobody = [], []
+    for attempt in range(3 * per_day):
+        victim.append(forgot(STAFF, source_ip=f"198.51.100.{attempt + 1}"))
+        nobody.append(forgot("nobody@dealership.example", source_ip=f"203.0.113.{attempt + 1}"))
+        clock.advance(60)
+    assert len(mails_to(STAFF)) == per_day
+    for answer in (*victim, *nobody):
+        assert (answer["statusCode"], answer["body"]) == (202, nobody[0]["body"])
+    assert len(no_waiting) == 6 * per_day and all(wait > 0 for wait in no_waiting)  # each held to the floor
+    clock.advance(24 * 3600)
+    assert forgot(STAFF, source_ip="192.0.2.200")["statusCode"] == 202
+    assert len(mails_to(STAFF)) == per_day + 1
+
+
 def test_a_failure_to_send_the_reset_email_still_answers_202(accounts: Accounts, faults: Faults) -> None:
     faults.fail("sesv2.SendEmail", "ThrottlingException", times=3)
     response = forgot("staff@dealership.example")
@@ -422,6 +455,49 @@ def test_a_password_change_and_a_new_device_are_emailed(accounts: Accounts) -> N
     login_ok("staff@dealership.example", OTHER_PASSWORD, "staff", source_ip="192.0.2.50", user_agent="curl/8")
     mail = last_mail("staff@dealership.example")
     assert mail["subject"] == "New sign-in to your account" and "192.0.2.50" in mail["body"]
+
+
+def test_23_7_the_new_sign_in_email_never_quotes_the_user_agent(accounts: Accounts) -> None:
+    hostile = (
+        "Mozilla/5.0 (Linux; Android 10; <a href=https://evil.example/r>evil.com</a> Build/QP1A) "
+        'AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36 <a href="https://evil.example/reset">Reset</a> '
+        "www.evil.example"
+    )
+    login_ok(STAFF, accounts.password, "staff", source_ip="192.0.2.60", user_agent="curl/8")
+    login_ok(STAFF, accounts.password, "staff", source_ip="198.51.100.61", user_agent=hostile)
+    mail = last_mail(STAFF)
+    assert mail["subject"] == "New sign-in to your account"
+    assert mail["links"] == []
+    for quoted in ("evil", "://", "www.", "href", "&lt;", "Mozilla", "Build/"):
+        assert quoted not in mail["body"], quoted
+    assert "from a device and a network not seen before:\nAndroid, IP address 198.51.100.61" in mail["body"]
+
+
+def test_23_7_every_way_of_setting_a_password_refuses_the_users_and_the_services_names(
+    admin_token: str, accounts: Accounts, services: Services
+) -> None:
+    from shared.accounts import actions
+
+    def refused(response: dict[str, Any], field: str = "new_password") -> None:
+        assert response["statusCode"] == 400, response
+        assert body_of(response)["field"] == field
+        assert "must not be built from" in body_of(response)["message"]
+
+    tokens = staff_login()
+    refused(change_password(tokens["access_token"], accounts.password, "Dealership2024!"))
+    refused(change_password(tokens["access_token"], accounts.password, "SamStaff123456!"))
+    refused(reset(reset_token(), "staff.dealership!1"))
+    invite(admin_token, name="Nadia Newhire")
+    refused(accept(token_of(last_mail("new.hire@dealership.example"), "invitation"), "NadiaNewhire2024"))
+    for operator in (
+        lambda: actions.create_account(
+            services, "x@example.com", "Dealership2024!", name="X", role="sales", user_type="staff"
+        ),
+        lambda: actions.reset_password(services, accounts.staff, "Staff-Dealership-1"),
+    ):
+        with pytest.raises(BadRequest) as error:
+            operator()
+        assert error.value.field == "password" and "must not be built from" in error.value.message
 
 
 def test_each_notification_is_a_setting(

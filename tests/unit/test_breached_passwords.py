@@ -156,7 +156,23 @@ def test_a_padding_entry_with_a_zero_count_is_not_a_breach(range_api: str) -> No
     check_password_policy("only padding here 2019", "new_password", settings=settings)
 
 
-def test_pwned_check_is_off_by_default(range_api: str) -> None:
+def test_23_7_the_breached_password_check_is_fail_open_where_deployed_and_off_locally() -> None:
+    """Deployed, the functions reach the internet (no VPC), so every stage asks the range API and
+    accepts the password if it cannot answer; unset (the local API, the tests) it is off: they have no
+    network but loopback."""
+    from infra.config import config_from_context
+    from shared.config.settings import settings_from_env
+    from tests.unit.test_settings import BASE
+
+    for stage in ("dev", "staging", "prod"):
+        assert config_from_context({"stage": stage}.get).functions["pwned_passwords"] == "fail-open", stage
+    assert config_from_context({"pwned_passwords": "off"}.get).functions["pwned_passwords"] == "off"
+    assert settings_from_env(BASE).pwned_passwords == "off"
+    assert Settings("u", "s", "d", "i", "a", "RS256", ("k",), "", "r").pwned_passwords == "off"
+    assert get_settings().pwned_passwords == "off"
+
+
+def test_pwned_check_is_off_when_unset_as_in_local_runs_and_tests(range_api: str) -> None:
     settings = dataclasses.replace(get_settings(), pwned_passwords_url=range_api)
     assert settings.pwned_passwords == "off"
     breached("leaked somewhere 2019")

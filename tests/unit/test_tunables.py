@@ -44,8 +44,9 @@ def test_deploy_config_holds_every_context_key_with_its_default_and_no_field_of_
     assert set(DeployConfig().functions) == set(defaults.functions) == {t.context for t in IN_CONTEXT}
     for tunable in IN_CONTEXT:
         assert tunable.context not in stack_fields, tunable.context
-        assert DeployConfig().functions[tunable.context] == tunable.default, tunable.context
-        assert defaults.functions[tunable.context] == tunable.default, tunable.context
+        deployed = tunable.default if tunable.deployed is None else tunable.deployed
+        assert DeployConfig().functions[tunable.context] == deployed, tunable.context
+        assert defaults.functions[tunable.context] == deployed, tunable.context
 
 
 def test_names_are_unique_and_every_rule_joins_two_int_settings_the_stack_also_reads() -> None:
@@ -61,6 +62,8 @@ def test_every_default_is_valid_and_survives_the_environment(tunable: Tunable) -
     assert parse(tunable, env_value(tunable.default), ENVIRONMENT) == tunable.default
     if tunable.context:
         assert parse(tunable, tunable.default, CONTEXT) == tunable.default
+    if tunable.deployed is not None:
+        assert parse(tunable, tunable.deployed, CONTEXT) == tunable.deployed != tunable.default
 
 
 def _refused_values(tunable: Tunable) -> list[Any]:
