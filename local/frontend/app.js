@@ -442,6 +442,11 @@ async function setPassword(event) {
     return;
   }
   $("#set-password").hidden = true;
+  if (result.data && result.data.sign_in) {
+    // A second factor is due (the account has one, or its type must): the link gave no session.
+    say(`${result.data.message}.`);
+    return;
+  }
   const user = await auth.restore();
   if (user) say(pendingLink.purpose === "reset" ? "Password reset: every other session has ended." : "Welcome: your password is set.");
 }

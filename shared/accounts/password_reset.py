@@ -3,7 +3,8 @@ minimum time, whether or not the account exists, and counts the request per acco
 account and per IP (the login lockout's rules) whether or not it exists. Only a real, enabled
 account gets a link. Using it sets the password and, in the same transaction, writes the not-before
 that ends every older session and access token, clears the account's login lock and answers with a
-fresh session.
+fresh session (amr pwd) - unless a second factor is due (the account has one, or its user type must):
+a mailbox is no second factor, so the answer then carries no tokens and the user signs in normally.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt
 from shared.mail.sending import MailNotSent, link, render, send
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_LINK, factor_due
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
@@ -90,9 +92,10 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     audit(Event.PASSWORD_RESET_REQUESTED, "success", client, user_id=user.user_id)
 
 
-def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
+def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant | None:
     """Set the new password, end every older session and access token (one not-before), clear the
-    account's login lock, use the link up and start a fresh session, in one transaction."""
+    account's login lock, use the link up and start a fresh session, in one transaction; no session
+    (None) when a second factor is due: the link proves the mailbox, never a factor."""
     at = services.clock.now_ms()
     reset, user = usable_link(services, token, RESET, at, client)
     if user.disabled:
@@ -107,6 +110,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
             client,
             cleared_locks=locks,
             reason="password_reset",
+            proof=None if factor_due(services, user) else (AMR_LINK, at // 1000),
             extra=links_of(services).use_operations(reset),
         )
     except TransactionRejected:
@@ -116,7 +120,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
         "success",
         client,
         user_id=user.user_id,
-        session_id=grant.claims.sid,
-        reason="link",
+        session_id=grant.claims.sid if grant else "",
+        reason="link" if grant else "link_sign_in_required",
     )
     return grant

@@ -16,6 +16,7 @@ from shared.core.observability import Client, Event
 from shared.login.flow import audit_login, finish_login, reserve_login_attempt
 from shared.mfa import factor as mfa
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_PASSWORD_AND_OTP
 from shared.sessions.lifecycle import TokenGrant
 
 
@@ -55,13 +56,16 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
         client,
         at,
         method=used,
-        amr=mfa.AMR_PASSWORD_AND_OTP,
+        amr=AMR_PASSWORD_AND_OTP,
         consume=[services.challenges.consume_operation(token)],
         refused=lambda _: Reason.MFA_CHALLENGE,  # used twice, or the account changed meanwhile
     )
     sid = grant.claims.sid
     if challenge.purpose == "enrol":
         audit_login(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
+        from shared.mail.notifications import notify_factor_changed  # only an enrolment sends mail
+
+        notify_factor_changed(services, user.email, user.name, "totp_added", client)
     if used == "recovery":
         audit_login(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
         from shared.mail.notifications import notify_recovery_code_used  # only this login sends mail
