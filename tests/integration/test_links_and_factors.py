@@ -280,3 +280,21 @@ def test_23_3_e_every_factor_change_is_emailed(
     assert remove_passkey(strong, authenticator.credentials[0].id)["statusCode"] == 200
     mail = last_mail(ADMIN)
     assert mail["subject"] == "A passkey was removed from your account" and "Laptop" in mail["body"]
+
+
+def test_23_3_f_a_password_login_cannot_enrol_totp_beside_a_passkey_in_a_type_that_must_have_a_factor(
+    accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.events import api_event
+    from tests.flows import CONTEXT
+
+    authenticator = with_passkey(staff_login()["access_token"])
+    monkeypatch.setenv("MFA_REQUIRED_TYPES", "staff")
+    services_module.reset()
+    challenge = body_of(login(STAFF, accounts.password, "staff"))
+    assert challenge["challenge"] == "enrol_totp"
+    enrol = api_event("POST", "/auth/login/mfa/enrol", body={"mfa_token": challenge["mfa_token"]})
+    answer = mfa_handler(enrol, CONTEXT)
+    assert answer["statusCode"] == 401 and "secret" not in body_of(answer)
+    # the passkey is the way in, and with it the account may add an authenticator app
+    assert start_totp(passkey_sign_in(authenticator)["access_token"])["statusCode"] == 201
