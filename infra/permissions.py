@@ -154,8 +154,10 @@ PERMISSIONS: dict[str, Access] = {
     # TOTP factors (shared/mfa/factor.py): the factor and the challenge read (GetItem), a pending factor and
     # its recovery codes written (PutItem in a transaction), a step used or a factor activated
     # (UpdateItem), the factor removed (DeleteItem), the session's attempt counter (BatchGetItem, and
-    # Update/Put in its reservation transaction); the secret encrypted and decrypted. Only those item
-    # kinds: never an account item (where password hashes live).
+    # Update/Put in its reservation transaction); the secret encrypted and decrypted; whether the user
+    # has a passkey (GetItem of the list: changing factors takes a factor, shared/sessions/assurance.py);
+    # the owner emailed on a factor change. Only those item kinds: never an account item (where
+    # password hashes live).
     "mfa": Access(
         tables={
             "Users": (
@@ -166,15 +168,16 @@ PERMISSIONS: dict[str, Access] = {
                 "dynamodb:DeleteItem",
             ),
         },
-        leading_keys={"Users": ("FACTOR#*", "RECOVERY#*", "MFACHALLENGE#*", "MFALOCK#*")},
+        leading_keys={"Users": ("FACTOR#*", "RECOVERY#*", "MFACHALLENGE#*", "MFALOCK#*", "PASSKEYSOF#*")},
         encrypt_factors=True,
         decrypt_factors=True,
+        send_mail=True,  # the totp-added and totp-removed notifications
     ),
     # Passkeys of the signed-in user (shared/passkeys/registration.py): the user's list and their
     # credentials read (GetItem, BatchGetItem), a registration challenge written (PutItem) and read
     # (GetItem), the new credential stored with the challenge's deletion and the list's update (Put,
-    # Delete, Update in one transaction), one removed (Delete, Update). Only those item kinds: never
-    # an account item.
+    # Delete, Update in one transaction), one removed (Delete, Update); whether the user has a TOTP
+    # factor (GetItem: changing factors takes a factor). Only those item kinds: never an account item.
     "passkeys": Access(
         tables={
             "Users": (
@@ -185,8 +188,8 @@ PERMISSIONS: dict[str, Access] = {
                 "dynamodb:DeleteItem",
             ),
         },
-        leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*")},
-        send_mail=True,  # the passkey-added notification
+        leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*", "FACTOR#*")},
+        send_mail=True,  # the passkey-added and passkey-removed notifications
     ),
     # Sign-in with a passkey (shared/passkeys/sign_in.py): a challenge written (PutItem) and read, the
     # credential read (GetItem), the account and its attempt counters (BatchGetItem), the attempt

@@ -41,7 +41,7 @@ def has_factor(services: Services, user_id: str) -> bool:
     factor = services.factors.totp(user_id)
     if factor is not None and factor.active:
         return True
-    return bool(services.passkeys.of_user(user_id))
+    return services.passkeys.has_any(user_id)
 
 
 def factor_due(services: Services, user: User) -> bool:
