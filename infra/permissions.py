@@ -90,8 +90,8 @@ PERMISSIONS: dict[str, Access] = {
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
     ),
-    # Password change (shared/accounts/actions.py): the account and its failure counter in one consistent
-    # read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
+    # Password change (shared/accounts/password_change.py): the account and its failure counter in one
+    # consistent read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
     # the user's access tokens denied (not-before UpdateItem on the denylist), every other live
     # session found (Query on by_owner) and revoked (Update session + Put denylist).
     "password": Access(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from shared.accounts.actions import new_password_session
 from shared.accounts.links import links_of, new_link, refuse_link, usable_link
+from shared.accounts.password_change import new_password_session
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable, TooManyAttempts
 from shared.core.observability import Client, Event, audit
 from shared.credentials.identity import MAX_EMAIL_LENGTH

@@ -20,6 +20,7 @@ from shared.mfa.context import FACTOR_PURPOSE
 from shared.runtime.services import Services
 from shared.sessions.assurance import require_fresh_proof
 from shared.store.factors import FactorStore, factor_lock_key
+from shared.store.user_items import User
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -176,9 +177,12 @@ def remove_factor(services: Services, caller: AccessClaims, code: str, client: C
     notify_factor_changed(services, caller.email, caller.name, "totp_removed", client)
 
 
-def reset_factors(services: Services, user_id: str) -> bool:
+def reset_factors(services: Services, user: User) -> bool:
     """An operator's reset (the user lost the app and the recovery codes, or their passkeys): every
-    factor removed (TOTP, recovery codes, passkeys), audited. Whether there was one."""
+    factor removed (TOTP, recovery codes, passkeys), audited and emailed. Whether there was one."""
+    from shared.mail.notifications import notify_factor_changed  # only a factor change sends mail
+
+    user_id = user.user_id
     had = services.factors.totp(user_id) is not None
     services.factors.remove_all(user_id)
     audit(Event.MFA_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id)
@@ -188,5 +192,11 @@ def reset_factors(services: Services, user_id: str) -> bool:
     if passkeys:
         audit(
             Event.PASSKEY_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id, detail=f"{len(passkeys)}"
+        )
+    if had:
+        notify_factor_changed(services, user.email, user.name, "totp_removed", OPERATOR)
+    for passkey in passkeys:
+        notify_factor_changed(
+            services, user.email, user.name, "passkey_removed", OPERATOR, passkey=passkey.name
         )
     return had or bool(passkeys)

@@ -298,3 +298,17 @@ def test_23_3_f_a_password_login_cannot_enrol_totp_beside_a_passkey_in_a_type_th
     assert answer["statusCode"] == 401 and "secret" not in body_of(answer)
     # the passkey is the way in, and with it the account may add an authenticator app
     assert start_totp(passkey_sign_in(authenticator)["access_token"])["statusCode"] == 201
+
+
+def test_23_3_g_an_operators_factor_reset_is_emailed(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    from shared.mfa.factor import reset_factors
+
+    active_totp(accounts, clock)
+    with_passkey(staff_login()["access_token"])
+    assert reset_factors(services, accounts.admin) is True
+    assert last_mail(ADMIN)["subject"] == "An authenticator app was removed from your account"
+    assert reset_factors(services, accounts.staff) is True
+    mail = last_mail(STAFF)
+    assert mail["subject"] == "A passkey was removed from your account" and "Laptop" in mail["body"]

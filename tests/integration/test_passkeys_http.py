@@ -329,7 +329,7 @@ def test_an_operators_factor_reset_removes_the_passkeys_too(
     from shared.mfa.factor import reset_factors
 
     registered(admin_token, authenticator)
-    assert reset_factors(get_services(), accounts.admin.user_id) is True
+    assert reset_factors(get_services(), accounts.admin) is True
     assert listed(admin_token) == [] and refused(signed_in_with(authenticator))
     assert any(
         e["event"] == "passkey_removed" and e["outcome"] == "reset_by_operator" for e in audit_events(caplog)
