@@ -109,7 +109,8 @@ PERMISSIONS: dict[str, Access] = {
     # Invitations (shared/accounts/invitations.py): the admin's invite, resend and revoke read the
     # account and its current link (GetItem) and write the account and its link items in one transaction (Put,
     # Delete, ConditionCheck); accept reads the link and the account (GetItem), then sets the password
-    # and uses the link up (Update, Delete) with the new session (Put on Sessions), and signs.
+    # and uses the link up (Update, Delete) with the new session (Put on Sessions; ConditionCheck that no
+    # second factor is due, else no session), and signs.
     "invitations": Access(
         tables={
             "Users": (
@@ -130,7 +131,8 @@ PERMISSIONS: dict[str, Access] = {
     # Update in a transaction), reads the account and its current link (GetItem), stores the new link (Put,
     # Delete, ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
     # then in one transaction sets the password (Update), writes the not-before (Update), deletes the lock
-    # counters and the link (Delete) and starts a session (Put on Sessions), signs, and cleans up the older
+    # counters and the link (Delete) and starts a session (Put on Sessions; ConditionCheck on the factor and
+    # passkey items that none is due: otherwise no session), signs, and cleans up the older
     # sessions (Query on by_owner; Update session + Put denylist).
     "recovery": Access(
         tables={

@@ -20,7 +20,7 @@ from shared.credentials.identity import Identity, InvalidIdentity, check_identit
 from shared.credentials.passwords import check_password_policy
 from shared.mail.sending import MailNotSent, can_send, link, render, send
 from shared.runtime.services import Services
-from shared.sessions.assurance import AMR_LINK, factor_due
+from shared.sessions.assurance import AMR_LINK, factor_due, no_factor_checks
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import INVITATION, Link
@@ -162,7 +162,7 @@ def accept_invitation(services: Services, token: str, new_password: str, client:
                 services,
                 Identity.of(user),
                 client,
-                commit,
+                [*commit, *no_factor_checks(services, user.user_id)],
                 at=at,
                 user_version=user.version + 1,
                 amr=AMR_LINK,

@@ -21,7 +21,7 @@ from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt
 from shared.mail.sending import MailNotSent, link, render, send
 from shared.runtime.services import Services
-from shared.sessions.assurance import AMR_LINK, factor_due
+from shared.sessions.assurance import AMR_LINK, factor_due, no_factor_checks
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
@@ -102,6 +102,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
         refuse_link(RESET, Reason.DISABLED, client, user.user_id)
     check_password_policy(new_password, "new_password", user.email, services.settings)
     locks = [lock_key(user.user_type, user.email), lock_key(user.user_type, user.email, client.source_ip)]
+    due = factor_due(services, user)
     try:
         grant = new_password_session(
             services,
@@ -110,8 +111,11 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
             client,
             cleared_locks=locks,
             reason="password_reset",
-            proof=None if factor_due(services, user) else (AMR_LINK, at // 1000),
-            extra=links_of(services).use_operations(reset),
+            proof=None if due else (AMR_LINK, at // 1000),
+            extra=[
+                *links_of(services).use_operations(reset),
+                *([] if due else no_factor_checks(services, user.user_id)),
+            ],
         )
     except TransactionRejected:
         refuse_link(RESET, Reason.ACCOUNT_CHANGED, client, user.user_id)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from shared.core.errors import StepUpRequired
 from shared.credentials.access_tokens import AMR_PASSWORD
 from shared.runtime.services import Services
+from shared.store.dynamo import Operation
 from shared.store.user_items import User
 
 MULTI_FACTOR = "mfa"
@@ -42,6 +43,12 @@ def has_factor(services: Services, user_id: str) -> bool:
     if factor is not None and factor.active:
         return True
     return services.passkeys.has_any(user_id)
+
+
+def no_factor_checks(services: Services, user_id: str) -> list[Operation]:
+    """Conditions for a transaction that starts a session because no factor was due: still none (a
+    factor added since it was read fails the transaction; nothing is written)."""
+    return [services.factors.no_active_totp_check(user_id), services.passkeys.none_check(user_id)]
 
 
 def factor_due(services: Services, user: User) -> bool:

@@ -177,6 +177,16 @@ class PasskeyStore:
         )
         return bool((response.get("Item") or {}).get("ids", {}).get("SS"))
 
+    def none_check(self, user_id: str) -> Operation:
+        """A transaction's condition: the user's list names no passkey."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": key(owner_key(user_id)),
+                "ConditionExpression": "attribute_not_exists(ids)",
+            }
+        }
+
     def of_user(self, user_id: str) -> list[Passkey]:
         """The user's passkeys, oldest first."""
         response = dynamodb_call(

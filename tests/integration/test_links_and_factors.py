@@ -312,3 +312,25 @@ def test_23_3_g_an_operators_factor_reset_is_emailed(
     assert reset_factors(services, accounts.staff) is True
     mail = last_mail(STAFF)
     assert mail["subject"] == "A passkey was removed from your account" and "Laptop" in mail["body"]
+
+
+def test_23_1_f_a_factor_added_while_a_reset_link_is_used_gets_no_session(
+    services: Services, accounts: Accounts
+) -> None:
+    from tests.fixtures import around_aws_calls
+
+    token = reset_link(STAFF, "staff")
+    user_id = accounts.staff.user_id
+    cut = []
+
+    def activate_a_factor_first(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if operation == "TransactWriteItems" and not cut:
+            cut.append(operation)  # the owner activates TOTP between the reset's read and its commit
+            assert services.factors.put_pending_totp(user_id, b"secret", [], 1)
+            assert services.factors.use_step(user_id, 1, activate=True)
+        return call()
+
+    with around_aws_calls(activate_a_factor_first):
+        answer = reset_with(token)
+    assert cut and "access_token" not in body_of(answer)
+    assert login(STAFF, NEW_PASSWORD, "staff")["statusCode"] == 401  # nothing was written
