@@ -334,3 +334,71 @@ def test_23_1_f_a_factor_added_while_a_reset_link_is_used_gets_no_session(
         answer = reset_with(token)
     assert cut and "access_token" not in body_of(answer)
     assert login(STAFF, NEW_PASSWORD, "staff")["statusCode"] == 401  # nothing was written
+
+
+def _fresh_reset_link(services: Services, email: str, user_type: str) -> str:
+    from shared.accounts.links import links_of, new_link
+    from shared.store.dynamo import transact_write
+    from shared.store.links import RESET
+
+    user = services.users.get(user_type, email)
+    assert user is not None
+    links = links_of(services)
+    token, link = new_link(RESET, user, services.clock.now_ms() // 1000 + 600)
+    replaced = links.current(RESET, user_type, email)
+    transact_write(services.users.dynamodb, links.issue_operations(link, replaced))
+    return token
+
+
+def _reset_with_activation_at(
+    services: Services, user_id: str, token: str, cut: int
+) -> tuple[dict[str, Any], list[str]]:
+    """The reset link used, the owner activating TOTP just before its AWS call number `cut` (or after
+    its last); the answer and the reset's own calls."""
+    from tests.fixtures import around_aws_calls
+
+    calls: list[str] = []
+    state = {"running": False, "done": False}
+
+    def activate() -> None:
+        state["running"] = True
+        try:
+            assert services.factors.put_pending_totp(user_id, b"secret", [], 1)
+            assert services.factors.use_step(user_id, 1, activate=True)
+        finally:
+            state["running"], state["done"] = False, True
+
+    def observed(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if state["running"]:  # the activation's own calls
+            return call()
+        if not state["done"] and len(calls) == cut:
+            activate()
+        calls.append(operation)
+        return call()
+
+    with around_aws_calls(observed):
+        answer = reset_with(token)
+    if not state["done"]:
+        activate()
+    return answer, calls
+
+
+def test_23_1_g_a_reset_and_a_factor_activation_in_every_interleaving(
+    services: Services, accounts: Accounts
+) -> None:
+    """The owner activates TOTP at every AWS call boundary of a reset link's use: tokens come back
+    only when the factor was activated after the reset committed, never from a read before it."""
+    user_id = accounts.staff.user_id
+    cut, total, outcomes = 0, 0, []
+    while cut <= total:
+        services.factors.remove_all(user_id)
+        answer, calls = _reset_with_activation_at(
+            services, user_id, _fresh_reset_link(services, STAFF, "staff"), cut
+        )
+        assert answer["statusCode"] in (200, 400), answer
+        gave_tokens = "access_token" in body_of(answer)
+        outcomes.append((cut, gave_tokens))
+        assert not gave_tokens or cut > calls.index("TransactWriteItems"), (cut, calls)
+        total = len(calls)
+        cut += 1
+    assert any(tokens for _, tokens in outcomes) and not all(tokens for _, tokens in outcomes)
