@@ -90,8 +90,8 @@ PERMISSIONS: dict[str, Access] = {
         },
         indexes={"Sessions": ("by_owner", ("dynamodb:Query",))},
     ),
-    # Password change (shared/accounts/actions.py): the account and its failure counter in one consistent
-    # read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
+    # Password change (shared/accounts/password_change.py): the account and its failure counter in one
+    # consistent read (BatchGetItem), a wrong current password counted and the new hash stored (UpdateItem),
     # the user's access tokens denied (not-before UpdateItem on the denylist), every other live
     # session found (Query on by_owner) and revoked (Update session + Put denylist).
     "password": Access(
@@ -109,7 +109,8 @@ PERMISSIONS: dict[str, Access] = {
     # Invitations (shared/accounts/invitations.py): the admin's invite, resend and revoke read the
     # account and its current link (GetItem) and write the account and its link items in one transaction (Put,
     # Delete, ConditionCheck); accept reads the link and the account (GetItem), then sets the password
-    # and uses the link up (Update, Delete) with the new session (Put on Sessions), and signs.
+    # and uses the link up (Update, Delete) with the new session (Put on Sessions; ConditionCheck that no
+    # second factor is due, else no session), and signs.
     "invitations": Access(
         tables={
             "Users": (
@@ -130,7 +131,8 @@ PERMISSIONS: dict[str, Access] = {
     # Update in a transaction), reads the account and its current link (GetItem), stores the new link (Put,
     # Delete, ConditionCheck) and emails it; reset reads the link, the account and the not-before (GetItem),
     # then in one transaction sets the password (Update), writes the not-before (Update), deletes the lock
-    # counters and the link (Delete) and starts a session (Put on Sessions), signs, and cleans up the older
+    # counters and the link (Delete) and starts a session (Put on Sessions; ConditionCheck on the factor and
+    # passkey items that none is due: otherwise no session), signs, and cleans up the older
     # sessions (Query on by_owner; Update session + Put denylist).
     "recovery": Access(
         tables={
@@ -154,8 +156,10 @@ PERMISSIONS: dict[str, Access] = {
     # TOTP factors (shared/mfa/factor.py): the factor and the challenge read (GetItem), a pending factor and
     # its recovery codes written (PutItem in a transaction), a step used or a factor activated
     # (UpdateItem), the factor removed (DeleteItem), the session's attempt counter (BatchGetItem, and
-    # Update/Put in its reservation transaction); the secret encrypted and decrypted. Only those item
-    # kinds: never an account item (where password hashes live).
+    # Update/Put in its reservation transaction); the secret encrypted and decrypted; whether the user
+    # has a passkey (GetItem of the list: changing factors takes a factor, shared/sessions/assurance.py);
+    # the owner emailed on a factor change. Only those item kinds: never an account item (where
+    # password hashes live).
     "mfa": Access(
         tables={
             "Users": (
@@ -166,15 +170,16 @@ PERMISSIONS: dict[str, Access] = {
                 "dynamodb:DeleteItem",
             ),
         },
-        leading_keys={"Users": ("FACTOR#*", "RECOVERY#*", "MFACHALLENGE#*", "MFALOCK#*")},
+        leading_keys={"Users": ("FACTOR#*", "RECOVERY#*", "MFACHALLENGE#*", "MFALOCK#*", "PASSKEYSOF#*")},
         encrypt_factors=True,
         decrypt_factors=True,
+        send_mail=True,  # the totp-added and totp-removed notifications
     ),
     # Passkeys of the signed-in user (shared/passkeys/registration.py): the user's list and their
     # credentials read (GetItem, BatchGetItem), a registration challenge written (PutItem) and read
     # (GetItem), the new credential stored with the challenge's deletion and the list's update (Put,
-    # Delete, Update in one transaction), one removed (Delete, Update). Only those item kinds: never
-    # an account item.
+    # Delete, Update in one transaction), one removed (Delete, Update); whether the user has a TOTP
+    # factor (GetItem: changing factors takes a factor). Only those item kinds: never an account item.
     "passkeys": Access(
         tables={
             "Users": (
@@ -185,8 +190,8 @@ PERMISSIONS: dict[str, Access] = {
                 "dynamodb:DeleteItem",
             ),
         },
-        leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*")},
-        send_mail=True,  # the passkey-added notification
+        leading_keys={"Users": ("PASSKEY#*", "PASSKEYSOF#*", "PASSKEYCHALLENGE#*", "FACTOR#*")},
+        send_mail=True,  # the passkey-added and passkey-removed notifications
     ),
     # Sign-in with a passkey (shared/passkeys/sign_in.py): a challenge written (PutItem) and read, the
     # credential read (GetItem), the account and its attempt counters (BatchGetItem), the attempt

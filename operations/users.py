@@ -318,7 +318,7 @@ def run(arguments: argparse.Namespace) -> Any:
     if command == "reset-factors":
         from shared.mfa.factor import reset_factors
 
-        return {"email": user.email, "factors_removed": reset_factors(services, user.user_id)}
+        return {"email": user.email, "factors_removed": reset_factors(services, user)}
     if command == "unlock":
         return {
             "unlocked": user.email,

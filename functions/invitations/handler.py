@@ -1,13 +1,13 @@
 """POST /auth/invitations, /auth/invitations/resend, /auth/invitations/revoke (role admin, behind the
 authorizer) and POST /auth/invitations/accept (public: the link's token and the new password; answers
-with a session, as login does)."""
+with a session, as login does, or with none when the user type must have a second factor)."""
 
 from shared.accounts.invitations import accept_invitation, invite, resend_invitation, revoke_invitation
 from shared.config.settings import get_settings
 from shared.core.clock import iso_time
 from shared.core.errors import NotFound
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
-from shared.http.endpoint import caller_of, client_of, http_endpoint, session_reply
+from shared.http.endpoint import caller_of, client_of, http_endpoint, link_reply
 from shared.http.proxy import Request, json_body, string_field
 from shared.http.reply import Reply
 from shared.runtime.services import Services
@@ -20,7 +20,8 @@ def invitations_endpoint(request: Request, services: Services) -> Reply:
     if request.path.endswith("/accept"):
         token = string_field(body, "token", max_length=128)
         new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
-        return session_reply(accept_invitation(services, token, new_password, client_of(request)))
+        grant = accept_invitation(services, token, new_password, client_of(request))
+        return link_reply(grant, "Invitation accepted")
     caller = caller_of(request)
     actor = client_of(request)
     email = string_field(body, "email", max_length=254)

@@ -37,14 +37,14 @@ def mfa_endpoint(request: Request, services: Services) -> Reply:
         return Reply(200, enrolment_body(enrol_with_challenge(services, token, client)))
     caller = caller_of(request)
     if request.method == "POST" and request.path.endswith("/totp"):
-        enrolment = mfa.start_enrolment(services, caller.sub, caller.email, client)
+        enrolment = mfa.start_own_enrolment(services, caller, client)
         return Reply(201, enrolment_body(enrolment))
     code = string_field(json_body(request), "code", max_length=CODE_MAX_LENGTH)
     if request.method == "POST" and request.path.endswith("/totp/verify"):
-        mfa.finish_enrolment(services, caller.sub, caller.sid, code, client)
+        mfa.finish_enrolment(services, caller, code, client)
         return Reply(200, {"message": "Second factor active"})
     if request.method == "DELETE":
-        mfa.remove_factor(services, caller.sub, caller.sid, code, client)
+        mfa.remove_factor(services, caller, code, client)
         return Reply(200, {"message": "Second factor removed"})
     raise NotFound()
 

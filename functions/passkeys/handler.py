@@ -32,7 +32,7 @@ def passkey_view(passkey: Passkey) -> dict[str, Any]:
 def passkeys_endpoint(request: Request, services: Services) -> Reply:
     claims, client = caller_of(request), client_of(request)
     caller = passkeys.Caller(
-        claims.sub, claims.user_type, claims.email, claims.name, claims.sid, claims.auth_time
+        claims.sub, claims.user_type, claims.email, claims.name, claims.sid, claims.auth_time, claims.amr
     )
     if request.method == "POST" and request.path.endswith("/register/options"):
         return Reply(200, passkeys.registration_options(services, caller, client))

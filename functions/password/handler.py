@@ -1,7 +1,7 @@
 """POST /auth/password: change the caller's password (behind the authorizer). Every older session
 and access token ends; the answer carries a fresh session, as login's does."""
 
-from shared.accounts.actions import change_password
+from shared.accounts.password_change import change_password
 from shared.config.settings import get_settings
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
 from shared.http.endpoint import caller_of, client_of, http_endpoint, token_reply

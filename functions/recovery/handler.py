@@ -1,12 +1,13 @@
 """POST /auth/password/forgot (always 202, the same body, after the same minimum time) and
 POST /auth/password/reset (the link's token and the new password; answers with a fresh session, as
-login does: every older session and access token of the user has ended)."""
+login does, or with none when a second factor is due: every older session and access token of the
+user has ended)."""
 
 from shared.accounts.password_reset import request_password_reset, reset_password
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest, NotFound
 from shared.credentials.passwords import MAX_PASSWORD_LENGTH
-from shared.http.endpoint import client_of, http_endpoint, session_reply
+from shared.http.endpoint import client_of, http_endpoint, link_reply
 from shared.http.proxy import Request, json_body, string_field
 from shared.http.reply import Reply
 from shared.runtime.services import Services
@@ -33,7 +34,8 @@ def recovery_endpoint(request: Request, services: Services) -> Reply:
     if request.path.endswith("/reset"):
         token = string_field(body, "token", max_length=128)
         new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
-        return session_reply(reset_password(services, token, new_password, client_of(request)))
+        grant = reset_password(services, token, new_password, client_of(request))
+        return link_reply(grant, "Password reset")
     raise NotFound()
 
 

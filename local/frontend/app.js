@@ -223,7 +223,7 @@ const onIpAddress = /^[0-9.]+$|^\[/.test(window.location.hostname);
 function passkeyProblem(error) {
   if (error.status === 403 && error.body && error.body.error === "insufficient_user_authentication") {
     const minutes = Math.round((Number(error.body.max_age) || 0) / 60);
-    return `Adding a passkey needs a sign-in less than ${minutes} min old: sign out, sign in again, then add it.`;
+    return `Changing passkeys needs a sign-in less than ${minutes} min old, with a passkey or code if the account has one: sign out, sign in again, then retry.`;
   }
   if (error.status === 401) return "Passkey not accepted.";
   if (error.status === 429) return "Too many attempts: try again later.";
@@ -442,6 +442,11 @@ async function setPassword(event) {
     return;
   }
   $("#set-password").hidden = true;
+  if (result.data && result.data.sign_in) {
+    // A second factor is due (the account has one, or its type must): the link gave no session.
+    say(`${result.data.message}.`);
+    return;
+  }
   const user = await auth.restore();
   if (user) say(pendingLink.purpose === "reset" ? "Password reset: every other session has ended." : "Welcome: your password is set.");
 }

@@ -1,7 +1,9 @@
 """Invitations: the account is created disabled, with the hash of a random password nobody knows (a
 login does the same work as for any account and fails like a wrong password), in the same
 transaction as its link. If the email cannot be sent, both are deleted again: no half-made
-invitation is left. Accepting sets the password, enables the account and answers with a session.
+invitation is left. Accepting sets the password, enables the account and answers with a session
+(amr pwd), or with none when the user type must have a second factor (MFA_REQUIRED_TYPES): the user
+then signs in and enrols it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from shared.credentials.identity import Identity, InvalidIdentity, check_identit
 from shared.credentials.passwords import check_password_policy
 from shared.mail.sending import MailNotSent, can_send, link, render, send
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_LINK, factor_due, no_factor_checks
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import INVITATION, Link
@@ -136,8 +139,9 @@ def revoke_invitation(services: Services, email: str, user_type: str, actor: Cli
     audit(Event.INVITATION_REVOKED, "success", actor, user_id=user.user_id)
 
 
-def accept_invitation(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
-    """Set the password, enable the account, use the link up and start a session, in one transaction."""
+def accept_invitation(services: Services, token: str, new_password: str, client: Client) -> TokenGrant | None:
+    """Set the password, enable the account, use the link up and start a session, in one transaction;
+    no session (None) when a second factor is due: the link proves the mailbox, never a factor."""
     at = services.clock.now_ms()
     invitation, user = usable_link(services, token, INVITATION, at, client)
     if not user.disabled:
@@ -149,11 +153,23 @@ def accept_invitation(services: Services, token: str, new_password: str, client:
         ),
         *links_of(services).use_operations(invitation),
     ]
+    grant = None
     try:
-        grant = start_session(
-            services, Identity.of(user), client, commit, at=at, user_version=user.version + 1
-        )
+        if factor_due(services, user):
+            transact_write(services.users.dynamodb, commit)
+        else:
+            grant = start_session(
+                services,
+                Identity.of(user),
+                client,
+                [*commit, *no_factor_checks(services, user.user_id)],
+                at=at,
+                user_version=user.version + 1,
+                amr=AMR_LINK,
+                auth_time=at // 1000,
+            )
     except TransactionRejected:  # used by a parallel request, replaced, or the account changed
         refuse_link(INVITATION, Reason.ACCOUNT_CHANGED, client, user.user_id)
-    audit(Event.INVITATION_ACCEPTED, "success", client, user_id=user.user_id, session_id=grant.claims.sid)
+    session_id = grant.claims.sid if grant else ""
+    audit(Event.INVITATION_ACCEPTED, "success", client, user_id=user.user_id, session_id=session_id)
     return grant

@@ -4,15 +4,17 @@ account and per IP (the login lockout's rules) whether or not it exists. Only a 
 account gets a link, and at most RESET_EMAILS_PER_DAY a day (counted in the transaction that issues
 it): past that the answer is still the same 202, so the limit tells nothing either. Using a link
 sets the password and, in the same transaction, writes the not-before that ends every older session
-and access token, clears the account's login lock and answers with a fresh session.
+and access token, clears the account's login lock and answers with a fresh session (amr pwd) -
+unless a second factor is due (the account has one, or its user type must): a mailbox is no second
+factor, so the answer then carries no tokens and the user signs in normally.
 """
 
 from __future__ import annotations
 
 import time
 
-from shared.accounts.actions import new_password_session
 from shared.accounts.links import links_of, new_link, refuse_link, usable_link
+from shared.accounts.password_change import new_password_session
 from shared.core.errors import BadRequest, Reason, ServiceUnavailable, TooManyAttempts
 from shared.core.observability import Client, Event, audit
 from shared.credentials.identity import MAX_EMAIL_LENGTH
@@ -21,6 +23,7 @@ from shared.login.flow import normalise_email
 from shared.login.lockout import reserve_attempt
 from shared.mail.sending import MailNotSent, link, render, send
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_LINK, factor_due, no_factor_checks
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected, transact_write
 from shared.store.links import RESET, request_counter_keys
@@ -99,15 +102,17 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     audit(Event.PASSWORD_RESET_REQUESTED, "success", client, user_id=user.user_id)
 
 
-def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant:
+def reset_password(services: Services, token: str, new_password: str, client: Client) -> TokenGrant | None:
     """Set the new password, end every older session and access token (one not-before), clear the
-    account's login lock, use the link up and start a fresh session, in one transaction."""
+    account's login lock, use the link up and start a fresh session, in one transaction; no session
+    (None) when a second factor is due: the link proves the mailbox, never a factor."""
     at = services.clock.now_ms()
     reset, user = usable_link(services, token, RESET, at, client)
     if user.disabled:
         refuse_link(RESET, Reason.DISABLED, client, user.user_id)
     check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)
     locks = [lock_key(user.user_type, user.email), lock_key(user.user_type, user.email, client.source_ip)]
+    due = factor_due(services, user)
     try:
         grant = new_password_session(
             services,
@@ -116,7 +121,11 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
             client,
             cleared_locks=locks,
             reason="password_reset",
-            extra=links_of(services).use_operations(reset),
+            proof=None if due else (AMR_LINK, at // 1000),
+            extra=[
+                *links_of(services).use_operations(reset),
+                *([] if due else no_factor_checks(services, user.user_id)),
+            ],
         )
     except TransactionRejected:
         refuse_link(RESET, Reason.ACCOUNT_CHANGED, client, user.user_id)
@@ -125,7 +134,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
         "success",
         client,
         user_id=user.user_id,
-        session_id=grant.claims.sid,
-        reason="link",
+        session_id=grant.claims.sid if grant else "",
+        reason="link" if grant else "link_sign_in_required",
     )
     return grant

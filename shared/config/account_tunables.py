@@ -160,15 +160,27 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
         "NOTIFICATIONS",
         "notifications",
         "list",
-        ("password_changed", "reset_requested", "new_device", "recovery_code_used", "passkey_added"),
+        (
+            "password_changed",
+            "reset_requested",
+            "new_device",
+            "recovery_code_used",
+            "passkey_added",
+            "passkey_removed",
+            "totp_added",
+            "totp_removed",
+        ),
         "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
         "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login), "
         "`recovery_code_used` (a login with a second-factor recovery code), `passkey_added` (a new "
-        "passkey can sign in)",
+        "passkey can sign in), `passkey_removed`, `totp_added` (an authenticator app is active), "
+        "`totp_removed` (it and its recovery codes are gone)",
         context="notifications",
-        pattern=r"password_changed|reset_requested|new_device|recovery_code_used|passkey_added",
-        shape="password_changed, reset_requested, new_device, recovery_code_used or passkey_added",
-        shown_default="all five",
+        pattern=r"password_changed|reset_requested|new_device|recovery_code_used"
+        r"|passkey_added|passkey_removed|totp_added|totp_removed",
+        shape="password_changed, reset_requested, new_device, recovery_code_used, passkey_added, "
+        "passkey_removed, totp_added or totp_removed",
+        shown_default="all eight",
         example=("password_changed",),
     ),
 )
@@ -257,12 +269,13 @@ SECOND_FACTOR_TUNABLES: tuple[Tunable, ...] = (
         "how long a passkey challenge (registration or sign-in) lasts; each is single use",
     ),
     int_tunable(
-        "PASSKEY_REGISTRATION_MAX_AGE_SECONDS",
-        "passkey_registration_max_age",
+        "FACTOR_CHANGE_MAX_AGE_SECONDS",
+        "factor_change_max_age",
         15 * MINUTE,
         MINUTE,
         7 * DAY,
-        "registering a passkey needs a login (`auth_time`) at most this old, so a session stolen "
-        "earlier cannot add one: an older one gets the step-up 403 (`insufficient_user_authentication`)",
+        "enrolling TOTP, registering or removing a passkey needs a proof (`auth_time`) at most this "
+        "old, of an existing factor (`amr` with `mfa`) when the account has one, so a session stolen "
+        "earlier cannot change them: otherwise the step-up 403 (`insufficient_user_authentication`)",
     ),
 )

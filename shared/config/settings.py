@@ -93,7 +93,7 @@ class Settings:
     webauthn_rp_name: str = DEFAULTS["webauthn_rp_name"]
     webauthn_origins: tuple[str, ...] = DEFAULTS["webauthn_origins"]
     passkey_challenge_ttl: int = DEFAULTS["passkey_challenge_ttl"]
-    passkey_registration_max_age: int = DEFAULTS["passkey_registration_max_age"]
+    factor_change_max_age: int = DEFAULTS["factor_change_max_age"]
 
     @property
     def refresh_cookie_path(self) -> str:

@@ -115,7 +115,7 @@ def issue_access_token(
     *,
     at_ms: int,
     auth_time: int,
-    amr: tuple[str, ...] = AMR_PASSWORD,
+    amr: tuple[str, ...],
 ) -> tuple[str, AccessClaims]:
     """A token issued at `at_ms`: the moment the state it is built from was read. NumericDates are
     integers (RFC 7519 allows fractions, several verifiers do not); the millisecond travels in

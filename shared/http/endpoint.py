@@ -68,6 +68,7 @@ def caller_of(request: Request) -> AccessClaims:
             exp=int(context["exp"]),
             iat_ms=int(context.get("iat_ms", 0)),
             auth_time=int(context.get("auth_time", 0)),
+            amr=tuple(str(context.get("amr", "")).split()),
             client_id=str(context.get("client_id", "")),
         )
     except (KeyError, ValueError):
@@ -128,3 +129,11 @@ def session_reply(grant: TokenGrant) -> Reply:
         "user": identity.as_json(),
     }
     return token_reply(body, grant)
+
+
+def link_reply(grant: TokenGrant | None, done: str) -> Reply:
+    """The answer to a used reset or invitation link: a session, or, when a second factor is due
+    (shared/sessions/assurance.py), no tokens at all: `done`, and the user signs in normally."""
+    if grant is not None:
+        return session_reply(grant)
+    return Reply(200, {"message": f"{done}: sign in to continue", "sign_in": True})

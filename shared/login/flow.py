@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from shared.core.errors import BadRequest, InvalidCredentials, Reason, TooManyAttempts
 from shared.core.observability import Client, Event, audit
 from shared.credentials import passwords
-from shared.credentials.access_tokens import AMR_PASSWORD
 from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 from shared.login.challenge import MfaChallenge, second_factor_challenge
 from shared.login.lockout import reserve_attempt
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_PASSWORD
 from shared.sessions.lifecycle import TokenGrant, start_session
 from shared.store.dynamo import Operation, TransactionRejected
 from shared.store.user_items import Attempts, User
@@ -87,7 +87,7 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if challenge is not None:
         audit_login(Event.MFA_CHALLENGE, challenge.purpose, client, user.user_id, "")
         return challenge
-    return finish_login(services, user, counters, client, at, method=AMR_PASSWORD[0])
+    return finish_login(services, user, counters, client, at, method="pwd", amr=AMR_PASSWORD)
 
 
 def finish_login(
@@ -98,11 +98,12 @@ def finish_login(
     at: int,
     *,
     method: str,
-    amr: tuple[str, ...] = AMR_PASSWORD,
+    amr: tuple[str, ...],
     consume: Sequence[Operation] = (),
     refused: Callable[[TransactionRejected], Reason] = lambda _: Reason.ACCOUNT_CHANGED,
 ) -> TokenGrant:
-    """The end of every successful way of logging in (`method`: pwd, otp, recovery, passkey): one
+    """The end of every successful way of logging in (`method`: pwd, otp, recovery, passkey, proving
+    `amr` at `at`: shared/sessions/assurance.py): one
     transaction that resets the lockout counters, remembers the device, runs `consume` (the
     challenge or passkey used) and creates the session, conditional on the account version read at
     `at`; then the audit and a new device's email. A failed condition is audited and refused with
@@ -124,6 +125,7 @@ def finish_login(
             user_version=user.version,
             new_device=new_device,
             amr=amr,
+            auth_time=at // 1000,
         )
     except TransactionRejected as rejected:
         reason = refused(rejected)

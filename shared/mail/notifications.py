@@ -50,15 +50,18 @@ def _notify_sign_in(services: Services, user: User, client: Client, template: st
 
 
 def notify_passkey_added(services: Services, email: str, name: str, passkey: str, client: Client) -> None:
+    notify_factor_changed(
+        services, email, name, "passkey_added", client, passkey=inert(passkey, MAX_PART) or "unnamed"
+    )
+
+
+def notify_factor_changed(
+    services: Services, email: str, name: str, template: str, client: Client, **values: str
+) -> None:
+    """A second factor was added or removed (`template`: passkey_added, passkey_removed, totp_added,
+    totp_removed): when, from which device and IP."""
     device = device_text(client.user_agent)
     at = iso_time(services.clock.now_ms())
     notify_address(
-        services,
-        email,
-        name,
-        "passkey_added",
-        passkey=inert(passkey, MAX_PART) or "unnamed",
-        time=at,
-        device=device,
-        ip=client.source_ip or "unknown",
+        services, email, name, template, time=at, device=device, ip=client.source_ip or "unknown", **values
     )

@@ -3,28 +3,29 @@ a recovery code once. The secret is encrypted under a KMS key (Encrypt/Decrypt w
 the encryption context, so a ciphertext moved to another user's item does not decrypt) and never
 logged or stored in plain text.
 
-Not yet wired to HTTP routes, the login challenge or the stack (see the issue 16 report)."""
+Enrolling needs a fresh proof (shared/sessions/assurance.py); removing needs a code of the factor;
+the owner is emailed on both."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
 from shared.core import aws
-from shared.core.errors import BadRequest, Conflict, Reason, ServiceUnavailable
+from shared.core.errors import BadRequest, Conflict, Reason, ServiceUnavailable, StepUpRequired
 from shared.core.observability import OPERATOR, Client, Event, audit
 from shared.credentials import totp
-from shared.credentials.access_tokens import AMR_PASSWORD
+from shared.credentials.access_tokens import AccessClaims
 from shared.login.lockout import reserve_attempt
 from shared.mfa.context import FACTOR_PURPOSE
 from shared.runtime.services import Services
+from shared.sessions.assurance import require_fresh_proof
 from shared.store.factors import FactorStore, factor_lock_key
+from shared.store.user_items import User
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 SecondFactor = Literal["otp", "recovery"]
-# RFC 8176 values of a password login completed with a TOTP or recovery code (both one-time passwords)
-AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", "mfa")
 
 
 def _context(user_id: str) -> dict[str, str]:
@@ -124,6 +125,17 @@ def start_enrolment(services: Services, user_id: str, email: str, client: Client
     return enrolment
 
 
+def start_own_enrolment(services: Services, caller: AccessClaims, client: Client) -> totp.Enrolment:
+    """A signed-in user's new pending factor: a change of factors, so it takes a fresh proof of an
+    existing one (a passkey), or of the password when there is none (StepUpRequired otherwise)."""
+    try:
+        require_fresh_proof(services, caller.sub, caller.amr, caller.auth_time)
+    except StepUpRequired:
+        audit(Event.MFA_ENROL, "failure", client, user_id=caller.sub, reason=Reason.LOGIN_REQUIRED)
+        raise
+    return start_enrolment(services, caller.sub, caller.email, client)
+
+
 def _count_attempt(services: Services, session_id: str) -> None:
     """Codes typed by a signed-in user are counted per session, as password changes are: a stolen
     access token cannot try a million codes."""
@@ -131,19 +143,25 @@ def _count_attempt(services: Services, session_id: str) -> None:
     reserve_attempt(services, [counter], [services.settings.lockout_threshold], services.clock.now_ms())
 
 
-def finish_enrolment(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
-    """Activate the caller's pending factor with a code from the app; BadRequest naming `code` if it
-    is wrong, reused or there is nothing pending."""
+def finish_enrolment(services: Services, caller: AccessClaims, code: str, client: Client) -> None:
+    """Activate the caller's pending factor with a code from the app (the owner is emailed);
+    BadRequest naming `code` if it is wrong, reused or there is nothing pending."""
+    user_id, session_id = caller.sub, caller.sid
     _count_attempt(services, session_id)
     at = services.clock.now_ms() / 1000
     if not confirm_totp(services.factors, aws.kms(), factor_key_id(services), user_id, code, at):
         audit(Event.MFA_ENROL, "failure", client, user_id=user_id, reason=Reason.WRONG_CODE)
         raise BadRequest("code", WRONG_CODE_MESSAGE)
     audit(Event.MFA_ENROL, "success", client, user_id=user_id, session_id=session_id)
+    from shared.mail.notifications import notify_factor_changed  # only a factor change sends mail
+
+    notify_factor_changed(services, caller.email, caller.name, "totp_added", client)
 
 
-def remove_factor(services: Services, user_id: str, session_id: str, code: str, client: Client) -> None:
-    """Remove the caller's factors, proven by a fresh code of the factor (TOTP or recovery code)."""
+def remove_factor(services: Services, caller: AccessClaims, code: str, client: Client) -> None:
+    """Remove the caller's factors, proven by a fresh code of the factor (TOTP or recovery code) in
+    the request itself; the owner is emailed."""
+    user_id, session_id = caller.sub, caller.sid
     _count_attempt(services, session_id)
     at = services.clock.now_ms() / 1000
     used = check_second_factor(services.factors, aws.kms(), factor_key_id(services), user_id, code, at)
@@ -154,11 +172,17 @@ def remove_factor(services: Services, user_id: str, session_id: str, code: str, 
         audit(Event.MFA_RECOVERY_CODE_USED, "success", client, user_id=user_id, session_id=session_id)
     services.factors.remove_all(user_id)
     audit(Event.MFA_REMOVED, "success", client, user_id=user_id, session_id=session_id)
+    from shared.mail.notifications import notify_factor_changed  # only a factor change sends mail
+
+    notify_factor_changed(services, caller.email, caller.name, "totp_removed", client)
 
 
-def reset_factors(services: Services, user_id: str) -> bool:
+def reset_factors(services: Services, user: User) -> bool:
     """An operator's reset (the user lost the app and the recovery codes, or their passkeys): every
-    factor removed (TOTP, recovery codes, passkeys), audited. Whether there was one."""
+    factor removed (TOTP, recovery codes, passkeys), audited and emailed. Whether there was one."""
+    from shared.mail.notifications import notify_factor_changed  # only a factor change sends mail
+
+    user_id = user.user_id
     had = services.factors.totp(user_id) is not None
     services.factors.remove_all(user_id)
     audit(Event.MFA_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id)
@@ -168,5 +192,11 @@ def reset_factors(services: Services, user_id: str) -> bool:
     if passkeys:
         audit(
             Event.PASSKEY_REMOVED, "reset_by_operator", OPERATOR, user_id=user_id, detail=f"{len(passkeys)}"
+        )
+    if had:
+        notify_factor_changed(services, user.email, user.name, "totp_removed", OPERATOR)
+    for passkey in passkeys:
+        notify_factor_changed(
+            services, user.email, user.name, "passkey_removed", OPERATOR, passkey=passkey.name
         )
     return had or bool(passkeys)

@@ -16,6 +16,7 @@ from shared.core.observability import Client, Event
 from shared.login.flow import audit_login, finish_login, reserve_login_attempt
 from shared.mfa import factor as mfa
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_PASSWORD_AND_OTP, has_factor
 from shared.sessions.lifecycle import TokenGrant
 
 
@@ -55,13 +56,16 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
         client,
         at,
         method=used,
-        amr=mfa.AMR_PASSWORD_AND_OTP,
+        amr=AMR_PASSWORD_AND_OTP,
         consume=[services.challenges.consume_operation(token)],
         refused=lambda _: Reason.MFA_CHALLENGE,  # used twice, or the account changed meanwhile
     )
     sid = grant.claims.sid
     if challenge.purpose == "enrol":
         audit_login(Event.MFA_ENROL, "success", client, user.user_id, "", sid)
+        from shared.mail.notifications import notify_factor_changed  # only an enrolment sends mail
+
+        notify_factor_changed(services, user.email, user.name, "totp_added", client)
     if used == "recovery":
         audit_login(Event.MFA_RECOVERY_CODE_USED, "success", client, user.user_id, "", sid)
         from shared.mail.notifications import notify_recovery_code_used  # only this login sends mail
@@ -72,9 +76,15 @@ def complete_login(services: Services, token: str, code: str, client: Client) ->
 
 def enrol_with_challenge(services: Services, token: str, client: Client) -> mfa.totp.Enrolment:
     """The enrolment of a user whose type must have a factor, during login (the challenge stands for
-    the access token they do not have yet); the same challenge then completes the login."""
+    the access token they do not have yet); the same challenge then completes the login. A password
+    alone never adds a factor beside a passkey the account has: that takes the passkey's sign-in."""
     challenge = services.challenges.get(token)
-    if challenge is None or challenge.expires_ms <= services.clock.now_ms() or challenge.purpose != "enrol":
+    if (
+        challenge is None
+        or challenge.expires_ms <= services.clock.now_ms()
+        or challenge.purpose != "enrol"
+        or has_factor(services, challenge.user_id)
+    ):
         audit_login(
             Event.MFA_ENROL, "failure", client, challenge.user_id if challenge else "", Reason.MFA_CHALLENGE
         )

@@ -36,6 +36,7 @@ from webauthn.helpers.structs import CredentialDeviceType
 
 from shared.core.errors import BadRequest, ServiceUnavailable
 from shared.runtime.services import Services
+from shared.sessions.assurance import AMR_PASSKEY_DEVICE_BOUND, AMR_PASSKEY_SYNCED
 
 MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn's bound on a credential id
 MAX_FIELD_CHARS = 16_384  # one base64url member of a credential (the body itself is at most 16 KiB)
@@ -45,7 +46,6 @@ CHALLENGE_BYTES = 32
 # synced; not attested, see docs/threat-model.md), "swk" a key that may be synced (a multi-device
 # passkey lives in a cloud keychain, i.e. software); "user": the authenticator verified the user
 # (PIN or biometrics, which one is not told); "mfa": something held and something known or are.
-HARDWARE_KEY, SOFTWARE_KEY = "hwk", "swk"
 MALFORMED = "credential is malformed"
 UNUSABLE_CHALLENGE = "the passkey challenge is unknown, expired or already used: ask for new options"
 
@@ -62,8 +62,8 @@ class Answer:
 
 
 def amr_of(device_type: CredentialDeviceType) -> tuple[str, ...]:
-    key = SOFTWARE_KEY if device_type == CredentialDeviceType.MULTI_DEVICE else HARDWARE_KEY
-    return (key, "mfa", "user")
+    synced = device_type == CredentialDeviceType.MULTI_DEVICE
+    return AMR_PASSKEY_SYNCED if synced else AMR_PASSKEY_DEVICE_BOUND
 
 
 # ------------------------------------------------------------------------------------ parsing

@@ -1,4 +1,5 @@
-"""Passkey registration by a signed-in user (with a fresh login), and the user's list and removal.
+"""Passkey registration by a signed-in user, and the user's list and removal: both changes of a
+factor, so both take a fresh proof of an existing factor (shared/sessions/assurance.py).
 What every ceremony shares (parsing, challenges, the relying party): shared/passkeys/ceremony.py."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.passkeys.ceremony import (
     relying_party,
 )
 from shared.runtime.services import Services
+from shared.sessions.assurance import require_fresh_proof
 from shared.store.dynamo import TransactionRejected
 from shared.store.passkeys import MAX_PASSKEYS, Passkey, PasskeyChallenge
 
@@ -46,19 +48,29 @@ class Caller:
     name: str
     session_id: str
     auth_time: int
+    amr: tuple[str, ...]
 
 
-def _fresh_login(services: Services, caller: Caller) -> None:
-    max_age = services.settings.passkey_registration_max_age
-    if services.clock.now_ms() // 1000 - caller.auth_time > max_age:
-        raise StepUpRequired(max_age)
+def _fresh_proof(services: Services, caller: Caller, client: Client, event: Event) -> None:
+    try:
+        require_fresh_proof(services, caller.user_id, caller.amr, caller.auth_time)
+    except StepUpRequired:
+        audit(
+            event,
+            "failure",
+            client,
+            user_id=caller.user_id,
+            session_id=caller.session_id,
+            reason=Reason.LOGIN_REQUIRED,
+        )
+        raise
 
 
 def registration_options(services: Services, caller: Caller, client: Client) -> dict[str, Any]:
     """Creation options for a new passkey of the caller (a discoverable credential, with user
     verification), its challenge stored for this user and session."""
     rp_id, _ = relying_party(services)
-    _fresh_login(services, caller)
+    _fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)
     existing = services.passkeys.of_user(caller.user_id)
     if len(existing) >= MAX_PASSKEYS:
         raise Conflict(Reason.PASSKEY_LIMIT, f"at most {MAX_PASSKEYS} passkeys")
@@ -114,7 +126,7 @@ def register(services: Services, caller: Caller, body: dict[str, Any], client: C
     """Verify the browser's new credential (`body`: {credential, name?}) against the caller's
     challenge and store it."""
     rp_id, origins = relying_party(services)
-    _fresh_login(services, caller)
+    _fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)
     answer, name = parse_answer(body, registration=True), parse_name(body)
     at = services.clock.now_ms()
     record = services.passkeys.challenge(answer.challenge)
@@ -178,10 +190,19 @@ def register(services: Services, caller: Caller, body: dict[str, Any], client: C
 
 
 def remove(services: Services, caller: Caller, credential_id: str, client: Client) -> None:
-    """Remove one of the caller's passkeys; anybody else's (or an unknown one) is not found."""
+    """Remove one of the caller's passkeys, with a fresh proof of a factor; anybody else's (or an
+    unknown one) is not found. The owner is emailed."""
     well_formed = 0 < len(credential_id) <= 2 * MAX_CREDENTIAL_ID_BYTES and all(
         c.isascii() and (c.isalnum() or c in "-_") for c in credential_id
     )
-    if not well_formed or not services.passkeys.remove(caller.user_id, credential_id):
+    own = services.passkeys.of_user(caller.user_id) if well_formed else []
+    named = next((passkey for passkey in own if passkey.credential_id == credential_id), None)
+    if named is None:
+        raise NotFound()
+    _fresh_proof(services, caller, client, Event.PASSKEY_REMOVED)
+    if not services.passkeys.remove(caller.user_id, credential_id):
         raise NotFound()
     audit(Event.PASSKEY_REMOVED, "success", client, user_id=caller.user_id, session_id=caller.session_id)
+    from shared.mail.notifications import notify_factor_changed
+
+    notify_factor_changed(services, caller.email, caller.name, "passkey_removed", client, passkey=named.name)

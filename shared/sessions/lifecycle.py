@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from shared.core.errors import DomainError, NotFound, ServiceUnavailable
 from shared.core.observability import Client, Event, audit, logger
-from shared.credentials.access_tokens import AMR_PASSWORD, AccessClaims, issue_access_token
+from shared.credentials.access_tokens import AccessClaims, issue_access_token
 from shared.credentials.identity import Identity
 from shared.credentials.refresh_tokens import (
     SESSION_ID,
@@ -55,7 +55,7 @@ def grant(
         services.settings,
         services.keys,
         at_ms=at_ms,
-        auth_time=session.created_at // 1000,
+        auth_time=session.auth_time,
         amr=session.amr,
     )
     return TokenGrant(
@@ -80,13 +80,18 @@ def start_session(
     *,
     at: int,
     user_version: int,
+    amr: tuple[str, ...],
+    auth_time: int,
     new_device: bool = False,
-    amr: tuple[str, ...] = AMR_PASSWORD,
 ) -> TokenGrant:
     """Create a session and its first refresh token, with `extra` operations, in one transaction
     committed before any token is signed. The session and its tokens date from `at`, the moment the
-    identity and the account version were read. Raises TransactionRejected when a condition of
-    `extra` fails (the caller knows what it meant)."""
+    identity and the account version were read; they carry `amr`, what the way in proved (every
+    caller says it: shared/sessions/assurance.py), and `auth_time`, when (epoch seconds) it was last
+    proven. Raises TransactionRejected when a condition of `extra` fails (the caller knows what it
+    meant)."""
+    if not amr or auth_time <= 0:
+        raise ValueError("a session needs what was proven and when")
     sid = new_session_id()
     refresh_token = new_refresh_token(sid)
     session = Session(
@@ -105,6 +110,7 @@ def start_session(
         new_device=new_device,
         user_version=user_version,
         amr=amr,
+        auth_time=auth_time,
     )
     idle_expires = idle_expiry(services, at, session.abs_expires)
     services.sessions.create(session, token_hash(refresh_token), idle_expires, extra)

@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shared.store.dynamo import Item, conditional, dynamodb_call, key, n, number, s, text
+from shared.store.dynamo import Item, Operation, conditional, dynamodb_call, key, n, number, s, text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -125,6 +125,18 @@ class FactorStore:
                 else {":step": values[":step"], ":active": values[":active"]},
             )
         )
+
+    def no_active_totp_check(self, user_id: str) -> Operation:
+        """A transaction's condition: the user has no active TOTP factor (a pending one is none)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": key(totp_key(user_id)),
+                "ConditionExpression": "attribute_not_exists(pk) OR #status <> :active",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":active": s("active")},
+            }
+        }
 
     def recovery_hashes(self, user_id: str) -> tuple[str, ...]:
         response = dynamodb_call(

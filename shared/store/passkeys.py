@@ -168,6 +168,25 @@ class PasskeyStore:
         item = response.get("Item")
         return _passkey_from_item(item) if item else None
 
+    def has_any(self, user_id: str) -> bool:
+        """Whether the user's list names a passkey (one read of the list item alone)."""
+        response = dynamodb_call(
+            lambda: self.dynamodb.get_item(
+                TableName=self.table, Key=key(owner_key(user_id)), ConsistentRead=True
+            )
+        )
+        return bool((response.get("Item") or {}).get("ids", {}).get("SS"))
+
+    def none_check(self, user_id: str) -> Operation:
+        """A transaction's condition: the user's list names no passkey."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": key(owner_key(user_id)),
+                "ConditionExpression": "attribute_not_exists(ids)",
+            }
+        }
+
     def of_user(self, user_id: str) -> list[Passkey]:
         """The user's passkeys, oldest first."""
         response = dynamodb_call(

@@ -38,7 +38,8 @@ class Session:
     source_ip: str
     new_device: bool = False
     user_version: int = 0  # the account's version when the session's identity was read
-    amr: tuple[str, ...] = ("pwd",)  # how the login that started the session was made (RFC 8176)
+    amr: tuple[str, ...] = ()  # what the proof that started the session proved (RFC 8176)
+    auth_time: int = 0  # epoch seconds of that proof (a password change keeps the caller's)
 
     def is_live(self, at_ms: int, idle_ttl_seconds: int | None = None) -> bool:
         if idle_ttl_seconds is not None and self.last_used + idle_ttl_seconds * 1000 <= at_ms:
@@ -90,6 +91,7 @@ def session_from_item(item: Item) -> Session:
         new_device=boolean(item, "new_device"),
         user_version=number(item, "user_version"),
         amr=tuple(value["S"] for value in item["amr"]["L"]) if "amr" in item else ("pwd",),
+        auth_time=number(item, "auth_time", number(item, "created_at") // 1000),
     )
 
 

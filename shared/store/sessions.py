@@ -81,6 +81,7 @@ class SessionStore:
             "new_device": {"BOOL": session.new_device},
             "user_version": n(session.user_version),
             "amr": {"L": [s(value) for value in session.amr]},
+            "auth_time": n(session.auth_time),
         }
         refresh_item = self._refresh_item(
             token_hash, session.sid, session.created_at, idle_expires, session.abs_expires

@@ -107,7 +107,7 @@ def test_only_the_functions_that_email_may_send_and_only_from_the_sender(mailing
         for name in mailing.stack.roles.by_name
         if ("ses:SendEmail" in {a for a, _ in granted(mailing, name)})
     }
-    assert senders == {"login", "password", "invitations", "recovery", "passkeys", "passkey_login"}
+    assert senders == {"login", "password", "invitations", "recovery", "mfa", "passkeys", "passkey_login"}
     resources = {resource for resource in mail_resources(mailing)}
     assert any("identity/no-reply@example.com" in resource for resource in resources)
     assert any("configuration-set/auth" in resource for resource in resources)

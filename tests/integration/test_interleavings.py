@@ -112,7 +112,16 @@ def _new_user(services: Services, role: str = "sales") -> User:
 def _session(services: Services, user: User) -> dict[str, str]:
     identity = Identity(user.user_id, user.email, user.name, user.role, user.user_type)
     at, version = services.clock.now_ms(), user.version or 1
-    grant = start_session(services, identity, OPERATOR, extra=[], at=at, user_version=version)
+    grant = start_session(
+        services,
+        identity,
+        OPERATOR,
+        extra=[],
+        at=at,
+        user_version=version,
+        amr=("pwd",),
+        auth_time=at // 1000,
+    )
     return {"access_token": grant.access_token, "refresh_token": grant.refresh_token, "sid": grant.claims.sid}
 
 

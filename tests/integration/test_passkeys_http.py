@@ -112,6 +112,15 @@ def signed_in_with(
     return sign_in(authenticator.get(options_for_login(), **kwargs), source_ip=source_ip)
 
 
+def strong_token(authenticator: Authenticator) -> str:
+    """An access token of a fresh sign-in with `authenticator`'s passkey (amr with mfa): what changing
+    the factors of an account that has one takes (issue 23)."""
+    answer = signed_in_with(authenticator)
+    assert answer["statusCode"] == 200, answer
+    token: str = body_of(answer)["access_token"]
+    return token
+
+
 def claims_of(token: str) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     return claims
@@ -144,7 +153,7 @@ def test_register_list_and_the_owner_is_emailed(admin_token: str, authenticator:
     mail = next(m for m in messages() if ADMIN in m["to"])
     assert mail["subject"] == "A passkey was added to your account" and "Laptop" in mail["body"]
     # the next options exclude it: the browser does not register one authenticator twice
-    excluded = options_for_registration(admin_token)["excludeCredentials"]
+    excluded = options_for_registration(strong_token(authenticator))["excludeCredentials"]
     assert [entry["id"] for entry in excluded] == [view["id"]]
 
 
@@ -157,11 +166,14 @@ def test_registration_is_audited(
 
 
 def test_a_registration_challenge_works_once(admin_token: str, authenticator: Authenticator) -> None:
-    options = options_for_registration(admin_token)
-    assert register(admin_token, authenticator.create(options))["statusCode"] == 201
-    again = register(admin_token, authenticator.create(options))
+    registered(admin_token, authenticator)
+    strong = strong_token(authenticator)  # the account has a passkey now: the next one takes it
+    second = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    options = options_for_registration(strong)
+    assert register(strong, second.create(options))["statusCode"] == 201
+    again = register(strong, second.create(options))
     assert again["statusCode"] == 400 and body_of(again)["field"] == "credential"
-    assert len(listed(admin_token)) == 1
+    assert len(listed(strong)) == 2
 
 
 def test_a_registration_challenge_expires(
@@ -208,7 +220,7 @@ def test_registration_needs_a_fresh_login(admin_token: str, services: Services) 
     # refreshed session keeps its login's auth_time: a stolen refresh token is such a session)
     from tests.forge import our_header, signed_by_us
 
-    max_age = services.settings.passkey_registration_max_age
+    max_age = services.settings.factor_change_max_age
     claims = {**claims_of(admin_token), "auth_time": claims_of(admin_token)["auth_time"] - max_age - 1}
     old_login = signed_by_us(services, our_header(services), claims)
     for path in ("/auth/passkeys/register/options", "/auth/passkeys/register"):
@@ -222,10 +234,12 @@ def test_registration_needs_a_fresh_login(admin_token: str, services: Services) 
         }
 
 
-def test_at_most_ten_passkeys(admin_token: str) -> None:
-    for _ in range(10):
-        registered(admin_token, Authenticator(origin=ORIGIN, rp_id=RP_ID))
-    answer = protected_call(passkeys_handler, admin_token, "POST", "/auth/passkeys/register/options")
+def test_at_most_ten_passkeys(admin_token: str, authenticator: Authenticator) -> None:
+    registered(admin_token, authenticator)
+    strong = strong_token(authenticator)
+    for _ in range(9):
+        registered(strong, Authenticator(origin=ORIGIN, rp_id=RP_ID))
+    answer = protected_call(passkeys_handler, strong, "POST", "/auth/passkeys/register/options")
     assert answer["statusCode"] == 409
 
 
@@ -284,8 +298,9 @@ def test_a_body_that_is_not_an_object_is_400(admin_token: str, raw: str) -> None
 # ------------------------------------------------------------------------------------ removal
 def test_remove_own_then_it_no_longer_signs_in(admin_token: str, authenticator: Authenticator) -> None:
     view = registered(admin_token, authenticator)
-    assert remove(admin_token, view["id"])["statusCode"] == 200
-    assert listed(admin_token) == []
+    strong = strong_token(authenticator)
+    assert remove(strong, view["id"])["statusCode"] == 200
+    assert listed(strong) == []
     assert refused(signed_in_with(authenticator))
 
 
@@ -314,7 +329,7 @@ def test_an_operators_factor_reset_removes_the_passkeys_too(
     from shared.mfa.factor import reset_factors
 
     registered(admin_token, authenticator)
-    assert reset_factors(get_services(), accounts.admin.user_id) is True
+    assert reset_factors(get_services(), accounts.admin) is True
     assert listed(admin_token) == [] and refused(signed_in_with(authenticator))
     assert any(
         e["event"] == "passkey_removed" and e["outcome"] == "reset_by_operator" for e in audit_events(caplog)
@@ -399,7 +414,7 @@ def test_a_challenge_never_issued_is_refused(admin_token: str, authenticator: Au
 
 def test_a_registration_challenge_does_not_sign_in(admin_token: str, authenticator: Authenticator) -> None:
     registered(admin_token, authenticator)
-    registration = options_for_registration(admin_token)
+    registration = options_for_registration(strong_token(authenticator))
     assert refused(sign_in(authenticator.get(options_for_login(), challenge=registration["challenge"])))
 
 
@@ -463,7 +478,7 @@ def test_a_replayed_counter_value_is_refused(admin_token: str, authenticator: Au
 def test_an_unknown_credential_is_refused(admin_token: str, authenticator: Authenticator) -> None:
     registered(admin_token, authenticator)
     stranger = Authenticator(origin=ORIGIN, rp_id=RP_ID)
-    stranger.create(options_for_registration(admin_token))  # made, never registered
+    stranger.create(options_for_registration(strong_token(authenticator)))  # made, never registered
     assert refused(signed_in_with(stranger))
 
 

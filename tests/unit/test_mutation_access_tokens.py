@@ -114,7 +114,7 @@ def reason_for(text: str, now: float = NOW) -> Reason:
 def test_a_token_we_issued_verifies_to_exactly_its_claims() -> None:
     identity = Identity("user-1", "someone@example.com", "Some One", "admin", "staff")
     issued, expected = issue_access_token(
-        identity, "sid-1", SETTINGS, KEYS, at_ms=int(NOW) * 1000 + 250, auth_time=ISSUED
+        identity, "sid-1", SETTINGS, KEYS, at_ms=int(NOW) * 1000 + 250, auth_time=ISSUED, amr=("pwd",)
     )
     assert verify_access_token(issued, SETTINGS, KEYS, NOW) == expected
     assert (expected.iat, expected.iat_ms, expected.auth_time) == (int(NOW), int(NOW) * 1000 + 250, ISSUED)

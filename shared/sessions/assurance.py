@@ -1,0 +1,66 @@
+"""One assurance model: what each way into a session proves, and what changing a factor takes.
+
+Every way into a session names the RFC 8176 `amr` it proves, and the session and each of its tokens
+carry exactly that, with `auth_time` the moment of that proof (start_session takes both, with no
+default; a refresh keeps them):
+
+| way in                                  | amr                      | auth_time          |
+| --------------------------------------- | ------------------------ | ------------------ |
+| password (no factor due)                | pwd                      | the login          |
+| password + TOTP code or recovery code   | pwd, otp, mfa            | the second step    |
+| passkey (device-bound / synced)         | hwk or swk, mfa, user    | the sign-in        |
+| reset link / invitation, no factor due  | pwd (the password just set, from the mailbox) | the link's use |
+| reset link / invitation, a factor due   | no session: the user then signs in normally | -  |
+| password change                         | the caller's             | the caller's       |
+
+A factor is due when the account has an active TOTP factor or a passkey, or its user type is in
+MFA_REQUIRED_TYPES: a link then never yields tokens, since a mailbox is not a second factor.
+
+Changing factors (enrolling TOTP, registering or removing a passkey) takes a fresh proof: of an
+existing factor (`amr` holding `mfa`) when the account has one, of anything (a password at least)
+when it has none, made at most FACTOR_CHANGE_MAX_AGE_SECONDS ago; otherwise StepUpRequired (403,
+`insufficient_user_authentication`). Removing TOTP takes a code of the factor in the request itself.
+"""
+
+from __future__ import annotations
+
+from shared.core.errors import StepUpRequired
+from shared.credentials.access_tokens import AMR_PASSWORD
+from shared.runtime.services import Services
+from shared.store.dynamo import Operation
+from shared.store.user_items import User
+
+MULTI_FACTOR = "mfa"
+AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", MULTI_FACTOR)  # a TOTP or a recovery code after the password
+AMR_PASSKEY_DEVICE_BOUND = ("hwk", MULTI_FACTOR, "user")  # the key never leaves the authenticator
+AMR_PASSKEY_SYNCED = ("swk", MULTI_FACTOR, "user")  # a multi-device passkey (a cloud keychain)
+AMR_LINK = AMR_PASSWORD  # a reset or invitation link with no factor due: the password just set
+
+
+def has_factor(services: Services, user_id: str) -> bool:
+    """Whether the account has a second factor: an active TOTP factor or a passkey."""
+    factor = services.factors.totp(user_id)
+    if factor is not None and factor.active:
+        return True
+    return services.passkeys.has_any(user_id)
+
+
+def no_factor_checks(services: Services, user_id: str) -> list[Operation]:
+    """Conditions for a transaction that starts a session because no factor was due: still none (a
+    factor added since it was read fails the transaction; nothing is written)."""
+    return [services.factors.no_active_totp_check(user_id), services.passkeys.none_check(user_id)]
+
+
+def factor_due(services: Services, user: User) -> bool:
+    """Whether a sign-in of this account must prove a second factor (one it has, or must enrol)."""
+    return user.user_type in services.settings.mfa_required_types or has_factor(services, user.user_id)
+
+
+def require_fresh_proof(services: Services, user_id: str, amr: tuple[str, ...], auth_time: int) -> None:
+    """StepUpRequired unless the caller's session proved, recently enough to change a factor, an
+    existing factor of the account (or, when it has none, anything)."""
+    max_age = services.settings.factor_change_max_age
+    fresh = auth_time > 0 and services.clock.now_ms() // 1000 - auth_time <= max_age
+    strong_enough = MULTI_FACTOR in amr or (bool(amr) and not has_factor(services, user_id))
+    if not (fresh and strong_enough):
+        raise StepUpRequired(max_age)
