@@ -5,9 +5,10 @@ tables costs a few milliseconds. Each test runs inside its own `mock_aws()` star
 so the account's resources outlive it; a test that starts a mock of its own with nothing else active
 resets the whole account, and the next test finds its world gone and provisions it again.
 
-After each test the world is checked: tables emptied, mail forgotten, and anything a test may change
-outside the tables (a secret's versions, a key's state) compared with what was provisioned; a world
-that differs is provisioned again rather than repaired.
+Before each test the world is checked: tables emptied, mail forgotten, what earlier tests created
+themselves dropped, and anything a test may change outside the tables (a secret's versions, a key's
+state) compared with what was provisioned; a world that differs is provisioned again rather than
+repaired (tests/integration/test_world.py).
 """
 
 from __future__ import annotations
