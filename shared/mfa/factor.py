@@ -77,11 +77,6 @@ def confirm_totp(
     return step is not None and factors.use_step(user_id, step, activate=True)
 
 
-def has_active_factor(factors: FactorStore, user_id: str) -> bool:
-    factor = factors.totp(user_id)
-    return factor is not None and factor.active
-
-
 def check_second_factor(
     factors: FactorStore, kms: KMSClient, key_id: str, user_id: str, code: str, at: float
 ) -> SecondFactor | None:

@@ -42,10 +42,6 @@ MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn's bound on a credential id
 MAX_FIELD_CHARS = 16_384  # one base64url member of a credential (the body itself is at most 16 KiB)
 MAX_NAME_CHARS = 64
 CHALLENGE_BYTES = 32
-# RFC 8176: "hwk" proof of possession of a device-bound key (the authenticator says it cannot be
-# synced; not attested, see docs/threat-model.md), "swk" a key that may be synced (a multi-device
-# passkey lives in a cloud keychain, i.e. software); "user": the authenticator verified the user
-# (PIN or biometrics, which one is not told); "mfa": something held and something known or are.
 MALFORMED = "credential is malformed"
 UNUSABLE_CHALLENGE = "the passkey challenge is unknown, expired or already used: ask for new options"
 

@@ -26,23 +26,23 @@ from __future__ import annotations
 
 from shared.core.errors import StepUpRequired
 from shared.credentials.access_tokens import AMR_PASSWORD
+from shared.routes.declaration import MULTI_FACTOR
 from shared.runtime.services import Services
 from shared.store.dynamo import Operation
 from shared.store.user_items import User
 
-MULTI_FACTOR = "mfa"
 AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", MULTI_FACTOR)  # a TOTP or a recovery code after the password
-AMR_PASSKEY_DEVICE_BOUND = ("hwk", MULTI_FACTOR, "user")  # the key never leaves the authenticator
-AMR_PASSKEY_SYNCED = ("swk", MULTI_FACTOR, "user")  # a multi-device passkey (a cloud keychain)
+# RFC 8176: "hwk" a device-bound key (the authenticator says it cannot be synced; not attested, see
+# docs/threat-model.md), "swk" a key that may be synced (a cloud keychain is software); "user": the
+# authenticator verified the user (PIN or biometrics, which one is not told).
+AMR_PASSKEY_DEVICE_BOUND = ("hwk", MULTI_FACTOR, "user")
+AMR_PASSKEY_SYNCED = ("swk", MULTI_FACTOR, "user")
 AMR_LINK = AMR_PASSWORD  # a reset or invitation link with no factor due: the password just set
 
 
 def has_factor(services: Services, user_id: str) -> bool:
     """Whether the account has a second factor: an active TOTP factor or a passkey."""
-    factor = services.factors.totp(user_id)
-    if factor is not None and factor.active:
-        return True
-    return services.passkeys.has_any(user_id)
+    return services.factors.has_active_totp(user_id) or services.passkeys.has_any(user_id)
 
 
 def no_factor_checks(services: Services, user_id: str) -> list[Operation]:

@@ -72,6 +72,10 @@ class FactorStore:
         item = response.get("Item")
         return _factor_from_item(user_id, item) if item else None
 
+    def has_active_totp(self, user_id: str) -> bool:
+        factor = self.totp(user_id)
+        return factor is not None and factor.active
+
     def put_pending_totp(
         self, user_id: str, secret_ciphertext: bytes, recovery_hashes: list[str], at_ms: int
     ) -> bool:

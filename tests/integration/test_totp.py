@@ -41,7 +41,7 @@ def test_enrolment_gives_a_uri_a_qr_code_and_ten_recovery_codes_and_stays_pendin
     enrolment = _enrol(world)
     assert enrolment.uri.startswith("otpauth://totp/") and f"secret={enrolment.secret}" in enrolment.uri
     assert enrolment.qr_svg.startswith("<svg") and len(set(enrolment.recovery_codes)) == 10
-    assert not mfa.has_active_factor(factors, USER)
+    assert not factors.has_active_totp(USER)
     # an unproven factor is no second factor yet
     assert mfa.check_second_factor(factors, kms, key_id, USER, _code(enrolment.secret, AT), AT) is None
 
@@ -70,7 +70,7 @@ def test_a_wrong_code_does_not_activate_and_the_right_one_does(world) -> None:  
     wrong = f"{(int(_code(enrolment.secret, AT)) + 1) % 1_000_000:06d}"
     assert not mfa.confirm_totp(factors, kms, key_id, USER, wrong, AT)
     assert mfa.confirm_totp(factors, kms, key_id, USER, _code(enrolment.secret, AT), AT)
-    assert mfa.has_active_factor(factors, USER)
+    assert factors.has_active_totp(USER)
 
 
 def test_a_code_is_accepted_once_even_inside_its_window(world) -> None:  # type: ignore[no-untyped-def]
