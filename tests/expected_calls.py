@@ -10,12 +10,14 @@ from __future__ import annotations
 
 AUTHORIZER = ("dynamodb.BatchGetItem",)
 AUTHORIZER_COLD = ("kms.GetPublicKey", "dynamodb.BatchGetItem")  # one GetPublicKey per configured key
-# The account and its attempt counters; the attempt reserved; once the password is right, whether the
-# account has a second factor (one GetItem, keyed by the user id the first read gave); the session
-# committed; the token signed.
+# The account and its attempt counters; the attempt counted on each counter (this address's, then the
+# account's: one atomic add each, never a transaction, which concurrent logins would cancel); once the
+# password is right, whether the account has a second factor (one GetItem, keyed by the user id the
+# first read gave); the session committed; the token signed.
+COUNTED = ("dynamodb.UpdateItem", "dynamodb.UpdateItem")
 LOGIN = (
     "dynamodb.BatchGetItem",
-    "dynamodb.TransactWriteItems",
+    *COUNTED,
     "dynamodb.GetItem",
     "dynamodb.TransactWriteItems",
     "kms.Sign",
@@ -23,16 +25,18 @@ LOGIN = (
 # With an active factor: the password step stops at the challenge (written with one PutItem) ...
 LOGIN_MFA_CHALLENGE = (
     "dynamodb.BatchGetItem",
-    "dynamodb.TransactWriteItems",
+    *COUNTED,
     "dynamodb.GetItem",
     "dynamodb.PutItem",
 )
-# ... and the second step reads the challenge, the account and counters, reserves the attempt, reads
-# and decrypts the factor, uses its time step, then commits the session with the challenge's deletion.
+# ... and the second step reads the challenge, the account and counters, counts the attempt and the
+# code (the wrong-code count), reads and decrypts the factor, uses its time step, then commits the
+# session with the challenge's deletion.
 LOGIN_MFA_CODE = (
     "dynamodb.GetItem",
     "dynamodb.BatchGetItem",
-    "dynamodb.TransactWriteItems",
+    *COUNTED,
+    "dynamodb.UpdateItem",
     "dynamodb.GetItem",
     "kms.Decrypt",
     "dynamodb.UpdateItem",
@@ -42,19 +46,19 @@ LOGIN_MFA_CODE = (
 # A passkey sign-in (functions/passkey_login): its options store the challenge (one PutItem, no account
 # read) ...
 PASSKEY_LOGIN_OPTIONS = ("dynamodb.PutItem",)
-# ... and the sign-in reads the challenge and the credential, the account and its counters, reserves the
-# attempt, then commits the session with the challenge's deletion and the counter's conditional update.
+# ... and the sign-in reads the challenge and the credential, the account and its counters (counting
+# nothing: a passkey cannot be guessed), then commits the session with the challenge's deletion, the
+# counters' reset and the sign counter's conditional update.
 PASSKEY_LOGIN = (
     "dynamodb.GetItem",
     "dynamodb.GetItem",
     "dynamodb.BatchGetItem",
     "dynamodb.TransactWriteItems",
-    "dynamodb.TransactWriteItems",
     "kms.Sign",
 )
-# The attempt reserved on the account's two counters (one transaction, before the password is
-# checked), then the source IP's distinct-accounts counter.
-LOGIN_FAILURE = ("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem")
+# The attempt counted on the account's two counters (before the password is checked), then the
+# source IP's distinct-accounts counter.
+LOGIN_FAILURE = ("dynamodb.BatchGetItem", *COUNTED, "dynamodb.UpdateItem")
 REFRESH = ("dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "kms.Sign")
 REFRESH_GRACE_RETRY = REFRESH
 LOGOUT = ("dynamodb.GetItem", "dynamodb.TransactWriteItems")  # after the authorizer

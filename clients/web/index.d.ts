@@ -73,7 +73,8 @@ export interface AuthClient {
    * when a second factor is due, with an AuthError whose `mfa` is the challenge to complete.
    */
   login(credentials: Credentials): Promise<User>;
-  /** Completes a login challenge with a TOTP code or a recovery code. */
+  /** Completes a login challenge with its code (TOTP, recovery or emailed); rejects with the next
+   * challenge as login() does when one follows (a second factor after an emailed code). */
   loginWithCode(answer: { mfaToken: string; code: string }): Promise<User>;
   /** For an "enrol_totp" challenge: enrols a TOTP factor (shown once), to prove with loginWithCode. */
   enrolDuringLogin(mfaToken: string): Promise<TotpEnrolment>;
@@ -116,7 +117,9 @@ export interface AuthClient {
 
 /** A login that needs a second factor: complete it with `loginWithCode`. */
 export interface MfaChallenge {
-  challenge: "totp" | "enrol_totp";
+  /** totp: the authenticator app's code (or a recovery code); enrol_totp: enrol first; email_code:
+   * the code just emailed (the account's failed logins reached its ceiling and this place is new). */
+  challenge: "totp" | "enrol_totp" | "email_code";
   mfaToken: string;
   expiresIn: number;
 }

@@ -336,33 +336,31 @@ export function createAuthClient(options) {
 
   // -- what the app calls ------------------------------------------------------------------------
 
-  // With a second factor due, login() throws an AuthError whose `mfa` is the challenge
-  // ({ challenge: "totp" | "enrol_totp", mfaToken, expiresIn }); loginWithCode() completes it.
+  // With a code due, login() throws an AuthError whose `mfa` is the challenge ({ challenge:
+  // "totp" | "enrol_totp" | "email_code", mfaToken, expiresIn }); loginWithCode() completes it, or
+  // throws the next one (after an emailed code, the account's second factor may follow).
+  async function signedInOrChallenged(response) {
+    if (!response.ok) throw await failure(response);
+    const data = await readJson(response);
+    if (data && data.mfa_required === true && typeof data.mfa_token === "string") {
+      throw new AuthError("A code is required", {
+        status: response.status,
+        body: data,
+        mfa: { challenge: data.challenge, mfaToken: data.mfa_token, expiresIn: data.expires_in },
+      });
+    }
+    await publish(sessionFrom(data, data && data.user), "login");
+    return session.user;
+  }
+
   async function login(credentials) {
-    return shared.exclusive(async () => {
-      const response = await call("/auth/login", { json: credentials, tokens: true });
-      if (!response.ok) throw await failure(response);
-      const data = await readJson(response);
-      if (data && data.mfa_required === true && typeof data.mfa_token === "string") {
-        throw new AuthError("A second factor is required", {
-          status: response.status,
-          body: data,
-          mfa: { challenge: data.challenge, mfaToken: data.mfa_token, expiresIn: data.expires_in },
-        });
-      }
-      await publish(sessionFrom(data, data && data.user), "login");
-      return session.user;
-    });
+    return shared.exclusive(async () =>
+      signedInOrChallenged(await call("/auth/login", { json: credentials, tokens: true })));
   }
 
   async function loginWithCode({ mfaToken, code }) {
-    return shared.exclusive(async () => {
-      const response = await call("/auth/login/mfa", { json: { mfa_token: mfaToken, code }, tokens: true });
-      if (!response.ok) throw await failure(response);
-      const data = await readJson(response);
-      await publish(sessionFrom(data, data && data.user), "login");
-      return session.user;
-    });
+    return shared.exclusive(async () =>
+      signedInOrChallenged(await call("/auth/login/mfa", { json: { mfa_token: mfaToken, code }, tokens: true })));
   }
 
   // For an "enrol_totp" challenge: the new factor (secret, otpauth_uri, qr_svg, recovery_codes).

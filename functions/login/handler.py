@@ -12,6 +12,7 @@ from shared.login.challenge import MfaChallenge
 from shared.login.flow import LoginRequest, login
 from shared.mfa.login_step import complete_login
 from shared.runtime.services import Services
+from shared.sessions.lifecycle import TokenGrant
 
 get_settings()  # a missing or unsafe setting stops the container at start-up
 
@@ -41,12 +42,16 @@ def parse_mfa_token(body: dict[str, Any]) -> str:
     return token
 
 
+CHALLENGES = {"verify": "totp", "enrol": "enrol_totp", "email": "email_code"}
+
+
 def challenge_body(challenge: MfaChallenge) -> dict[str, Any]:
     return {
         "mfa_required": True,
         # "totp": a code of the active factor (or a recovery code); "enrol_totp": enrol one first
-        # (POST /auth/login/mfa/enrol), then its first code
-        "challenge": "totp" if challenge.purpose == "verify" else "enrol_totp",
+        # (POST /auth/login/mfa/enrol), then its first code; "email_code": the code just emailed
+        # (the account is past its lockout ceiling and this address is new to it)
+        "challenge": CHALLENGES[challenge.purpose],
         "mfa_token": challenge.token,
         "expires_in": challenge.expires_in,
     }
@@ -57,8 +62,11 @@ def login_endpoint(request: Request, services: Services) -> Reply:
         body = json_body(request)
         token = parse_mfa_token(body)
         code = string_field(body, "code", max_length=CODE_MAX_LENGTH)
-        return session_reply(complete_login(services, token, code, client_of(request)))
-    outcome = login(services, parse_login(request, services.routes.user_types), client_of(request))
+        return login_reply(complete_login(services, token, code, client_of(request)))
+    return login_reply(login(services, parse_login(request, services.routes.user_types), client_of(request)))
+
+
+def login_reply(outcome: TokenGrant | MfaChallenge) -> Reply:
     if isinstance(outcome, MfaChallenge):
         return Reply(200, challenge_body(outcome))
     return session_reply(outcome)

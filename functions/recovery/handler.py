@@ -1,8 +1,9 @@
-"""POST /auth/password/forgot (always 202, the same body, after the same minimum time) and
+"""POST /auth/password/forgot (always 202, the same body, after the same minimum time),
 POST /auth/password/reset (the link's token and the new password; answers with a fresh session, as
 login does, or with none when a second factor is due: every older session and access token of the
-user has ended)."""
+user has ended) and POST /auth/mfa/unlock (the link that reopens code login)."""
 
+from shared.accounts.code_unlock import unlock_codes
 from shared.accounts.password_reset import request_password_reset, reset_password
 from shared.config.settings import get_settings
 from shared.core.errors import BadRequest, NotFound
@@ -36,6 +37,9 @@ def recovery_endpoint(request: Request, services: Services) -> Reply:
         new_password = string_field(body, "new_password", max_length=MAX_PASSWORD_LENGTH)
         grant = reset_password(services, token, new_password, client_of(request))
         return link_reply(grant, "Password reset")
+    if request.path.endswith("/unlock"):
+        unlock_codes(services, string_field(body, "token", max_length=128), client_of(request))
+        return Reply(200, {"message": "Sign-in with authenticator codes is open again"})
     raise NotFound()
 
 

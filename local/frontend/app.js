@@ -142,7 +142,10 @@ async function askForSecondFactor(challenge) {
   mfaToken = challenge.mfaToken;
   $("#login").hidden = true;
   $("#mfa").hidden = false;
-  $("#mfa-error").textContent = "";
+  $("#mfa-error").textContent = challenge.challenge === "email_code"
+    ? "Many failed sign-ins: enter the code emailed to the account (see the outbox)."
+    : "";
+  if (challenge.challenge === "email_code") loadOutbox();
   $("#mfa-enrol").hidden = challenge.challenge !== "enrol_totp";
   if (challenge.challenge === "enrol_totp") {
     try {
@@ -164,6 +167,10 @@ async function submitSecondFactor(event) {
   try {
     await auth.loginWithCode({ mfaToken, code }); // signedIn() follows through onChange
   } catch (error) {
+    if (error.mfa) {
+      await askForSecondFactor(error.mfa); // after an emailed code, the account's factor
+      return;
+    }
     $("#mfa-error").textContent = error.status === 401 ? "Wrong or expired code: try again, or sign in again." : explain(error);
   }
 }
@@ -403,10 +410,11 @@ async function revokeSession(session) {
 
 // -- invitations, forgotten passwords and the outbox -------------------------------------------
 
-// A link from an email: #invitation=<token> or #reset=<token>. The fragment never reaches a server;
-// it is read once and removed from the address bar (and so from the history).
+// A link from an email: #invitation=<token>, #reset=<token> or #unlock=<token> (reopens sign-in with
+// authenticator codes). The fragment never reaches a server; it is read once and removed from the
+// address bar (and so from the history).
 const pendingLink = (() => {
-  const match = /^#(invitation|reset)=([A-Za-z0-9_-]{1,128})$/.exec(window.location.hash);
+  const match = /^#(invitation|reset|unlock)=([A-Za-z0-9_-]{1,128})$/.exec(window.location.hash);
   if (!match) return null;
   history.replaceState(null, "", window.location.pathname);
   return { purpose: match[1], token: match[2] };
@@ -508,9 +516,13 @@ function start() {
   loadOutbox();
   // A link opened on this page (from the outbox): start again with it, as a mail client's tab would.
   window.addEventListener("hashchange", () => {
-    if (/^#(invitation|reset)=/.test(window.location.hash)) window.location.reload();
+    if (/^#(invitation|reset|unlock)=/.test(window.location.hash)) window.location.reload();
   });
-  if (pendingLink) {
+  if (pendingLink && pendingLink.purpose === "unlock") {
+    publicPost("/auth/mfa/unlock", { token: pendingLink.token }).then((result) => {
+      say(result.ok ? "Sign-in with authenticator codes is open again." : (result.data && result.data.message) || `HTTP ${result.status}`, !result.ok);
+    });
+  } else if (pendingLink) {
     $("#set-password-title").textContent = pendingLink.purpose === "reset" ? "Choose a new password" : "Accept your invitation: choose a password";
     $("#set-password").hidden = false;
   }

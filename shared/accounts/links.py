@@ -1,4 +1,4 @@
-"""One-time links (invitations, password resets).
+"""One-time links (invitations, password resets, code unlocks).
 
 A link carries a token of 256 random bits; only its SHA-256 is stored
 (shared/store/links.py), with the account version it was issued for and its expiry. It is used by
@@ -10,18 +10,17 @@ requests with one link exactly one wins. Every kind of bad link gets the same 40
 
 from __future__ import annotations
 
-import secrets
 from typing import NoReturn
 
 from shared.core.errors import InvalidLink, Reason
 from shared.core.observability import Client, Event, audit
 from shared.runtime.services import Services
-from shared.store.links import INVITATION, RESET, Link, LinkStore, token_hash
+from shared.store import links as store_links
+from shared.store.links import INVITATION, RESET, UNLOCK, Link, LinkStore, token_hash
 from shared.store.user_items import User
 
-_REFUSED = {INVITATION: Event.INVITATION_LINK, RESET: Event.RESET_LINK}
+_REFUSED = {INVITATION: Event.INVITATION_LINK, RESET: Event.RESET_LINK, UNLOCK: Event.UNLOCK_LINK}
 
-TOKEN_BYTES = 32
 TOKEN_LENGTH = 43  # token_urlsafe(32)
 MAIL = "Amazon SES"
 
@@ -31,8 +30,7 @@ def links_of(services: Services) -> LinkStore:
 
 
 def new_link(purpose: str, user: User, expires: int) -> tuple[str, Link]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, Link(token_hash(token), purpose, user.user_type, user.email, user.version, expires)
+    return store_links.new_link(purpose, user.user_type, user.email, user.version, expires)
 
 
 def is_token_shaped(token: str) -> bool:

@@ -2,7 +2,9 @@
 minimum time, whether or not the account exists, and counts the request per account and IP, per
 account and per IP (the login lockout's rules) whether or not it exists. Only a real, enabled
 account gets a link, and at most RESET_EMAILS_PER_DAY a day (counted in the transaction that issues
-it): past that the answer is still the same 202, so the limit tells nothing either. Using a link
+it): past that the answer is still the same 202, so the limit tells nothing either. An address the
+account signed in from before is not counted per account and has a daily limit of its own, so
+strangers asking from elsewhere cannot block the owner's reset. Using a link
 sets the password and, in the same transaction, writes the not-before that ends every older session
 and access token, clears the account's login lock and answers with a fresh session (amr pwd) -
 unless a second factor is due (the account has one, or its user type must): a mailbox is no second
@@ -19,7 +21,7 @@ from shared.core.errors import BadRequest, Reason, ServiceUnavailable, TooManyAt
 from shared.core.observability import Client, Event, audit
 from shared.credentials.identity import MAX_EMAIL_LENGTH
 from shared.credentials.passwords import check_password_policy
-from shared.login.flow import normalise_email
+from shared.login.flow import known_address, normalise_email
 from shared.login.lockout import reserve_attempt
 from shared.mail.sending import MailNotSent, link, render, send
 from shared.runtime.services import Services
@@ -53,18 +55,22 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     if len(email) > MAX_EMAIL_LENGTH:
         raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
     at = services.clock.now_ms()
-    counters = services.users.attempts(request_counter_keys(user_type, email, client.source_ip))
+    user = services.users.get(user_type, email)
+    # Strangers cannot block the owner's own reset: an address the account signed in from before
+    # skips the account-wide counter and has its own daily mail limit (issue 23, finding 5).
+    known = known_address(user, client)
+    keys = request_counter_keys(user_type, email, client.source_ip)
     thresholds = [
         settings.forgot_password_account_threshold,
         settings.forgot_password_threshold,
         settings.forgot_password_ip_threshold,
     ]
+    counted = slice(1, None) if known else slice(None)
     try:
-        reserve_attempt(services, counters, thresholds, at)
+        reserve_attempt(services, services.users.attempts(keys[counted]), thresholds[counted], at)
     except TooManyAttempts:
         audit(Event.PASSWORD_RESET_REQUESTED, "blocked", client, reason=Reason.LOCKED)
         raise
-    user = services.users.get(user_type, email)
     if user is None or user.disabled or "reset_requested" not in settings.notifications:
         reason = Reason.UNKNOWN_USER if user is None else Reason.DISABLED
         audit(
@@ -79,7 +85,9 @@ def _request_password_reset(services: Services, email: str, user_type: str, clie
     token, reset = new_link(RESET, user, at // 1000 + settings.reset_link_ttl)
     operations = [
         services.users.account_unchanged_check(user.user_type, user.email, user.version),
-        links.count_mail_operation(user.user_type, user.email, at, settings.reset_emails_per_day),
+        links.count_mail_operation(
+            user.user_type, user.email, at, settings.reset_emails_per_day, known=known
+        ),
         *links.issue_operations(reset, links.current(RESET, user.user_type, user.email)),
     ]
     try:

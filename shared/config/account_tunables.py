@@ -169,18 +169,22 @@ LIFECYCLE_TUNABLES: tuple[Tunable, ...] = (
             "passkey_removed",
             "totp_added",
             "totp_removed",
+            "login_ceiling",
+            "codes_failed",
         ),
         "the emails users get, comma-separated: `password_changed` (a change or reset), `reset_requested` "
         "(the reset link itself: without it self-service reset is off), `new_device` (a flagged login), "
         "`recovery_code_used` (a login with a second-factor recovery code), `passkey_added` (a new "
         "passkey can sign in), `passkey_removed`, `totp_added` (an authenticator app is active), "
-        "`totp_removed` (it and its recovery codes are gone)",
+        "`totp_removed` (it and its recovery codes are gone), `login_ceiling` (failed logins reached the "
+        "account-wide ceiling), `codes_failed` (MFA_FAILURE_LIMIT wrong codes in a row closed code "
+        "login; it carries the unlock link)",
         context="notifications",
         pattern=r"password_changed|reset_requested|new_device|recovery_code_used"
-        r"|passkey_added|passkey_removed|totp_added|totp_removed",
+        r"|passkey_added|passkey_removed|totp_added|totp_removed|login_ceiling|codes_failed",
         shape="password_changed, reset_requested, new_device, recovery_code_used, passkey_added, "
-        "passkey_removed, totp_added or totp_removed",
-        shown_default="all eight",
+        "passkey_removed, totp_added, totp_removed, login_ceiling or codes_failed",
+        shown_default="all ten",
         example=("password_changed",),
     ),
 )

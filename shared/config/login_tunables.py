@@ -22,8 +22,9 @@ LOCKOUT_TUNABLES: tuple[Tunable, ...] = (
         50,
         1,
         10_000,
-        "failed logins on one account from all IPs together before 429 (a higher ceiling: a stranger "
-        "cannot lock the owner out from another IP)",
+        "failed logins on one account from all IPs together before its ceiling: past it addresses the "
+        "account signed in from before still get in, new ones are asked for an emailed code, and the "
+        "owner is emailed",
     ),
     int_tunable(
         "LOCKOUT_BASE_SECONDS",
@@ -32,6 +33,16 @@ LOCKOUT_TUNABLES: tuple[Tunable, ...] = (
         1,
         HOUR,
         "the first lock; it doubles with each further failure",
+    ),
+    int_tunable(
+        "MFA_FAILURE_LIMIT",
+        "mfa_failure_limit",
+        10,
+        3,
+        100,
+        "wrong second-factor codes in a row, from any address and over any time, after which code "
+        "login is closed until a recovery code, a passkey or the emailed unlock link (the owner is "
+        "emailed that the password was used)",
     ),
     int_tunable("LOCKOUT_MAX_SECONDS", "lockout_max_seconds", 15 * MINUTE, 1, DAY, "the longest lock"),
     int_tunable(

@@ -60,6 +60,7 @@ class Settings:
     lockout_base_seconds: int = DEFAULTS["lockout_base_seconds"]
     lockout_max_seconds: int = DEFAULTS["lockout_max_seconds"]
     lockout_window_seconds: int = DEFAULTS["lockout_window_seconds"]
+    mfa_failure_limit: int = DEFAULTS["mfa_failure_limit"]
     stuffing_threshold: int = DEFAULTS["stuffing_threshold"]
     stuffing_window_seconds: int = DEFAULTS["stuffing_window_seconds"]
     extra_audiences: tuple[str, ...] = DEFAULTS["extra_audiences"]

@@ -82,6 +82,9 @@ class Event(StrEnum):
 
     LOGIN = "login"
     LOGIN_LOCKOUT = "login_lockout"
+    LOGIN_CEILING = "login_ceiling"  # an account's failures reached the account-wide ceiling
+    LOGIN_STEP_UP = "login_step_up"  # past that ceiling, a new address was asked for an emailed code
+    MFA_LOCKOUT = "mfa_lockout"  # consecutive wrong codes closed code login
     LOGIN_NEW_DEVICE = "login_new_device"
     CREDENTIAL_STUFFING = "credential_stuffing"
     REFRESH = "refresh"
@@ -103,6 +106,8 @@ class Event(StrEnum):
     INVITATION_REVOKED = "invitation_revoked"
     INVITATION_ACCEPTED = "invitation_accepted"
     INVITATION_LINK = "invitation_link"  # a refused invitation link
+    UNLOCK_LINK = "unlock_link"  # a refused code-unlock link
+    MFA_UNLOCKED = "mfa_unlocked"  # code login reopened by the emailed link
     USER_CREATED = "user_created"
     USER_ENABLED = "user_enabled"
     USER_DISABLED = "user_disabled"

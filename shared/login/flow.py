@@ -14,6 +14,7 @@ change, a role change or a disable gets 401, never a session from the old state.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from shared.credentials import passwords
 from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 from shared.login.challenge import MfaChallenge, second_factor_challenge
 from shared.login.lockout import reserve_attempt
+from shared.login.step_up import email_code_challenge
 from shared.runtime.services import Services
 from shared.sessions.assurance import AMR_PASSWORD
 from shared.sessions.lifecycle import TokenGrant, start_session
@@ -44,23 +46,51 @@ def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A login attempt let through: the account (None if unknown), the counters a success resets
+    (account-wide, then this address's) and, when the account-wide counter is at its ceiling, the
+    refusal it would have been (`ceiling`): this attempt was not counted on it."""
+
+    user: User | None
+    counters: list[Attempts]
+    ceiling: TooManyAttempts | None = None
+
+    def needs_step_up(self, client: Client) -> bool:
+        """At the ceiling, from an address the account never signed in from: an emailed code first."""
+        return self.ceiling is not None and not known_address(self.user, client)
+
+
+def known_address(user: User | None, client: Client) -> bool:
+    return user is not None and bool(client.source_ip) and client.source_ip[:64] in user.known_ips
+
+
 def reserve_login_attempt(
     services: Services, user_type: str, email: str, client: Client, at: int, user_id: str = ""
-) -> tuple[User | None, list[Attempts]]:
-    """The account (None if unknown) and its lockout counters (account-wide, then from this IP) with
-    one attempt reserved on each, whatever the way of logging in; TooManyAttempts, audited as a
-    lockout of `user_id` (by default the account's), when either is locked."""
+) -> Admission:
+    """Read the account and count one attempt on its counter for this address (TooManyAttempts,
+    audited as a lockout of `user_id`, by default the account's, when it is locked), then on the
+    account-wide one. The account-wide ceiling locks nobody out: past it the attempt goes on
+    uncounted, and the caller asks an address new to the account for an emailed code
+    (Admission.needs_step_up). The owner is emailed when an attempt reaches the ceiling."""
     settings = services.settings
-    user, counters = services.users.login_state(user_type, email, client.source_ip)
+    user, (account, from_ip) = services.users.login_state(user_type, email, client.source_ip)
+    locked_out = user_id or (user.user_id if user else "")
     try:
-        reserve_attempt(
-            services, counters, [settings.lockout_account_threshold, settings.lockout_threshold], at
-        )
+        reserve_attempt(services, [from_ip], [settings.lockout_threshold], at)
     except TooManyAttempts:
-        locked_out = user_id or (user.user_id if user else "")
         audit_login(Event.LOGIN_LOCKOUT, "blocked", client, locked_out, Reason.LOCKED)
         raise
-    return user, counters
+    try:
+        reached = reserve_attempt(services, [account], [settings.lockout_account_threshold], at)
+    except TooManyAttempts as ceiling:
+        return Admission(user, [account, from_ip], ceiling)
+    if reached and user is not None:
+        audit_login(Event.LOGIN_CEILING, "reached", client, user.user_id, Reason.LOCKED)
+        from shared.mail.notifications import notify_ceiling  # only the attempt that reaches it mails
+
+        notify_ceiling(services, user, client)
+    return Admission(user, [account, from_ip])
 
 
 def login(services: Services, request: LoginRequest, client: Client) -> TokenGrant | MfaChallenge:
@@ -68,14 +98,26 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if len(email) > MAX_EMAIL_LENGTH:  # NFKC can expand one character to 18: keep keys valid
         raise BadRequest("email", f"email is too long (at most {MAX_EMAIL_LENGTH} characters)")
     passwords.prepare_dummy_hash()  # before anything is timed: the first unknown user is not slower
+    started = time.monotonic()
     at = services.clock.now_ms()  # the snapshot: the session and its tokens date from this read
-    user, counters = reserve_login_attempt(services, request.user_type, email, client, at)
+    admission = reserve_login_attempt(services, request.user_type, email, client, at)
+    user, counters = admission.user, admission.counters
     user_id = user.user_id if user else ""
 
-    reason = _refusal(user, request.password)
+    step_up = admission.needs_step_up(client)
+    if step_up and admission.ceiling and not services.settings.mail_sender:  # no code can be sent
+        audit_login(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
+        raise admission.ceiling
+
+    reason = refusal(user, request.password)
     if reason is not None or user is None:
         audit_login(Event.LOGIN, "failure", client, user_id, reason or Reason.UNKNOWN_USER)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)
+    if step_up:
+        # the same answer whether the password is right or not: past the ceiling a guess learns nothing
+        audit_login(Event.LOGIN_STEP_UP, "asked", client, user_id, reason or "")
+        return email_code_challenge(services, None if reason else user, client, at, started)
+    if reason is not None or user is None:
         raise InvalidCredentials(reason or Reason.UNKNOWN_USER)
 
     if passwords.needs_rehash(user.password_hash):
@@ -141,7 +183,7 @@ def finish_login(
     return grant
 
 
-def _refusal(user: User | None, password: str) -> Reason | None:
+def refusal(user: User | None, password: str) -> Reason | None:
     """Why this login is refused (None: it is not), after exactly one password-hash verification."""
     if user is None:
         passwords.dummy_verify(password)

@@ -1,7 +1,8 @@
 """Attempt counters that cannot be raced: an attempt is counted (reserved) before the password is
-checked, by one write conditional on the counters as read, so parallel guesses serialise and at
-most the threshold of them ever reach a password check. Used for logins (per account and source
-IP, with a higher account-wide ceiling) and for authenticated password changes (per session).
+checked, by a write conditional on the counter, so at most the threshold of parallel guesses ever
+reach a password check, and correct attempts at the same time below it are never refused. Used for
+logins (per account and source IP, with a higher account-wide ceiling), forgotten-password requests
+and authenticated password changes (per session).
 """
 
 from __future__ import annotations
@@ -39,21 +40,34 @@ def counted(counter: Attempts, threshold: int, at_ms: int, settings: Settings) -
     return Attempts(counter.key, failures, at_ms, at_ms + lock * 1000 if lock else 0, True)
 
 
-def reserve_attempt(services: Services, counters: list[Attempts], thresholds: list[int], at_ms: int) -> None:
-    """Count one attempt on every counter, or raise TooManyAttempts (with the longest wait) when
-    any is locked. A counter changed by a parallel request is read again; after a few lost races
-    the caller is told to retry in a second."""
+def reserve_attempt(services: Services, counters: list[Attempts], thresholds: list[int], at_ms: int) -> bool:
+    """Count one attempt on every counter, in order, or raise TooManyAttempts (with the wait) at
+    the first that is locked. Below its threshold a counter takes one atomic add, so attempts at
+    the same time never refuse each other; the attempt that reaches the threshold (it sets the
+    lock), one past it and the first after a quiet window are written on the condition that the
+    counter is still as read, and read again when another request counted first. True when this
+    attempt reached a counter's threshold (its first lock)."""
+    reached = [
+        _reserve(services, counter, threshold, at_ms)
+        for counter, threshold in zip(counters, thresholds, strict=True)
+    ]
+    return any(reached)
+
+
+def _reserve(services: Services, counter: Attempts, threshold: int, at_ms: int) -> bool:
     settings = services.settings
     keep = 2 * settings.lockout_window_seconds
+    since = at_ms - settings.lockout_window_seconds * 1000
     for _attempt in range(RESERVATION_ATTEMPTS):
-        wait = max(retry_after(counter, at_ms) for counter in counters)
+        wait = retry_after(counter, at_ms)
         if wait:
             raise TooManyAttempts(wait)
-        following = [
-            counted(counter, threshold, at_ms, settings)
-            for counter, threshold in zip(counters, thresholds, strict=True)
-        ]
-        if services.users.reserve_attempts(list(zip(counters, following, strict=True)), keep):
-            return
-        counters = services.users.attempts([counter.key for counter in counters])
+        following = counted(counter, threshold, at_ms, settings)
+        below_threshold = not following.locked_until_ms and following.failures > counter.failures
+        if below_threshold:
+            if services.users.add_attempt(counter.key, threshold - 1, since, at_ms, keep):
+                return False
+        elif services.users.reserve_attempts([(counter, following)], keep):
+            return following.failures == threshold
+        (counter,) = services.users.attempts([counter.key])
     raise TooManyAttempts(1)

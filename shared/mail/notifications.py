@@ -43,10 +43,10 @@ def notify_recovery_code_used(services: Services, user: User, client: Client) ->
     _notify_sign_in(services, user, client, "recovery_code_used")
 
 
-def _notify_sign_in(services: Services, user: User, client: Client, template: str) -> None:
+def _notify_sign_in(services: Services, user: User, client: Client, template: str, **values: str) -> None:
     device = device_text(client.user_agent)
     at = iso_time(services.clock.now_ms())
-    notify(services, user, template, time=at, device=device, ip=client.source_ip or "unknown")
+    notify(services, user, template, time=at, device=device, ip=client.source_ip or "unknown", **values)
 
 
 def notify_passkey_added(services: Services, email: str, name: str, passkey: str, client: Client) -> None:
@@ -64,4 +64,18 @@ def notify_factor_changed(
     at = iso_time(services.clock.now_ms())
     notify_address(
         services, email, name, template, time=at, device=device, ip=client.source_ip or "unknown", **values
+    )
+
+
+def notify_ceiling(services: Services, user: User, client: Client) -> None:
+    """Failed logins reached the account-wide ceiling: new places now need an emailed code."""
+    _notify_sign_in(services, user, client, "login_ceiling")
+
+
+def notify_codes_failed(services: Services, user: User, client: Client, count: int, unlock_url: str) -> None:
+    """The password was right and then `count` codes in a row were wrong: code login is closed until
+    `unlock_url` (or a recovery code, or a passkey)."""
+    minutes = str(services.settings.reset_link_ttl // 60)
+    _notify_sign_in(
+        services, user, client, "codes_failed", count=str(count), link=unlock_url, minutes=minutes
     )

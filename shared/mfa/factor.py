@@ -78,16 +78,25 @@ def confirm_totp(
 
 
 def check_second_factor(
-    factors: FactorStore, kms: KMSClient, key_id: str, user_id: str, code: str, at: float
+    factors: FactorStore,
+    kms: KMSClient,
+    key_id: str,
+    user_id: str,
+    code: str,
+    at: float,
+    *,
+    totp_open: bool = True,
 ) -> SecondFactor | None:
     """Which factor `code` proves, used up (a TOTP step or a recovery code, once each); None if
-    neither."""
+    neither. A TOTP code is not even tried when code login is closed (`totp_open` false)."""
     factor = factors.totp(user_id)
     if factor is None or not factor.active:
         return None
-    step = totp.matching_step(decrypt_secret(kms, key_id, user_id, factor.secret_ciphertext), code, at)
-    if step is not None:
-        return "otp" if factors.use_step(user_id, step) else None
+    if totp_open:
+        secret = decrypt_secret(kms, key_id, user_id, factor.secret_ciphertext)
+        step = totp.matching_step(secret, code, at)
+        if step is not None:
+            return "otp" if factors.use_step(user_id, step) else None
     if factors.use_recovery_code(user_id, totp.recovery_hash(code)):
         return "recovery"
     return None

@@ -12,7 +12,7 @@ from webauthn.helpers.structs import UserVerificationRequirement
 from shared.core.errors import BadRequest, InvalidCredentials, Reason
 from shared.core.observability import Client, Event, audit
 from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
-from shared.login.flow import audit_login, finish_login, normalise_email, reserve_login_attempt
+from shared.login.flow import audit_login, finish_login, normalise_email
 from shared.passkeys.ceremony import (
     Answer,
     amr_of,
@@ -25,6 +25,7 @@ from shared.runtime.services import Services
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.dynamo import TransactionRejected
 from shared.store.passkeys import PasskeyChallenge
+from shared.store.user_items import code_lock_key
 
 
 def login_options(services: Services, user_type: str, email: str) -> dict[str, Any]:
@@ -69,9 +70,9 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
             Event.LOGIN, "failure", client, passkey.user_id if passkey else "", Reason.UNKNOWN_CREDENTIAL
         )
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)
-    user, counters = reserve_login_attempt(
-        services, passkey.user_type, passkey.email, client, at, passkey.user_id
-    )
+    # No attempt is counted: a passkey cannot be guessed, and failed passwords never lock it out
+    # (issue 23, finding 5); its success resets them, and the wrong-code count, as a proven factor.
+    user, counters = services.users.login_state(passkey.user_type, passkey.email, client.source_ip)
     if user is None or user.user_id != passkey.user_id:  # the account was deleted (and maybe made again)
         audit_login(Event.LOGIN, "failure", client, passkey.user_id, Reason.UNKNOWN_CREDENTIAL)
         raise InvalidCredentials(Reason.UNKNOWN_CREDENTIAL)
@@ -119,6 +120,7 @@ def login(services: Services, answer: Answer, client: Client) -> TokenGrant:
         method="passkey",
         amr=amr_of(verified.credential_device_type),
         consume=[  # the counter's operation last: `refused` reads its outcome
+            *services.users.reset_attempts_operations([code_lock_key(user.user_id)]),
             services.passkeys.consume_challenge_operation(answer.challenge),
             services.passkeys.use_operation(passkey, count, at),  # the counter moves forward, once
         ],

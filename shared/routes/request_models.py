@@ -52,6 +52,11 @@ REQUEST_MODELS: dict[str, dict[str, Any]] = {
             "userType": _STRING,
         },
     },
+    "LinkRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": {**_STRING, "minLength": 1, "maxLength": 128}},
+    },
     "LinkPasswordRequest": {
         "type": "object",
         "required": ["token", "new_password"],

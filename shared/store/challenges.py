@@ -2,7 +2,9 @@
 
 MFACHALLENGE#<SHA-256 of the token>   who passed the password step (user type, email, user id, the
                                       account version read), what is asked next (`purpose`: verify
-                                      an active factor, or enrol one first), when it expires (ms),
+                                      an active factor, enrol one first, or `email`: a code emailed
+                                      past the account-wide lockout ceiling, kept as `code_hash`,
+                                      with `tries` counted), when it expires (ms),
                                       and `ttl` for DynamoDB's clean-up (readers compare expiry
                                       themselves). Completing a login deletes it in the session's
                                       transaction, conditional on it being there: once, ever.
@@ -19,7 +21,8 @@ from shared.store.dynamo import Operation, conditional, dynamodb_call, key, n, n
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-Purpose = Literal["verify", "enrol"]
+Purpose = Literal["verify", "enrol", "email"]
+PURPOSES: tuple[Purpose, ...] = ("verify", "enrol", "email")
 
 
 def challenge_key(token: str) -> str:
@@ -34,6 +37,7 @@ class Challenge:
     version: int
     purpose: Purpose
     expires_ms: int
+    code_hash: str = ""  # purpose `email`: the emailed code's digest (shared/login/step_up.py)
 
 
 class ChallengeStore:
@@ -51,6 +55,7 @@ class ChallengeStore:
             "purpose": s(challenge.purpose),
             "expires_ms": n(challenge.expires_ms),
             "ttl": n(challenge.expires_ms // 1000 + 1),
+            **({"code_hash": s(challenge.code_hash)} if challenge.code_hash else {}),
         }
         # a random 256-bit token never collides; the condition only keeps a bug from overwriting one
         conditional(
@@ -74,8 +79,23 @@ class ChallengeStore:
             email=text(item, "email"),
             user_id=text(item, "user_id"),
             version=number(item, "version"),
-            purpose="enrol" if purpose == "enrol" else "verify",
+            purpose=next((known for known in PURPOSES if known == purpose), "verify"),
             expires_ms=number(item, "expires_ms"),
+            code_hash=text(item, "code_hash"),
+        )
+
+    def count_try(self, token: str, limit: int) -> bool:
+        """Count one code tried against the challenge, on the condition that fewer than `limit`
+        were: False once they were (or the challenge is gone)."""
+        return conditional(
+            lambda: self.dynamodb.update_item(
+                TableName=self.table,
+                Key=key(challenge_key(token)),
+                UpdateExpression="ADD tries :one",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(tries) OR tries < :limit)",
+                ExpressionAttributeValues={":one": n(1), ":limit": n(limit)},
+            )
         )
 
     def consume_operation(self, token: str) -> Operation:

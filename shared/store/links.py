@@ -1,4 +1,4 @@
-"""Invitation and password-reset links: their items in the Users table (beside the accounts they
+"""Invitation, password-reset and code-unlock links: their items in the Users table (beside the accounts they
 belong to, so one transaction can use a link and change its account), and the forgotten-password
 request counters.
 
@@ -8,8 +8,9 @@ LINKOF#<purpose>#<type>#<email>        the account's current link of that purpos
                                        link replaces it, and a link that is not current is dead
 RESETLOCK#<type>#<email>[#<ip>]        forgotten-password requests for an account (from one IP)
 RESETIP#<ip>                           forgotten-password requests from one IP, any account
-RESETMAIL#<type>#<email>#<day>         reset emails the account was sent on that UTC day (days since
-                                       the epoch): counted in the transaction that issues the link
+RESETMAIL#<type>#<email>#<day>[#known] reset emails the account was sent on that UTC day (days since
+                                       the epoch), apart for addresses it signed in from: counted in
+                                       the transaction that issues the link
 
 Only hashes of tokens are stored. A link is used by one transaction that deletes both of its items
 on the condition that they are still there and current, so of two requests with one link exactly
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 INVITATION = "invitation"
 RESET = "reset"
+UNLOCK = "unlock"  # reopens code login after MFA_FAILURE_LIMIT wrong codes (shared/mfa/login_step.py)
+TOKEN_BYTES = 32
 
 
 def token_hash(token: str) -> str:
@@ -142,14 +146,18 @@ class LinkStore:
             operations.append({"Delete": {"TableName": self.table, "Key": key(link_key(replaced))}})
         return operations
 
-    def count_mail_operation(self, user_type: str, email: str, at_ms: int, limit: int) -> Operation:
+    def count_mail_operation(
+        self, user_type: str, email: str, at_ms: int, limit: int, *, known: bool = False
+    ) -> Operation:
         """Count one more reset email to the account today (UTC), on the condition that fewer than
-        `limit` were sent: past it the transaction is rejected at this operation."""
+        `limit` were sent: past it the transaction is rejected at this operation. Requests from an
+        address the account signed in from before (`known`) are counted apart."""
         day = at_ms // 86_400_000
+        counter = mail_counter_key(user_type, email, day) + ("#known" if known else "")
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": key(mail_counter_key(user_type, email, day)),
+                "Key": key(counter),
                 "UpdateExpression": "ADD #count :one SET #ttl = :ttl",
                 "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
                 "ExpressionAttributeNames": {"#count": "count", "#ttl": "ttl"},
@@ -182,3 +190,9 @@ class LinkStore:
                 }
             },
         ]
+
+
+def new_link(purpose: str, user_type: str, email: str, version: int, expires: int) -> tuple[str, Link]:
+    """A link's token (256 random bits: only its hash is stored) and the link it opens."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, Link(token_hash(token), purpose, user_type, email, version, expires)

@@ -6,6 +6,8 @@ USER#<type>#<email>         the account; `version` is bumped by every change tha
 LOCK#<type>#<email>         the account's login-attempt counter, from every source IP
 LOCK#<type>#<email>#<ip>    the account's login-attempt counter from one source IP
 PWLOCK#<session id>         one session's password-change attempt counter
+CODELOCK#<user id>          consecutive wrong second-factor codes (reset only by a proven factor or
+                            the emailed unlock link, never by time)
 IPFAIL#<ip>#<bucket>        the accounts that failed to log in from one IP in one window
 LINK#..., LINKOF#..., RESETLOCK#..., RESETIP#...   invitation and reset links: shared/store/links.py
 
@@ -30,6 +32,10 @@ def lock_key(user_type: str, email: str, source_ip: str | None = None) -> str:
 
 def password_lock_key(session_id: str) -> str:
     return f"PWLOCK#{session_id}"
+
+
+def code_lock_key(user_id: str) -> str:
+    return f"CODELOCK#{user_id}"
 
 
 @dataclass(frozen=True)

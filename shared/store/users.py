@@ -27,6 +27,7 @@ from shared.store.user_items import (
     Attempts,
     User,
     attempts_from_item,
+    code_lock_key,
     lock_key,
     user_from_item,
     user_key,
@@ -92,6 +93,54 @@ class UserStore:
         except TransactionRejected:
             return False
         return True
+
+    def add_attempt(self, pk: str, below: int, since_ms: int, at_ms: int, keep_seconds: int) -> bool:
+        """Count one attempt on counter `pk` with one atomic add, on the condition that it counts
+        fewer than `below` attempts, the last one after `since_ms` (or that it does not exist):
+        requests at the same time all count, none is refused for racing. False: read it again."""
+
+        def add() -> None:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key=key(pk),
+                UpdateExpression="SET failures = if_not_exists(failures, :zero) + :one, "
+                "last_failure = :now, locked_until = :zero, #ttl = :ttl",
+                ConditionExpression="attribute_not_exists(failures) OR "
+                "(failures < :below AND last_failure >= :since)",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":zero": n(0),
+                    ":one": n(1),
+                    ":now": n(at_ms),
+                    ":below": n(below),
+                    ":since": n(since_ms),
+                    ":ttl": n(at_ms // 1000 + keep_seconds),
+                },
+            )
+
+        return conditional(add)
+
+    def count_code_attempt(self, user_id: str, limit: int) -> int | None:
+        """Count one second-factor code tried (before it is checked, so parallel guesses count too)
+        on the condition that fewer than `limit` were since the last proven factor: how many now,
+        or None when code login is closed. No expiry: only a proven factor or the unlock link
+        (a delete) resets it."""
+        counted: dict[str, Any] = {}
+
+        def add() -> None:
+            response = self.dynamodb.update_item(
+                TableName=self.table,
+                Key=key(code_lock_key(user_id)),
+                UpdateExpression="ADD failures :one",
+                ConditionExpression="attribute_not_exists(failures) OR failures < :limit",
+                ExpressionAttributeValues={":one": n(1), ":limit": n(limit)},
+                ReturnValues="UPDATED_NEW",
+            )
+            counted.update(response["Attributes"])
+
+        if not conditional(add):
+            return None
+        return int(counted["failures"]["N"])
 
     def reset_attempts_operations(self, pks: list[str]) -> list[Operation]:
         return [{"Delete": {"TableName": self.table, "Key": key(pk)}} for pk in pks]

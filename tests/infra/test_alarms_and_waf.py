@@ -191,8 +191,9 @@ def test_the_rate_rule_counts_only_password_guessing_never_signed_in_calls(prod:
     assert statement["AggregateKeyType"] == "IP" and rule["Action"] == {"Block": {}}
     paths = _scope_paths(statement["ScopeDownStatement"])
     # login and its second step, the passkey sign-in (and its challenges: each one is a write), and
-    # the links that set a password or send mail (reset flooding)
+    # the links that set a password, reopen code login or send mail (reset flooding)
     assert paths == {
+        "/auth/mfa/unlock",
         "/auth/login",
         "/auth/login/mfa",
         "/auth/login/mfa/enrol",

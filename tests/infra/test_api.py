@@ -47,7 +47,7 @@ def test_every_declared_route_is_a_method_and_only_public_ones_skip_the_authoriz
     protected = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
     # login, its second step and enrolment during login, refresh, JWKS, discovery, forgot and reset
     # password, accept an invitation, passkey sign-in and its options
-    assert len(public) == len([r for r in routes if r.public]) == 11
+    assert len(public) == len([r for r in routes if r.public]) == 12
     assert len(protected) == len([r for r in routes if not r.public])
     assert all(m["AuthorizerId"] == {"Ref": authorizer_id} for m in protected)
     assert all(m["Integration"]["Type"] == "AWS_PROXY" for m in methods)

@@ -11,6 +11,7 @@ from shared.credentials import passwords
 from shared.runtime.services import Services
 from tests.clocks import pin_clock
 from tests.events import api_event, body_of
+from tests.expected_calls import LOGIN_FAILURE
 from tests.fixtures import Accounts, audit_events
 from tests.flows import CONTEXT, login, staff_login
 
@@ -61,7 +62,7 @@ def test_24_unknown_user_wrong_password_and_wrong_user_type_are_indistinguishabl
     assert observed[0][0] == 401
     assert json.loads(str(observed[0][1])) == {"message": "Invalid credentials"}
     assert observed[0] == observed[1] == observed[2]
-    assert observed[0][3] == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem"]
+    assert observed[0][3] == list(LOGIN_FAILURE)
     assert observed[0][4] == ["verify"]
 
 
@@ -203,7 +204,7 @@ def test_27_a_user_too_long_for_a_kms_signable_token_gets_the_generic_401(
     response = login("long@dealership.example", accounts.password, "staff")
     assert response["statusCode"] == 401
     # the same work as any failure: no session committed, nothing signed
-    assert aws_calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems", "dynamodb.UpdateItem"]
+    assert aws_calls == list(LOGIN_FAILURE)
 
 
 @pytest.mark.parametrize(
