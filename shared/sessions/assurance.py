@@ -8,6 +8,7 @@ default; a refresh keeps them):
 | --------------------------------------- | ------------------------ | ------------------ |
 | password (no factor due)                | pwd                      | the login          |
 | password + TOTP code or recovery code   | pwd, otp, mfa            | the second step    |
+| password + code emailed past the ceiling | pwd (then a factor due) | the last step      |
 | passkey (device-bound / synced)         | hwk or swk, mfa, user    | the sign-in        |
 | reset link / invitation, no factor due  | pwd (the password just set, from the mailbox) | the link's use |
 | reset link / invitation, a factor due   | no session: the user then signs in normally | -  |
