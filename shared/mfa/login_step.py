@@ -26,7 +26,7 @@ from shared.login.step_up import CODE_TRIES, code_matches
 from shared.mail.sending import MailNotSent, link
 from shared.mfa import factor as mfa
 from shared.runtime.services import Services
-from shared.sessions.assurance import AMR_PASSWORD, AMR_PASSWORD_AND_OTP, has_factor
+from shared.sessions.assurance import AMR_EMAILED_CODE, AMR_PASSWORD_AND_OTP, has_factor
 from shared.sessions.lifecycle import TokenGrant
 from shared.store.challenges import Challenge
 from shared.store.dynamo import transact_write
@@ -124,7 +124,7 @@ def _emailed_code(
             client,
             at,
             method="email_code",
-            amr=AMR_PASSWORD,
+            amr=AMR_EMAILED_CODE,
             consume=[consume],
             refused=lambda _: Reason.MFA_CHALLENGE,
         )

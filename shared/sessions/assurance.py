@@ -39,6 +39,21 @@ AMR_PASSWORD_AND_OTP = (*AMR_PASSWORD, "otp", MULTI_FACTOR)  # a TOTP or a recov
 AMR_PASSKEY_DEVICE_BOUND = ("hwk", MULTI_FACTOR, "user")
 AMR_PASSKEY_SYNCED = ("swk", MULTI_FACTOR, "user")
 AMR_LINK = AMR_PASSWORD  # a reset or invitation link with no factor due: the password just set
+AMR_EMAILED_CODE = AMR_PASSWORD  # the code emailed past the lockout ceiling proves the mailbox, no factor
+
+# Every way into a session and the `amr` it proves: tests/integration/test_assurance_paths.py drives
+# each one and shows its tokens claim exactly this, never more.
+WAYS_IN: dict[str, tuple[str, ...]] = {
+    "password": AMR_PASSWORD,
+    "password and TOTP code": AMR_PASSWORD_AND_OTP,
+    "password and recovery code": AMR_PASSWORD_AND_OTP,
+    "password and the enrolment its user type must make": AMR_PASSWORD_AND_OTP,
+    "password and the code emailed past the ceiling": AMR_EMAILED_CODE,
+    "device-bound passkey": AMR_PASSKEY_DEVICE_BOUND,
+    "synced passkey": AMR_PASSKEY_SYNCED,
+    "reset link": AMR_LINK,
+    "invitation link": AMR_LINK,
+}
 
 
 def has_factor(services: Services, user_id: str) -> bool:
