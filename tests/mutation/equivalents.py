@@ -63,8 +63,8 @@ NEXT_STATE = (
     "conditions the write on the counter as read (its `exists`)"
 )
 SAME_LENGTH = (
-    "the lists zipped always have the same length (a threshold per counter, a next state per "
-    "counter): `strict` never has anything to refuse"
+    "the lists zipped always have the same length (a threshold per counter): `strict` never has "
+    "anything to refuse"
 )
 
 
@@ -94,7 +94,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "passed, so retry_after gives 0 either way, and nothing else reads it",
     ),
     Equivalent(
-        "shared.login.lockout.reserve_attempt",
+        "shared.login.lockout._reserve",
         "keep = 2 * settings.lockout_window_seconds",
         "keep = 3 * settings.lockout_window_seconds",
         "a counter kept longer: readers compare its last attempt with the window themselves, and the "
@@ -105,10 +105,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         Equivalent(
             "shared.login.lockout.reserve_attempt", line, line.replace("strict=True", added), SAME_LENGTH
         )
-        for line in (
-            "for counter, threshold in zip(counters, thresholds, strict=True)",
-            "if services.users.reserve_attempts(list(zip(counters, following, strict=True)), keep):",
-        )
+        for line in ("for counter, threshold in zip(counters, thresholds, strict=True)",)
         for added in ("strict=None", "", "strict=False")
     ),
     *(

@@ -260,7 +260,7 @@ RULES: tuple[RuleMutant, ...] = (
     RuleMutant(
         "a locked account's password is checked anyway",
         "shared/login/lockout.py",
-        "reserve_attempt",
+        "_reserve",
         "if wait:",
         "if False:",
         (

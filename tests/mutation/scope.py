@@ -110,25 +110,34 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group(
         name="login",
-        title="Login and lockout",
+        title="Login, lockout, the account-wide ceiling's emailed code and the wrong-code count",
         functions={
             "shared/login/flow.py": (
                 "normalise_email",
+                "Admission.needs_step_up",
+                "known_address",
                 "reserve_login_attempt",
                 "login",
                 "finish_login",
-                "_refusal",
+                "refusal",
             ),
-            "shared/login/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt"),
+            "shared/login/lockout.py": ("lock_seconds", "retry_after", "counted", "reserve_attempt", "_reserve"),
+            "shared/login/step_up.py": ("code_digest", "code_matches", "email_code_challenge"),
+            "shared/mfa/login_step.py": ("complete_login", "_emailed_code", "_close_code_login"),
+            "shared/accounts/code_unlock.py": ("unlock_codes",),
+            "shared/store/challenges.py": ("ChallengeStore.count_try",),
             "shared/store/users.py": (
                 "UserStore.login_state",
                 "UserStore.attempts",
+                "UserStore.add_attempt",
                 "UserStore.reserve_attempts",
+                "UserStore.count_code_attempt",
                 "UserStore.reset_attempts_operations",
             ),
         },
         tests=(
             "tests/integration/test_mutation_login.py",
+            "tests/integration/test_lockout_counts.py",
             # of the broad suites, only the tests that kill a mutant the focused ones miss: the hash
             # upgrade on login, the second-factor challenge, the new-device flag and a passkey's lost race
             "tests/integration/test_hostile_login.py::test_29_hashes_are_upgraded_on_login_when_parameters_rise",
