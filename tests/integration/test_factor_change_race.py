@@ -276,3 +276,21 @@ def _calls_of(services: Services, accounts: Accounts, clock: FakeClock, change: 
         answer = change.run(race)
     assert answer["statusCode"] < 300, answer
     return len(calls)
+
+
+def test_a_passkey_removal_proven_by_a_password_alone_is_refused_by_its_own_write(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    """No interleaving lets a password session reach a passkey's removal (the passkey is a factor, so
+    its read refuses first, unless the passkey is gone, and then there is nothing to remove), so the
+    removal's own condition is shown here directly: whatever was read, the write refuses it, and
+    nothing is removed."""
+    from shared.store.factors import FactorAdded
+
+    race = _race(services, accounts, clock)
+    assert _competitor_registers_a_passkey(race)
+    (passkey,) = services.passkeys.of_user(race.user_id)
+    with pytest.raises(FactorAdded):
+        services.passkeys.remove(race.user_id, passkey.credential_id, only_while_no_factor=True)
+    assert services.passkeys.of_user(race.user_id) == [passkey]
+    assert services.passkeys.remove(race.user_id, passkey.credential_id, only_while_no_factor=False)

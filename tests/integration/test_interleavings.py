@@ -22,6 +22,7 @@ cuts are made below botocore, so they are exactly where another request could la
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import start_session
 from shared.store.dynamo import transact_write
 from shared.store.links import INVITATION, RESET
+from shared.store.passkeys import Passkey, PasskeyChallenge
 from shared.store.user_items import User
 from tests.events import api_event, body_of
 from tests.fixtures import cut_before_call
@@ -287,10 +289,28 @@ def _compete_with_a_login(case: Case) -> None:
 
 
 def _add_a_factor(case: Case) -> None:
-    """The account gets an active TOTP factor (what its owner's fresh sign-in could do meanwhile)."""
-    factors, user_id = case.services.factors, case.user.user_id
-    assert factors.put_pending_totp(user_id, b"secret", [], 1, only_while_no_factor=False)
-    assert factors.activate_totp(user_id, 1, only_while_no_factor=False)
+    """The account gets a passkey (what its owner's fresh sign-in could register meanwhile), stored
+    as a registration stores it."""
+    services, user = case.services, case.user
+    at = services.clock.now_ms()
+    challenge = secrets.token_urlsafe(32)
+    record = PasskeyChallenge("register", user.user_id, user.user_type, user.email, "", at + 60_000)
+    services.passkeys.create_challenge(challenge, record)
+    passkey = Passkey(
+        credential_id=secrets.token_urlsafe(16),
+        user_id=user.user_id,
+        user_type=user.user_type,
+        email=user.email,
+        public_key=b"cose key",
+        sign_count=0,
+        transports=(),
+        name="Laptop",
+        created_at=at,
+        last_used=0,
+        backup_eligible=False,
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
+    services.passkeys.add(passkey, challenge, only_while_no_factor=False)
 
 
 ALL = frozenset(issuer.name for issuer in ISSUERS)
@@ -443,9 +463,9 @@ def _check_factor_due(
         return []
     tokens = status == 200 and "access_token" in body
     if tokens and not committed_before:
-        return [f"a {issuer.name} yielded a session for an account with a factor due"]
+        return [f"{issuer.name} yielded a session for an account with a factor due"]
     if committed_before and not tokens:
-        return [f"a {issuer.name} committed before the factor came, yet answered {status} with no session"]
+        return [f"{issuer.name} committed before the factor came, yet answered {status} with no session"]
     if tokens and not is_authorized(body["access_token"]):
         return ["a session no revocation targeted is refused"]
     return []
