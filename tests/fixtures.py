@@ -129,6 +129,29 @@ def around_aws_calls(around: Around) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def cut_before_call(number: int, interrupt: Callable[[], None]) -> Iterator[list[str]]:
+    """Run `interrupt` (unobserved) just before the operation's AWS call number `number` (0-based;
+    past the last call: never, the caller runs it after); yields the calls the operation made."""
+    calls: list[str] = []
+    interrupting = []
+
+    def observed(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
+        if interrupting:  # the interruption's own calls
+            return call()
+        if len(calls) == number:
+            interrupting.append(True)
+            try:
+                interrupt()
+            finally:
+                interrupting.clear()
+        calls.append(f"{client.meta.service_model.service_name}.{operation}")
+        return call()
+
+    with around_aws_calls(observed):
+        yield calls
+
+
+@contextlib.contextmanager
 def record_aws_calls() -> Iterator[list[str]]:
     """Every AWS API call made inside the block, as 'service.Operation'."""
     calls: list[str] = []

@@ -1,5 +1,6 @@
 """Passkey registration by a signed-in user, and the user's list and removal: both changes of a
-factor, so both take a fresh proof of an existing factor (shared/sessions/assurance.py).
+factor, so both take a fresh proof of an existing factor (shared/sessions/assurance.py); a password's
+proof holds only while the account has no factor, a condition of the change's own write.
 What every ceremony shares (parsing, challenges, the relying party): shared/passkeys/ceremony.py."""
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from shared.passkeys.ceremony import (
     relying_party,
 )
 from shared.runtime.services import Services
-from shared.sessions.assurance import require_fresh_proof
+from shared.sessions.assurance import FreshProof, require_fresh_proof
 from shared.store.dynamo import TransactionRejected
+from shared.store.factors import FactorAdded
 from shared.store.passkeys import MAX_PASSKEYS, Passkey, PasskeyChallenge
 
 
@@ -51,19 +53,29 @@ class Caller:
     amr: tuple[str, ...]
 
 
-def _fresh_proof(services: Services, caller: Caller, client: Client, event: Event) -> None:
+def _fresh_proof(services: Services, caller: Caller, client: Client, event: Event) -> FreshProof:
     try:
-        require_fresh_proof(services, caller.user_id, caller.amr, caller.auth_time)
+        return require_fresh_proof(services, caller.user_id, caller.amr, caller.auth_time)
     except StepUpRequired:
-        audit(
-            event,
-            "failure",
-            client,
-            user_id=caller.user_id,
-            session_id=caller.session_id,
-            reason=Reason.LOGIN_REQUIRED,
-        )
+        _audit_step_up(caller, client, event)
         raise
+
+
+def _audit_step_up(caller: Caller, client: Client, event: Event) -> None:
+    audit(
+        event,
+        "failure",
+        client,
+        user_id=caller.user_id,
+        session_id=caller.session_id,
+        reason=Reason.LOGIN_REQUIRED,
+    )
+
+
+def _factor_added(services: Services, caller: Caller, client: Client, event: Event) -> StepUpRequired:
+    """The refusal of a change proven by a password alone once the account has a factor."""
+    _audit_step_up(caller, client, event)
+    return StepUpRequired(services.settings.factor_change_max_age)
 
 
 def registration_options(services: Services, caller: Caller, client: Client) -> dict[str, Any]:
@@ -126,7 +138,7 @@ def register(services: Services, caller: Caller, body: dict[str, Any], client: C
     """Verify the browser's new credential (`body`: {credential, name?}) against the caller's
     challenge and store it."""
     rp_id, origins = relying_party(services)
-    _fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)
+    proof = _fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)
     answer, name = parse_answer(body, registration=True), parse_name(body)
     at = services.clock.now_ms()
     record = services.passkeys.challenge(answer.challenge)
@@ -169,7 +181,9 @@ def register(services: Services, caller: Caller, body: dict[str, Any], client: C
         aaguid=str(verified.aaguid),
     )
     try:
-        services.passkeys.add(passkey, answer.challenge)
+        services.passkeys.add(passkey, answer.challenge, only_while_no_factor=proof.only_while_no_factor)
+    except FactorAdded:
+        raise _factor_added(services, caller, client, Event.PASSKEY_REGISTER) from None
     except TransactionRejected as rejected:
         if rejected.failed(0):  # the challenge
             raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE) from None
@@ -199,8 +213,14 @@ def remove(services: Services, caller: Caller, credential_id: str, client: Clien
     named = next((passkey for passkey in own if passkey.credential_id == credential_id), None)
     if named is None:
         raise NotFound()
-    _fresh_proof(services, caller, client, Event.PASSKEY_REMOVED)
-    if not services.passkeys.remove(caller.user_id, credential_id):
+    proof = _fresh_proof(services, caller, client, Event.PASSKEY_REMOVED)
+    try:
+        removed = services.passkeys.remove(
+            caller.user_id, credential_id, only_while_no_factor=proof.only_while_no_factor
+        )
+    except FactorAdded:
+        raise _factor_added(services, caller, client, Event.PASSKEY_REMOVED) from None
+    if not removed:
         raise NotFound()
     audit(Event.PASSKEY_REMOVED, "success", client, user_id=caller.user_id, session_id=caller.session_id)
     from shared.mail.notifications import notify_factor_changed

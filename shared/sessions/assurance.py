@@ -21,9 +21,17 @@ Changing factors (enrolling TOTP, registering or removing a passkey) takes a fre
 existing factor (`amr` holding `mfa`) when the account has one, of anything (a password at least)
 when it has none, made at most FACTOR_CHANGE_MAX_AGE_SECONDS ago; otherwise StepUpRequired (403,
 `insufficient_user_authentication`). Removing TOTP takes a code of the factor in the request itself.
+
+The verdict rests on the factor state read: a proof of the password alone is enough only while the
+account has no factor, so such a change is written only while it still has none (FreshProof's
+`only_while_no_factor`, a condition of the change's own transaction: a factor added between the read
+and the write refuses it, StepUpRequired, and nothing is written). A removal of TOTP is written only
+while the factor is the one its code proved.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from shared.core.errors import StepUpRequired
 from shared.credentials.access_tokens import AMR_PASSWORD
@@ -72,11 +80,21 @@ def factor_due(services: Services, user: User) -> bool:
     return user.user_type in services.settings.mfa_required_types or has_factor(services, user.user_id)
 
 
-def require_fresh_proof(services: Services, user_id: str, amr: tuple[str, ...], auth_time: int) -> None:
+@dataclass(frozen=True)
+class FreshProof:
+    """A proof accepted for a factor change. `only_while_no_factor`: it proved no factor (a password),
+    which allows the change only while the account has none: its write must carry that condition."""
+
+    only_while_no_factor: bool
+
+
+def require_fresh_proof(services: Services, user_id: str, amr: tuple[str, ...], auth_time: int) -> FreshProof:
     """StepUpRequired unless the caller's session proved, recently enough to change a factor, an
     existing factor of the account (or, when it has none, anything)."""
     max_age = services.settings.factor_change_max_age
     fresh = auth_time > 0 and services.clock.now_ms() // 1000 - auth_time <= max_age
-    strong_enough = MULTI_FACTOR in amr or (bool(amr) and not has_factor(services, user_id))
-    if not (fresh and strong_enough):
-        raise StepUpRequired(max_age)
+    if fresh and MULTI_FACTOR in amr:
+        return FreshProof(only_while_no_factor=False)
+    if fresh and amr and not has_factor(services, user_id):
+        return FreshProof(only_while_no_factor=True)
+    raise StepUpRequired(max_age)

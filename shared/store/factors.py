@@ -8,6 +8,12 @@ RECOVERY#<user id>      the recovery codes' SHA-256 hashes (a string set); using
                         hash in a write conditional on the hash being there: once, ever
 MFALOCK#<session id>    the attempt counter of codes a signed-in session types (enrolment proof,
                         removal), shaped as the login's counters (shared/store/user_items.py Attempts)
+
+A factor change proven by a password alone (enough only while the account has no factor) is written
+with `only_while_no_factor`: its transaction also requires no active TOTP factor and an empty passkey
+list (PASSKEYSOF#, shared/store/passkeys.py), so a factor added after the proof was read refuses it
+(FactorAdded) and nothing is written. The account item's version is not touched: sessions are
+conditioned on it, and a factor change does not end them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,19 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shared.store.dynamo import Item, Operation, conditional, dynamodb_call, key, n, number, s, text
+from shared.store.dynamo import (
+    Item,
+    Operation,
+    TransactionRejected,
+    conditional,
+    dynamodb_call,
+    key,
+    n,
+    number,
+    s,
+    text,
+    transact_write,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,6 +46,40 @@ def totp_key(user_id: str) -> str:
 
 def recovery_key(user_id: str) -> str:
     return f"RECOVERY#{user_id}"
+
+
+def passkey_list_key(user_id: str) -> str:
+    """The list of the user's passkeys (shared/store/passkeys.py), which a factor change's condition
+    reads too."""
+    return f"PASSKEYSOF#{user_id}"
+
+
+def no_active_totp_check(table: str, user_id: str) -> Operation:
+    """A transaction's condition: the user has no active TOTP factor (a pending one is none)."""
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": key(totp_key(user_id)),
+            "ConditionExpression": "attribute_not_exists(pk) OR #status <> :active",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":active": s("active")},
+        }
+    }
+
+
+def no_passkey_check(table: str, user_id: str) -> Operation:
+    """A transaction's condition: the user's list names no passkey."""
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": key(passkey_list_key(user_id)),
+            "ConditionExpression": "attribute_not_exists(ids)",
+        }
+    }
+
+
+class FactorAdded(Exception):
+    """A factor change proven by a password alone, refused: the account has a factor now."""
 
 
 def factor_lock_key(session_id: str) -> str:
@@ -77,70 +129,95 @@ class FactorStore:
         return factor is not None and factor.active
 
     def put_pending_totp(
-        self, user_id: str, secret_ciphertext: bytes, recovery_hashes: list[str], at_ms: int
+        self,
+        user_id: str,
+        secret_ciphertext: bytes,
+        recovery_hashes: list[str],
+        at_ms: int,
+        *,
+        only_while_no_factor: bool,
     ) -> bool:
         """Store a new, unproven TOTP factor (replacing an unproven one, never an active one) and its
-        recovery codes. False when an active factor exists."""
-        return conditional(
-            lambda: self.dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": {
-                                "pk": s(totp_key(user_id)),
-                                "secret_ct": {"B": secret_ciphertext},
-                                "status": s("pending"),
-                                "last_step": n(0),
-                                "created_at": n(at_ms),
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk) OR #status = :pending",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":pending": s("pending")},
-                        }
+        recovery codes. False when an active factor exists; FactorAdded when `only_while_no_factor`
+        and a passkey exists."""
+        operations: list[Operation] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": s(totp_key(user_id)),
+                        "secret_ct": {"B": secret_ciphertext},
+                        "status": s("pending"),
+                        "last_step": n(0),
+                        "created_at": n(at_ms),
                     },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": {"pk": s(recovery_key(user_id)), "hashes": {"SS": recovery_hashes}},
-                        }
-                    },
-                ]
-            )
-        )
+                    "ConditionExpression": "attribute_not_exists(pk) OR #status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":pending": s("pending")},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {"pk": s(recovery_key(user_id)), "hashes": {"SS": recovery_hashes}},
+                }
+            },
+        ]
+        if only_while_no_factor:  # the Put's own condition refuses an active TOTP factor
+            operations.append(no_passkey_check(self.table, user_id))
+        return self._write_totp(operations)
 
-    def use_step(self, user_id: str, step: int, *, activate: bool = False) -> bool:
-        """Record `step` as used (and activate a pending factor when `activate`): False when the step
-        is not after the last one used (a replay), or there is no such factor."""
-        update = "SET last_step = :step" + (", #status = :active" if activate else "")
-        condition = "attribute_exists(pk) AND last_step < :step" + (
-            " AND #status = :pending" if activate else " AND #status = :active"
-        )
-        values = {":step": n(step), ":pending": s("pending"), ":active": s("active")}
+    def activate_totp(self, user_id: str, step: int, *, only_while_no_factor: bool) -> bool:
+        """Activate the pending factor, recording its proving `step` as used: False when there is no
+        pending factor or the step is not after the last one used; FactorAdded when
+        `only_while_no_factor` and a passkey exists."""
+        operations: list[Operation] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": key(totp_key(user_id)),
+                    "UpdateExpression": "SET last_step = :step, #status = :active",
+                    "ConditionExpression": "#status = :pending AND last_step < :step",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":step": n(step),
+                        ":pending": s("pending"),
+                        ":active": s("active"),
+                    },
+                }
+            }
+        ]
+        if only_while_no_factor:  # the Update's own condition refuses an active TOTP factor
+            operations.append(no_passkey_check(self.table, user_id))
+        return self._write_totp(operations)
+
+    def _write_totp(self, operations: list[Operation]) -> bool:
+        """The TOTP item's write first: False when its own condition failed, FactorAdded when a
+        no-factor condition after it did."""
+        try:
+            transact_write(self.dynamodb, operations)
+        except TransactionRejected as rejected:
+            if rejected.failed(0):
+                return False
+            raise FactorAdded() from None
+        return True
+
+    def use_step(self, user_id: str, step: int) -> bool:
+        """Record `step` of the active factor as used: False when the step is not after the last one
+        used (a replay), or there is no active factor."""
         return conditional(
             lambda: self.dynamodb.update_item(
                 TableName=self.table,
                 Key=key(totp_key(user_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
+                UpdateExpression="SET last_step = :step",
+                ConditionExpression="attribute_exists(pk) AND last_step < :step AND #status = :active",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values
-                if activate
-                else {":step": values[":step"], ":active": values[":active"]},
+                ExpressionAttributeValues={":step": n(step), ":active": s("active")},
             )
         )
 
     def no_active_totp_check(self, user_id: str) -> Operation:
-        """A transaction's condition: the user has no active TOTP factor (a pending one is none)."""
-        return {
-            "ConditionCheck": {
-                "TableName": self.table,
-                "Key": key(totp_key(user_id)),
-                "ConditionExpression": "attribute_not_exists(pk) OR #status <> :active",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":active": s("active")},
-            }
-        }
+        return no_active_totp_check(self.table, user_id)
 
     def recovery_hashes(self, user_id: str) -> tuple[str, ...]:
         response = dynamodb_call(
@@ -163,7 +240,27 @@ class FactorStore:
             )
         )
 
+    def remove_totp(self, user_id: str, proven: TotpFactor) -> bool:
+        """Remove the TOTP factor a code was checked against, and its recovery codes, in one
+        transaction: False when the factor is another one now (removed and enrolled again since)."""
+        operations: list[Operation] = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": key(totp_key(user_id)),
+                    "ConditionExpression": "secret_ct = :proven",  # each enrolment's ciphertext is new
+                    "ExpressionAttributeValues": {":proven": {"B": proven.secret_ciphertext}},
+                }
+            },
+            {"Delete": {"TableName": self.table, "Key": key(recovery_key(user_id))}},
+        ]
+        try:
+            transact_write(self.dynamodb, operations)
+        except TransactionRejected:
+            return False
+        return True
+
     def remove_all(self, user_id: str) -> None:
-        """Forget every factor of the user (removal after a fresh factor, or an operator's reset)."""
+        """Forget the user's TOTP factor and recovery codes, whatever they are (an operator's reset)."""
         for pk in (totp_key(user_id), recovery_key(user_id)):
             dynamodb_call(functools.partial(self.dynamodb.delete_item, TableName=self.table, Key=key(pk)))

@@ -42,6 +42,7 @@ from shared.store.dynamo import (
     text,
     transact_write,
 )
+from shared.store.factors import FactorAdded, no_active_totp_check, no_passkey_check, passkey_list_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,7 +57,7 @@ def credential_key(credential_id: str) -> str:
 
 
 def owner_key(user_id: str) -> str:
-    return f"PASSKEYSOF#{user_id}"
+    return passkey_list_key(user_id)
 
 
 def challenge_key(challenge: str) -> str:
@@ -179,13 +180,7 @@ class PasskeyStore:
 
     def none_check(self, user_id: str) -> Operation:
         """A transaction's condition: the user's list names no passkey."""
-        return {
-            "ConditionCheck": {
-                "TableName": self.table,
-                "Key": key(owner_key(user_id)),
-                "ConditionExpression": "attribute_not_exists(ids)",
-            }
-        }
+        return no_passkey_check(self.table, user_id)
 
     def of_user(self, user_id: str) -> list[Passkey]:
         """The user's passkeys, oldest first."""
@@ -201,10 +196,13 @@ class PasskeyStore:
         passkeys = [_passkey_from_item(item) for item in items]
         return sorted((p for p in passkeys if p.user_id == user_id), key=lambda p: p.created_at)
 
-    def add_operations(self, passkey: Passkey, challenge: str) -> list[Operation]:
+    def add_operations(
+        self, passkey: Passkey, challenge: str, *, only_while_no_factor: bool
+    ) -> list[Operation]:
         """Store a new credential, using up its registration challenge, in one transaction: it fails
         if the challenge is gone, the credential id is taken (by anyone), or the user has the most
-        passkeys allowed already. The order is the one of `TransactionRejected.reasons`."""
+        passkeys allowed already; with `only_while_no_factor`, also if the user has a passkey or an
+        active TOTP factor. The order is the one of `TransactionRejected.reasons`."""
         pk = credential_key(passkey.credential_id)
         item: Item = {
             "pk": s(pk),
@@ -221,7 +219,16 @@ class PasskeyStore:
             "backup_eligible": {"BOOL": passkey.backup_eligible},
             "aaguid": s(passkey.aaguid),
         }
-        return [
+        listed: Operation = {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(owner_key(passkey.user_id)),
+                "UpdateExpression": "ADD ids :id",
+                "ConditionExpression": "attribute_not_exists(ids) OR size(ids) < :most",
+                "ExpressionAttributeValues": {":id": {"SS": [pk]}, ":most": n(MAX_PASSKEYS)},
+            }
+        }
+        operations = [
             self.consume_challenge_operation(challenge),
             {
                 "Put": {
@@ -230,24 +237,39 @@ class PasskeyStore:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": key(owner_key(passkey.user_id)),
-                    "UpdateExpression": "ADD ids :id",
-                    "ConditionExpression": "attribute_not_exists(ids) OR size(ids) < :most",
-                    "ExpressionAttributeValues": {":id": {"SS": [pk]}, ":most": n(MAX_PASSKEYS)},
-                }
-            },
+            listed,
         ]
+        if only_while_no_factor:
+            listed["Update"]["ConditionExpression"] = "attribute_not_exists(ids)"
+            operations.append(no_active_totp_check(self.table, passkey.user_id))
+        return operations
 
-    def add(self, passkey: Passkey, challenge: str) -> None:
-        """Raises TransactionRejected (reasons in add_operations' order) when a condition fails."""
-        transact_write(self.dynamodb, self.add_operations(passkey, challenge))
+    def add(self, passkey: Passkey, challenge: str, *, only_while_no_factor: bool) -> None:
+        """Raises FactorAdded when `only_while_no_factor` and the user has a factor now, else
+        TransactionRejected (reasons in add_operations' order) when a condition fails."""
+        try:
+            transact_write(
+                self.dynamodb,
+                self.add_operations(passkey, challenge, only_while_no_factor=only_while_no_factor),
+            )
+        except TransactionRejected as rejected:
+            if only_while_no_factor and not rejected.failed(0) and (rejected.failed(2) or rejected.failed(3)):
+                raise FactorAdded() from None
+            raise
 
-    def remove(self, user_id: str, credential_id: str) -> bool:
-        """Delete one of the user's passkeys; False when it is not theirs (or not there)."""
+    def remove(self, user_id: str, credential_id: str, *, only_while_no_factor: bool) -> bool:
+        """Delete one of the user's passkeys; False when it is not theirs (or not there). With
+        `only_while_no_factor` (a password alone proved the removal) it is refused, FactorAdded,
+        whenever the user has a factor: and the passkey to remove is one."""
         pk = credential_key(credential_id)
+        listed: Operation = {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(owner_key(user_id)),
+                "UpdateExpression": "DELETE ids :id",
+                "ExpressionAttributeValues": {":id": {"SS": [pk]}},
+            }
+        }
         operations: list[Operation] = [
             {
                 "Delete": {
@@ -257,19 +279,17 @@ class PasskeyStore:
                     "ExpressionAttributeValues": {":me": s(user_id)},
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": key(owner_key(user_id)),
-                    "UpdateExpression": "DELETE ids :id",
-                    "ExpressionAttributeValues": {":id": {"SS": [pk]}},
-                }
-            },
+            listed,
         ]
+        if only_while_no_factor:
+            listed["Update"]["ConditionExpression"] = "attribute_not_exists(ids)"
+            operations.append(no_active_totp_check(self.table, user_id))
         try:
             transact_write(self.dynamodb, operations)
-        except TransactionRejected:
-            return False
+        except TransactionRejected as rejected:
+            if rejected.failed(0):
+                return False
+            raise FactorAdded() from None
         return True
 
     def use_operation(self, passkey: Passkey, sign_count: int, at_ms: int) -> Operation:

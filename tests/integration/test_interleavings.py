@@ -1,14 +1,19 @@
 """Revocation always wins, proven by exploring every interleaving (docs/hostile-inputs.md entries 35,
 36; issue 11).
 
-Each issuing operation (login, refresh, a grace-window retry of the parent) is cut at every AWS
-call boundary: before its first call, between any two, and after its last. At the cut, one
-revoking operation runs to completion. Then the invariants are checked:
+Each issuing operation (login, refresh, a grace-window retry of the parent, a password reset by
+link, an invitation's acceptance) and a factor change (a TOTP enrolment by a password session) is
+cut at every AWS call boundary: before its first call, between any two, and after its last. At the
+cut, one revoking operation (or a competing login, or a factor added to the account) runs to
+completion. Then the invariants are checked:
 
 - a token or session issued from state read before a completed revocation that targets it is
   refused by the authorizer and cannot be refreshed;
 - no role older than the latest role change is ever accepted after it;
-- a session no revocation targeted is not lost (the issuing operation succeeds and its tokens work).
+- a session no revocation targeted is not lost (the issuing operation succeeds and its tokens work);
+- a reset or an invitation never yields a session for an account with a factor due at its commit,
+  and a factor change with a password alone never commits beside a factor;
+- a factor change by a session revoked before it started is refused, and no untargeted one fails.
 
 The clock ticks one millisecond per reading, so "before" and "after" are never ambiguous, and the
 cuts are made below botocore, so they are exactly where another request could land in production.
@@ -16,8 +21,8 @@ cuts are made below botocore, so they are exactly where another request could la
 
 from __future__ import annotations
 
-import contextlib
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +31,12 @@ import jwt
 import pytest
 from moto import mock_aws
 
+from functions.invitations.handler import handler as invitations_handler
+from functions.mfa.handler import handler as mfa_handler
+from functions.recovery.handler import handler as recovery_handler
 from local.provision import provision
 from shared.accounts import actions as account_actions
+from shared.accounts.links import links_of, new_link
 from shared.core.clock import Clock
 from shared.core.observability import OPERATOR
 from shared.credentials import passwords
@@ -35,11 +44,23 @@ from shared.credentials.identity import Identity
 from shared.runtime import services as services_module
 from shared.runtime.services import Services, get_services
 from shared.sessions.lifecycle import start_session
+from shared.store.dynamo import transact_write
+from shared.store.links import INVITATION, RESET
+from shared.store.passkeys import Passkey, PasskeyChallenge
 from shared.store.user_items import User
-from tests.events import body_of
-from tests.fixtures import around_aws_calls
+from tests.events import api_event, body_of
+from tests.fixtures import cut_before_call
+from tests.flows import (
+    CONTEXT,
+    is_authorized,
+    login,
+    logout,
+    logout_all,
+    protected_call,
+    refresh,
+    session_delete,
+)
 from tests.flows import change_password as change_password_call
-from tests.flows import is_authorized, login, logout, logout_all, refresh, session_delete
 
 PASSWORD = "plum orbit caravan 42"
 NEW_PASSWORD = "quartz meadow lantern 77"
@@ -67,6 +88,7 @@ class Case:
     caller: dict[str, str]
     other: dict[str, str]
     bystander: dict[str, str]  # a session of another user
+    link: str = ""  # the token of a reset or invitation link
 
 
 # The module's tests share one world (a module-scoped fixture): one worker runs them all.
@@ -91,7 +113,7 @@ _hash_cache: list[str] = []
 _counter = iter(range(1_000_000))
 
 
-def _new_user(services: Services, role: str = "sales") -> User:
+def _new_user(services: Services, role: str = "sales", *, disabled: bool = False) -> User:
     if not _hash_cache:
         _hash_cache.append(passwords.hash_password(PASSWORD))
     number = next(_counter)
@@ -102,7 +124,7 @@ def _new_user(services: Services, role: str = "sales") -> User:
         role=role,
         user_type="staff",
         password_hash=_hash_cache[0],
-        disabled=False,
+        disabled=disabled,
         created_at=services.clock.now_ms(),
     )
     assert services.users.create(user)
@@ -138,6 +160,13 @@ def _case(services: Services) -> Case:
     )
 
 
+def _account_only_case(services: Services, *, invited: bool = False) -> Case:
+    """A user with no session (an invited one: disabled, a pending invitation), and a bystander: what
+    a link's use needs, cheaper to make than the sessions it would end."""
+    user = _new_user(services, disabled=invited)
+    return Case(services, user, {}, {}, {}, _session(services, _new_user(services)))
+
+
 # ----------------------------------------------------------------------------------- operations
 
 
@@ -161,17 +190,78 @@ def _issue_grace_retry(case: Case) -> dict[str, Any]:
     return refresh(case.target["parent"])
 
 
+def _issue_link(case: Case, purpose: str) -> None:
+    links = links_of(case.services)
+    user = _fresh_user(case)  # the stored version, which the link carries
+    token, link = new_link(purpose, user, case.services.clock.now_ms() // 1000 + 600)
+    replaced = links.current(purpose, user.user_type, user.email)
+    transact_write(case.services.users.dynamodb, links.issue_operations(link, replaced))
+    case.link = token
+
+
+def _use_reset_link(case: Case) -> dict[str, Any]:
+    body = {"token": case.link, "new_password": NEW_PASSWORD}
+    return recovery_handler(api_event("POST", "/auth/password/reset", body=body), CONTEXT)
+
+
+def _accept_invitation(case: Case) -> dict[str, Any]:
+    body = {"token": case.link, "new_password": NEW_PASSWORD}
+    return invitations_handler(api_event("POST", "/auth/invitations/accept", body=body), CONTEXT)
+
+
+def _start_totp_enrolment(case: Case) -> dict[str, Any]:
+    try:
+        return protected_call(mfa_handler, case.target["access_token"], "POST", "/auth/mfa/totp")
+    except Exception as refused:  # the authorizer's "Unauthorized": API Gateway's 401
+        assert str(refused) == "Unauthorized", refused
+        return {"statusCode": 401}
+
+
 @dataclass(frozen=True)
 class Issuer:
     name: str
     run: Callable[[Case], dict[str, Any]]
     prepare: Callable[[Case], None] = lambda case: None
+    new_case: Callable[[Services], Case] = _case
+    revokers: tuple[str, ...] = ()  # the competitors it meets; () for every one of ORIGINAL_REVOKERS
+    issues_session: bool = True  # False: a factor change of the `target` session
 
 
+# What a link's use meets: revocations that reach an account with no session (one bumping the
+# version, one deleting the account, the emergency switch), a competing login, a factor added, and a
+# control. (Role change and disable commit as the operator's reset does: the same conditions.)
+LINK_COMPETITORS = (
+    "password_reset",
+    "delete",
+    "emergency_switch",
+    "logout_all_of_another_user",
+    "competing_login",
+    "factor_added",
+)
 ISSUERS = (
     Issuer("login", _issue_login),
     Issuer("refresh", _issue_refresh),
     Issuer("grace_retry", _issue_grace_retry, _prepare_grace),
+    Issuer(
+        "reset_link",
+        _use_reset_link,
+        lambda case: _issue_link(case, RESET),
+        _account_only_case,
+        LINK_COMPETITORS,
+    ),
+    Issuer(
+        "invitation",
+        _accept_invitation,
+        lambda case: _issue_link(case, INVITATION),
+        lambda services: _account_only_case(services, invited=True),
+        LINK_COMPETITORS,
+    ),
+    Issuer(
+        "factor_change",
+        _start_totp_enrolment,
+        revokers=("logout", "logout_all", "logout_of_another_session", "competing_login", "factor_added"),
+        issues_session=False,
+    ),
 )
 
 
@@ -187,14 +277,44 @@ class Revoker:
     run: Callable[[Case], None]
     # which issuing operations it must defeat when it lands after their read
     targets: frozenset[str]
+    adds_factor: bool = False
 
 
 def _ok(response: dict[str, Any]) -> None:
     assert response["statusCode"] == 200, response
 
 
+def _compete_with_a_login(case: Case) -> None:
+    login(case.user.email, PASSWORD, case.user.user_type)
+
+
+def _add_a_factor(case: Case) -> None:
+    """The account gets a passkey (what its owner's fresh sign-in could register meanwhile), stored
+    as a registration stores it."""
+    services, user = case.services, case.user
+    at = services.clock.now_ms()
+    challenge = secrets.token_urlsafe(32)
+    record = PasskeyChallenge("register", user.user_id, user.user_type, user.email, "", at + 60_000)
+    services.passkeys.create_challenge(challenge, record)
+    passkey = Passkey(
+        credential_id=secrets.token_urlsafe(16),
+        user_id=user.user_id,
+        user_type=user.user_type,
+        email=user.email,
+        public_key=b"cose key",
+        sign_count=0,
+        transports=(),
+        name="Laptop",
+        created_at=at,
+        last_used=0,
+        backup_eligible=False,
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
+    services.passkeys.add(passkey, challenge, only_while_no_factor=False)
+
+
 ALL = frozenset(issuer.name for issuer in ISSUERS)
-SESSION_ONLY = frozenset({"refresh", "grace_retry"})
+SESSION_ONLY = frozenset({"refresh", "grace_retry", "factor_change"})
 
 REVOKERS = (
     Revoker("logout", lambda c: _ok(logout(c.target["access_token"])), SESSION_ONLY),
@@ -223,33 +343,39 @@ REVOKERS = (
     Revoker(
         "logout_all_of_another_user", lambda c: _ok(logout_all(c.bystander["access_token"])), frozenset()
     ),
+    # Not revocations: a login of the same account (refused once a reset or invitation set the new
+    # password: its answer does not matter, only that it takes nothing from the operation) ...
+    Revoker(
+        "competing_login",
+        _compete_with_a_login,
+        frozenset(),
+    ),
+    # ... and a factor added to the account: the operation must then yield no session, or refuse.
+    Revoker("factor_added", _add_a_factor, frozenset(), adds_factor=True),
 )
+ORIGINAL_REVOKERS = tuple(r.name for r in REVOKERS if r.name not in {"competing_login", "factor_added"})
+# Found by this explorer, not fixed yet: a reset's session is dated at its commit (after the not-
+# before it writes, computed after its reads), so the emergency switch landing between the reset's
+# reads and its commit does not end it. Strict: the day it is fixed, this mark must go.
+OPEN_FINDINGS = {
+    ("reset_link", "emergency_switch"): "a reset's session dates from its commit, not from its read",
+}
+PAIRS = [
+    pytest.param(
+        issuer,
+        revoker,
+        id=f"{issuer.name}-{revoker.name}",
+        marks=[pytest.mark.xfail(strict=True, reason=OPEN_FINDINGS[issuer.name, revoker.name])]
+        if (issuer.name, revoker.name) in OPEN_FINDINGS
+        else [],
+    )
+    for issuer in ISSUERS
+    for revoker in REVOKERS
+    if revoker.name in (issuer.revokers or ORIGINAL_REVOKERS)
+]
 
 
 # ------------------------------------------------------------------------------------- the cuts
-
-
-@contextlib.contextmanager
-def cut_before_call(number: int, interrupt: Callable[[], None]) -> Iterator[list[str]]:
-    """Run `interrupt` (unobserved) just before the issuing operation's AWS call number `number`
-    (0-based); yields the calls the issuing operation made."""
-    calls: list[str] = []
-    interrupting = []
-
-    def observed(client: Any, operation: str, params: Any, call: Callable[[], Any]) -> Any:
-        if interrupting:  # the revocation's own calls
-            return call()
-        if len(calls) == number:
-            interrupting.append(True)
-            try:
-                interrupt()
-            finally:
-                interrupting.clear()
-        calls.append(f"{client.meta.service_model.service_name}.{operation}")
-        return call()
-
-    with around_aws_calls(observed):
-        yield calls
 
 
 @dataclass
@@ -262,21 +388,28 @@ class Outcome:
     violations: list[str]
 
 
+COMMIT = "dynamodb.TransactWriteItems"  # the one write of every operation explored here
+
+
 def _explore_one(world: Services, issuer: Issuer, revoker: Revoker, cut: int) -> Outcome:
-    case = _case(world)
+    case = issuer.new_case(world)
     issuer.prepare(case)
-    revoked = []
+    committed_before: list[bool] = []  # whether the operation had committed when the competitor ran
 
     def interrupt() -> None:
+        committed_before.append(COMMIT in calls)
         revoker.run(case)
-        revoked.append(True)
 
     with cut_before_call(cut, interrupt) as calls:
         result = issuer.run(case)
-    if not revoked:  # the cut is after the last call
+    if not committed_before:  # the cut is after the last call
         interrupt()
-    read_before_revocation = cut >= 1
-    violations = _check(case, issuer, revoker, result, read_before_revocation)
+    if revoker.adds_factor:
+        violations = _check_factor_due(case, issuer, result, committed_before[0])
+    elif issuer.issues_session:
+        violations = _check(case, issuer, revoker, result, read_before=cut >= 1)
+    else:
+        violations = _check_factor_change(issuer, revoker, result, cut)
     return Outcome(issuer.name, revoker.name, cut, len(calls), result["statusCode"], violations)
 
 
@@ -293,6 +426,8 @@ def _check(
             violations.append(f"an untargeted {issuer.name} failed with {status}: a session was lost")
         return violations
     body = body_of(result)
+    if "access_token" not in body:
+        return [*violations, "no session, with no factor due"]
     access, refresh_token = body["access_token"], body["refresh_token"]
     accepted = is_authorized(access)
     if targeted and read_before and accepted:
@@ -311,16 +446,54 @@ def _check(
     return violations
 
 
+def _check_factor_due(
+    case: Case, issuer: Issuer, result: dict[str, Any], committed_before: bool
+) -> list[str]:
+    """A factor added at the cut: the operation yields a session (or commits a password's factor
+    change) only if it committed before the factor came, and is not lost if it did."""
+    status = result["statusCode"]
+    if status >= 500:
+        return [f"answered {status}"]
+    body = body_of(result)
+    if not issuer.issues_session:
+        if status < 300 and not committed_before:
+            return ["a factor change proven by a password alone committed beside a factor"]
+        if status >= 300 and committed_before:
+            return [f"a factor change committed, then answered {status}"]
+        return []
+    tokens = status == 200 and "access_token" in body
+    if tokens and not committed_before:
+        return [f"{issuer.name} yielded a session for an account with a factor due"]
+    if committed_before and not tokens:
+        return [f"{issuer.name} committed before the factor came, yet answered {status} with no session"]
+    if tokens and not is_authorized(body["access_token"]):
+        return ["a session no revocation targeted is refused"]
+    return []
+
+
+def _check_factor_change(issuer: Issuer, revoker: Revoker, result: dict[str, Any], cut: int) -> list[str]:
+    """A factor change issues nothing: a revocation of its session that completed before it started
+    refuses it; one that targets something else takes nothing from it."""
+    status = result["statusCode"]
+    if status >= 500:
+        return [f"answered {status}"]
+    targeted = issuer.name in revoker.targets
+    if targeted and cut == 0 and status < 300:
+        return ["a factor change by a session revoked before it started succeeded"]
+    if not targeted and status >= 300:
+        return [f"an untargeted factor change failed with {status}"]
+    return []
+
+
 def _call_count(world: Services, issuer: Issuer) -> int:
-    case = _case(world)
+    case = issuer.new_case(world)
     issuer.prepare(case)
     with cut_before_call(-1, lambda: None) as calls:
         issuer.run(case)
     return len(calls)
 
 
-@pytest.mark.parametrize("issuer", ISSUERS, ids=lambda issuer: issuer.name)
-@pytest.mark.parametrize("revoker", REVOKERS, ids=lambda revoker: revoker.name)
+@pytest.mark.parametrize(("issuer", "revoker"), PAIRS)
 def test_no_issued_token_or_session_outlives_a_revocation_at_any_cut(
     world: Services, issuer: Issuer, revoker: Revoker
 ) -> None:
@@ -338,6 +511,6 @@ def test_the_explorer_cuts_every_issuer_at_each_of_its_aws_calls(
     and after the last, against every revoker), counted here so that any worker can report it."""
     cuts = {issuer.name: _call_count(world, issuer) + 1 for issuer in ISSUERS}
     assert all(count >= 2 for count in cuts.values()), cuts  # an issuer makes at least one AWS call
-    explored = sum(cuts.values()) * len(REVOKERS)
+    explored = sum(cuts[pair.values[0].name] for pair in PAIRS)
     with capsys.disabled():
-        print(f"\ninterleaving explorer: {explored} interleavings of {len(ISSUERS) * len(REVOKERS)} pairs")
+        print(f"\ninterleaving explorer: {explored} interleavings of {len(PAIRS)} pairs")

@@ -326,8 +326,8 @@ def test_23_1_f_a_factor_added_while_a_reset_link_is_used_gets_no_session(
     def activate_a_factor_first(client: Any, operation: str, params: Any, call: Any) -> Any:
         if operation == "TransactWriteItems" and not cut:
             cut.append(operation)  # the owner activates TOTP between the reset's read and its commit
-            assert services.factors.put_pending_totp(user_id, b"secret", [], 1)
-            assert services.factors.use_step(user_id, 1, activate=True)
+            assert services.factors.put_pending_totp(user_id, b"secret", [], 1, only_while_no_factor=False)
+            assert services.factors.activate_totp(user_id, 1, only_while_no_factor=False)
         return call()
 
     with around_aws_calls(activate_a_factor_first):
@@ -363,8 +363,8 @@ def _reset_with_activation_at(
     def activate() -> None:
         state["running"] = True
         try:
-            assert services.factors.put_pending_totp(user_id, b"secret", [], 1)
-            assert services.factors.use_step(user_id, 1, activate=True)
+            assert services.factors.put_pending_totp(user_id, b"secret", [], 1, only_while_no_factor=False)
+            assert services.factors.activate_totp(user_id, 1, only_while_no_factor=False)
         finally:
             state["running"], state["done"] = False, True
 

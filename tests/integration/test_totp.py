@@ -31,7 +31,9 @@ def _code(secret: str, at: float) -> str:
 
 def _enrol(world: tuple[FactorStore, object, str]) -> totp.Enrolment:
     factors, kms, key_id = world
-    enrolment = mfa.enrol_totp(factors, kms, key_id, USER, "admin@dealership.example", "jwt-auth", 0)  # type: ignore[arg-type]
+    enrolment = mfa.enrol_totp(
+        factors, kms, key_id, USER, "admin@dealership.example", "jwt-auth", 0, only_while_no_factor=True
+    )  # type: ignore[arg-type]
     assert enrolment is not None
     return enrolment
 
@@ -110,7 +112,9 @@ def test_an_active_factor_is_not_replaced_by_a_new_enrolment(world) -> None:  # 
     factors, kms, key_id = world
     enrolment = _enrol(world)
     assert mfa.confirm_totp(factors, kms, key_id, USER, _code(enrolment.secret, AT), AT)
-    assert mfa.enrol_totp(factors, kms, key_id, USER, "a@b.c", "jwt-auth", 0) is None
+    assert (
+        mfa.enrol_totp(factors, kms, key_id, USER, "a@b.c", "jwt-auth", 0, only_while_no_factor=True) is None
+    )
     factors.remove_all(USER)
     assert factors.totp(USER) is None and factors.recovery_hashes(USER) == ()
 
