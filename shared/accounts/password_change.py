@@ -57,6 +57,7 @@ def change_password(
             reason="password_changed",
             # the caller's proof; a token from before the `amr` claim has just proven the password
             proof=(caller.amr or AMR_PASSWORD, max(caller.auth_time, 1)),
+            read_at=at,
         )
     except TransactionRejected:  # the account changed meanwhile: nothing was written
         raise InvalidCredentials(Reason.ACCOUNT_CHANGED) from None
@@ -74,14 +75,17 @@ def new_password_session(
     cleared_locks: list[str],
     reason: str,
     proof: tuple[tuple[str, ...], int] | None,
+    read_at: int,
     extra: list[Operation] | None = None,
 ) -> TokenGrant | None:
     """In one transaction: the new password's hash (bumping the account version), a not-before
     that ends every older session and access token, the lock counters cleared, `extra`, and, given
     a `proof` (the `amr` and `auth_time` it carries), a fresh session for the caller, which is
     returned (None without a proof: no session); then the older sessions are cleaned up (ended by
-    `reason`) and the owner told by email. TransactionRejected when the account changed meanwhile:
-    nothing was written."""
+    `reason`) and the owner told by email. The session dates from the commit (so that sessions
+    started meanwhile end with the not-before), so it commits only if the emergency switch was not
+    thrown since the account was read (`read_at`). TransactionRejected when the account changed
+    meanwhile or the switch was thrown: nothing was written."""
     not_before = revocation_time(services, user.user_id)
     commit = [
         services.users.update_operation(user, password_hash=passwords.hash_password(password)),
@@ -103,6 +107,7 @@ def new_password_session(
             user_version=user.version + 1,
             amr=amr,
             auth_time=auth_time,
+            switch_unthrown_since=read_at,
         )
     clean_up_sessions(services, user.user_id, reason, client, keep=grant.claims.sid if grant else "")
     from shared.mail.notifications import notify_password_changed  # only a password change sends mail

@@ -130,6 +130,7 @@ def reset_password(services: Services, token: str, new_password: str, client: Cl
             cleared_locks=locks,
             reason="password_reset",
             proof=None if due else (AMR_LINK, at // 1000),
+            read_at=at,
             extra=[
                 *links_of(services).use_operations(reset),
                 *([] if due else no_factor_checks(services, user.user_id)),

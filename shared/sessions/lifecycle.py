@@ -83,13 +83,15 @@ def start_session(
     amr: tuple[str, ...],
     auth_time: int,
     new_device: bool = False,
+    switch_unthrown_since: int = 0,
 ) -> TokenGrant:
     """Create a session and its first refresh token, with `extra` operations, in one transaction
     committed before any token is signed. The session and its tokens date from `at`, the moment the
     identity and the account version were read; they carry `amr`, what the way in proved (every
     caller says it: shared/sessions/assurance.py), and `auth_time`, when (epoch seconds) it was last
-    proven. Raises TransactionRejected when a condition of `extra` fails (the caller knows what it
-    meant)."""
+    proven. A session dated later than its reads (`at` after them) commits only if the emergency
+    switch was not thrown since those reads (`switch_unthrown_since`). Raises TransactionRejected
+    when a condition fails (the caller knows what it meant)."""
     if not amr or auth_time <= 0:
         raise ValueError("a session needs what was proven and when")
     sid = new_session_id()
@@ -113,6 +115,8 @@ def start_session(
         auth_time=auth_time,
     )
     idle_expires = idle_expiry(services, at, session.abs_expires)
+    if switch_unthrown_since:
+        extra = [*extra, services.denylist.switch_not_reached_check(sid, switch_unthrown_since)]
     services.sessions.create(session, token_hash(refresh_token), idle_expires, extra)
     return grant(services, session, refresh_token, idle_expires, at)
 

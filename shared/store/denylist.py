@@ -86,17 +86,22 @@ class DenylistStore:
     def session_not_revoked_checks(self, subject: str, sid: str, created_at: int) -> list[Operation]:
         """Condition checks (for a transaction): no user or global not-before has reached a
         session created at `created_at`."""
-        return [
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": key(name),
-                    "ConditionExpression": "attribute_not_exists(not_before) OR not_before < :created",
-                    "ExpressionAttributeValues": {":created": n(created_at)},
-                }
+        return [self._not_reached_check(name, created_at) for name in (user_key(subject), global_key(sid))]
+
+    def switch_not_reached_check(self, sid: str, since: int) -> Operation:
+        """A condition check (for a transaction): the emergency switch has not been thrown, for the
+        session `sid`, since `since`."""
+        return self._not_reached_check(global_key(sid), since)
+
+    def _not_reached_check(self, name: str, created_at: int) -> Operation:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": key(name),
+                "ConditionExpression": "attribute_not_exists(not_before) OR not_before < :created",
+                "ExpressionAttributeValues": {":created": n(created_at)},
             }
-            for name in (user_key(subject), global_key(sid))
-        ]
+        }
 
     def not_before_operation(self, subject: str, at_ms: int) -> Operation:
         """Refuse every token and session of `subject` from `at_ms` or earlier (for a transaction).
