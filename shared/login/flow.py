@@ -109,7 +109,7 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
         audit_login(Event.LOGIN_LOCKOUT, "blocked", client, user_id, Reason.LOCKED)
         raise admission.ceiling
 
-    reason = refusal(user, request.password)
+    reason = _refusal(user, request.password)
     if reason is not None or user is None:
         audit_login(Event.LOGIN, "failure", client, user_id, reason or Reason.UNKNOWN_USER)
         _watch_for_credential_stuffing(services, request.user_type, email, client, at)
@@ -183,7 +183,7 @@ def finish_login(
     return grant
 
 
-def refusal(user: User | None, password: str) -> Reason | None:
+def _refusal(user: User | None, password: str) -> Reason | None:
     """Why this login is refused (None: it is not), after exactly one password-hash verification."""
     if user is None:
         passwords.dummy_verify(password)

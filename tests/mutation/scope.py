@@ -110,7 +110,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group(
         name="login",
-        title="Login, lockout, the account-wide ceiling's emailed code and the wrong-code count",
+        title="Login and lockout (the atomic count below the threshold, the ceiling's known addresses)",
         functions={
             "shared/login/flow.py": (
                 "normalise_email",
@@ -119,7 +119,7 @@ GROUPS: tuple[Group, ...] = (
                 "reserve_login_attempt",
                 "login",
                 "finish_login",
-                "refusal",
+                "_refusal",
             ),
             "shared/login/lockout.py": (
                 "lock_seconds",
@@ -128,10 +128,6 @@ GROUPS: tuple[Group, ...] = (
                 "reserve_attempt",
                 "_reserve",
             ),
-            "shared/login/step_up.py": ("code_digest", "code_matches", "email_code_challenge"),
-            "shared/mfa/login_step.py": ("complete_login", "_emailed_code", "_close_code_login"),
-            "shared/accounts/code_unlock.py": ("unlock_codes",),
-            "shared/store/challenges.py": ("ChallengeStore.count_try",),
             "shared/store/users.py": (
                 "UserStore.login_state",
                 "UserStore.attempts",
