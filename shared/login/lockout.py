@@ -57,15 +57,16 @@ def reserve_attempt(services: Services, counters: list[Attempts], thresholds: li
 def _reserve(services: Services, counter: Attempts, threshold: int, at_ms: int) -> bool:
     settings = services.settings
     keep = 2 * settings.lockout_window_seconds
-    since = at_ms - settings.lockout_window_seconds * 1000
     for _attempt in range(RESERVATION_ATTEMPTS):
         wait = retry_after(counter, at_ms)
         if wait:
             raise TooManyAttempts(wait)
         following = counted(counter, threshold, at_ms, settings)
+        # one more on a counter still in its window, with no lock yet: an atomic add (its last
+        # attempt can only have moved later since the read, so it is still in its window)
         below_threshold = not following.locked_until_ms and following.failures > counter.failures
         if below_threshold:
-            if services.users.add_attempt(counter.key, threshold - 1, since, at_ms, keep):
+            if services.users.add_attempt(counter.key, threshold - 1, at_ms, keep):
                 return False
         elif services.users.reserve_attempts([(counter, following)], keep):
             return following.failures == threshold

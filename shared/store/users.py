@@ -94,10 +94,10 @@ class UserStore:
             return False
         return True
 
-    def add_attempt(self, pk: str, below: int, since_ms: int, at_ms: int, keep_seconds: int) -> bool:
+    def add_attempt(self, pk: str, below: int, at_ms: int, keep_seconds: int) -> bool:
         """Count one attempt on counter `pk` with one atomic add, on the condition that it counts
-        fewer than `below` attempts, the last one after `since_ms` (or that it does not exist):
-        requests at the same time all count, none is refused for racing. False: read it again."""
+        fewer than `below` attempts (or does not exist): requests at the same time all count, none
+        is refused for racing. False when it reached `below` meanwhile: read it again."""
 
         def add() -> None:
             self.dynamodb.update_item(
@@ -105,15 +105,13 @@ class UserStore:
                 Key=key(pk),
                 UpdateExpression="SET failures = if_not_exists(failures, :zero) + :one, "
                 "last_failure = :now, locked_until = :zero, #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(failures) OR "
-                "(failures < :below AND last_failure >= :since)",
+                ConditionExpression="attribute_not_exists(failures) OR failures < :below",
                 ExpressionAttributeNames={"#ttl": "ttl"},
                 ExpressionAttributeValues={
                     ":zero": n(0),
                     ":one": n(1),
                     ":now": n(at_ms),
                     ":below": n(below),
-                    ":since": n(since_ms),
                     ":ttl": n(at_ms // 1000 + keep_seconds),
                 },
             )

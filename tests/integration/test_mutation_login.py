@@ -210,11 +210,13 @@ def test_failures_are_counted_again_from_one_only_after_a_whole_window(
     assert login(GHOST, WRONG, "staff")["statusCode"] == 401
 
 
+@pytest.mark.parametrize("failures", [2, 5], ids=["counted by an atomic add", "the lock's own write"])
 def test_the_failure_counter_is_kept_at_least_a_window_past_the_last_failure(
-    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, failures: int
 ) -> None:
     clock = _start(services, monkeypatch)
-    _fail(STAFF, 2)
+    assert services.settings.lockout_threshold == 5
+    _fail(STAFF, failures)
     items = services.users.dynamodb.scan(TableName=services.users.table)["Items"]
     counters = [item for item in items if item["pk"]["S"].startswith("LOCK#")]
     assert counters
@@ -353,3 +355,88 @@ def test_a_login_across_an_account_change_raises_account_changed(
     with pytest.raises(InvalidCredentials) as refused:
         shared_login(services, LoginRequest(STAFF, accounts.password, "staff"), Client())
     assert refused.value.reason == Reason.ACCOUNT_CHANGED
+
+
+def test_after_a_whole_window_a_single_earlier_failure_is_forgotten(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first failure after a quiet window counts from one again, even when one failure was
+    counted before it: a whole threshold of failures is needed for the lock."""
+    clock = _start(services, monkeypatch)
+    started = clock.now_ms()
+    _fail(STAFF, 1)
+    clock.set(started + services.settings.lockout_window_seconds * 1000 + 1)
+    _fail(STAFF, services.settings.lockout_threshold - 1)
+    staff_login()
+
+
+def _one_more_failure_before_the_write(operation: str) -> tuple[list[int], object]:
+    """A hook: the first `operation` write of a LOCK# counter is preceded by one more failed login
+    from the same address, run whole."""
+    landed: list[int] = []
+
+    def fail_first(params: dict[str, object], **_: object) -> None:
+        if not landed and "LOCK#" in str(params):
+            landed.append(0)  # before the nested login's own writes come here
+            landed[0] = login(STAFF, WRONG, "staff")["statusCode"]
+
+    return landed, fail_first
+
+
+@pytest.mark.parametrize(
+    ("operation", "seen", "status"),
+    [
+        # the attempt read 3 failures, 4 were there when it added: it must not add past the lock
+        ("UpdateItem", 3, 401),
+        # the attempt read 4 and writes the 5th with the lock; the 5th landed first, with the lock
+        ("TransactWriteItems", 4, 429),
+    ],
+    ids=["the atomic add finds the threshold reached", "the lock's write loses its race"],
+)
+def test_a_failure_that_lands_between_the_read_and_the_write_is_counted_under_it(
+    services: Services,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+    operation: str,
+    seen: int,
+    status: int,
+) -> None:
+    """The counter moves between an attempt's read and its write: the attempt reads it again and
+    the lock falls where the threshold says, never past it (an admitted attempt is a 401 here)."""
+    _start(services, monkeypatch)
+    _fail(STAFF, seen)
+    landed, fail_first = _one_more_failure_before_the_write(operation)
+    events = aws.dynamodb().meta.events
+    events.register(f"before-parameter-build.dynamodb.{operation}", fail_first)
+    try:
+        answer = login(STAFF, WRONG, "staff")
+    finally:
+        events.unregister(f"before-parameter-build.dynamodb.{operation}", fail_first)
+    assert landed == [401] and answer["statusCode"] == status
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+
+
+def test_with_a_threshold_of_one_the_first_failure_locks(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(services, monkeypatch)
+    monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, lockout_threshold=1))
+    assert login(STAFF, WRONG, "staff")["statusCode"] == 401
+    assert login(STAFF, accounts.password, "staff")["statusCode"] == 429
+
+
+def test_an_address_is_known_by_the_first_64_characters_it_was_remembered_by(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Addresses are remembered cut to 64 characters (as the counters' keys are): one that long
+    signs in past the account-wide ceiling as any known address does."""
+    _start(services, monkeypatch)
+    long_address = "2001:db8:" + "1" * 70
+    staff_login(source_ip=long_address)
+    ceiling = services.settings.lockout_threshold + 1
+    monkeypatch.setattr(
+        services, "settings", dataclasses.replace(services.settings, lockout_account_threshold=ceiling)
+    )
+    for number in range(ceiling):
+        assert login(STAFF, WRONG, "staff", source_ip=f"192.0.2.{number}")["statusCode"] == 401
+    assert "access_token" in body_of(login(STAFF, accounts.password, "staff", source_ip=long_address))
