@@ -116,7 +116,7 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if step_up:
         # the same answer whether the password is right or not: past the ceiling a guess learns nothing
         audit_login(Event.LOGIN_STEP_UP, "asked", client, user_id, reason or "")
-        return email_code_challenge(services, None if reason else user, client, at, started)
+        return email_code_challenge(services, None if reason else user, at, started)
     if reason is not None or user is None:
         raise InvalidCredentials(reason or Reason.UNKNOWN_USER)
 

@@ -18,7 +18,7 @@ import hmac
 import secrets
 import time
 
-from shared.core.observability import Client, logger
+from shared.core.observability import logger
 from shared.login.challenge import MfaChallenge
 from shared.mail.sending import MailNotSent, render, send
 from shared.runtime.services import Services
@@ -37,9 +37,7 @@ def code_matches(token: str, challenge: Challenge, code: str) -> bool:
     return bool(challenge.code_hash) and hmac.compare_digest(challenge.code_hash, code_digest(token, code))
 
 
-def email_code_challenge(
-    services: Services, proven: User | None, client: Client, at_ms: int, started: float
-) -> MfaChallenge:
+def email_code_challenge(services: Services, proven: User | None, at_ms: int, started: float) -> MfaChallenge:
     """The answer past the ceiling: a challenge whose code is emailed only when `proven` (the
     account whose right password this attempt gave; None otherwise), no sooner than the floor
     after `started` (time.monotonic)."""
