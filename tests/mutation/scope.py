@@ -149,6 +149,36 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group(
+        name="second-step",
+        title="The login's second step: a factor's code, the code emailed past the ceiling, the "
+        "wrong-code count and its unlock link",
+        functions={
+            "shared/login/challenge.py": ("second_factor_challenge",),
+            "shared/login/step_up.py": ("code_digest", "code_matches", "email_code_challenge"),
+            "shared/mfa/login_step.py": (
+                "complete_login",
+                "_emailed_code",
+                "_close_code_login",
+                "enrol_with_challenge",
+            ),
+            "shared/accounts/code_unlock.py": ("unlock_codes",),
+            "shared/store/challenges.py": (
+                "ChallengeStore.create",
+                "ChallengeStore.get",
+                "ChallengeStore.count_try",
+                "ChallengeStore.consume_operation",
+            ),
+        },
+        tests=(
+            "tests/integration/test_mutation_second_step.py",
+            "tests/integration/test_lockout_counts.py",
+            "tests/integration/test_mfa_http.py",
+            "tests/integration/test_assurance_paths.py",
+            "tests/integration/test_links_and_factors.py::"
+            "test_23_3_f_a_password_login_cannot_enrol_totp_beside_a_passkey_in_a_type_that_must_have_a_factor",
+        ),
+    ),
+    Group(
         name="http",
         title="HTTP: the refresh cookie, cookie mode and CORS",
         functions={"shared/http/proxy.py": ("Request.header", "Request.cookie", "cors_headers")},

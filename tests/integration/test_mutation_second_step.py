@@ -1,0 +1,131 @@
+"""The login's second step at its exact rules (the mutation group `second-step`): what a challenge
+stores and reads back, the emailed code's digest and tries, the wrong-code count's limit and the
+unlock link."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from functions.mfa.handler import handler as mfa_handler
+from functions.recovery.handler import handler as recovery_handler
+from shared.runtime import services as services_module
+from shared.runtime.services import Services
+from tests.clocks import pin_clock
+from tests.events import api_event, body_of
+from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
+from tests.flows import ADMIN, CONTEXT, STAFF, login, totp_code
+from tests.integration.test_account_lifecycle import public
+from tests.integration.test_lockout_counts import (  # noqa: F401  # no_waiting, relying_party: autouse
+    CODE,
+    NEW,
+    closed_code_login,
+    code_login,
+    lower_ceiling,
+    mails_with_subject,
+    no_waiting,
+    reach_the_ceiling,
+    relying_party,
+    wrong_codes,
+)
+
+CLOSED = "Sign-in with your authenticator app is closed"
+
+
+def unlock(token: str) -> dict[str, Any]:
+    return public(recovery_handler, "/auth/mfa/unlock", {"token": token})
+
+
+def unlock_tokens() -> list[str]:
+    """The unlock links' tokens emailed to the admin, newest first."""
+    return [mail["links"][0].split("#unlock=", 1)[1] for mail in mails_with_subject(ADMIN, CLOSED)]
+
+
+def enrol_with(token: str) -> dict[str, Any]:
+    event = api_event("POST", "/auth/login/mfa/enrol", body={"mfa_token": token})
+    answer: dict[str, Any] = mfa_handler(event, CONTEXT)
+    return answer
+
+
+@pytest.fixture
+def admins_need_a_factor(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("MFA_REQUIRED_TYPES", "admin")
+    services_module.reset()
+    return services_module.get_services()
+
+
+def test_closing_code_login_again_replaces_the_unused_link(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    """The limit reached, reopened by a recovery code, reached again: the new email's link works and
+    the first one, never used, is dead (a newer link replaces it)."""
+    secret, recovery_codes = closed_code_login(services, accounts, clock)
+    assert code_login(accounts, recovery_codes[0])["statusCode"] == 200
+    wrong_codes(accounts, services.settings.mfa_failure_limit, first_address=20)
+    newest, oldest = unlock_tokens()
+    assert unlock(oldest)["statusCode"] == 400
+    assert unlock(newest)["statusCode"] == 200
+    assert code_login(accounts, totp_code(secret, clock))["statusCode"] == 200
+
+
+def test_the_closing_email_counts_the_codes_and_says_so_without_a_sign_in_page(
+    services: Services, accounts: Accounts, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, frontend_url=""))
+    closed_code_login(services, accounts, clock)
+    (mail,) = mails_with_subject(ADMIN, CLOSED)
+    assert f"then {services.settings.mfa_failure_limit} codes in a row" in mail["body"]
+    assert "(ask your administrator: no sign-in page is configured)" in mail["body"]
+
+
+def test_an_unlock_link_used_twice_at_once_works_once_and_the_loser_is_audited(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second use runs whole at the first one's write: one 200, one 400, audited as an unknown
+    link of the account."""
+    closed_code_login(services, accounts, clock)
+    (token,) = unlock_tokens()
+    inner: list[int] = []
+
+    def second_use_first(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if operation == "TransactWriteItems" and not inner:
+            inner.append(0)
+            inner[0] = unlock(token)["statusCode"]
+        return call()
+
+    with around_aws_calls(second_use_first):
+        outer = unlock(token)["statusCode"]
+    assert (inner, outer) == ([200], 400)
+    (refused,) = [e for e in audit_events(caplog) if e["event"] == "unlock_link"]
+    assert (refused["outcome"], refused["reason"]) == ("rejected", "unknown_link")
+    assert refused["user_id"] == accounts.admin.user_id and refused["source_ip"]
+
+
+@pytest.mark.usefixtures("lower_ceiling")
+def test_an_emailed_code_challenge_cannot_enrol_a_factor(services: Services, accounts: Accounts) -> None:
+    reach_the_ceiling(services)
+    challenge = body_of(login(STAFF, accounts.password, "staff", source_ip=NEW))
+    assert challenge["challenge"] == "email_code"
+    assert enrol_with(challenge["mfa_token"])["statusCode"] == 401
+
+
+def test_an_enrolment_challenge_ends_at_its_exact_millisecond(
+    admins_need_a_factor: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(admins_need_a_factor, monkeypatch, time.time_ns() // 1_000_000)
+    challenge = body_of(login(ADMIN, accounts.password, "admin"))
+    assert challenge["challenge"] == "enrol_totp"
+    clock.set(clock.now_ms() + challenge["expires_in"] * 1000)
+    assert enrol_with(challenge["mfa_token"])["statusCode"] == 401
+
+
+def test_an_enrolment_during_login_names_the_account_in_the_authenticator(
+    admins_need_a_factor: Services, accounts: Accounts
+) -> None:
+    challenge = body_of(login(ADMIN, accounts.password, "admin"))
+    enrolment = body_of(enrol_with(challenge["mfa_token"]))
+    assert quote(ADMIN, safe="") in enrolment["otpauth_uri"] or ADMIN in enrolment["otpauth_uri"]
