@@ -18,7 +18,7 @@ from shared.runtime.services import Services
 from tests.clocks import pin_clock
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
-from tests.flows import ADMIN, CONTEXT, STAFF, login, totp_code
+from tests.flows import ADMIN, CONTEXT, STAFF, login, second_step, totp_code
 from tests.integration.test_account_lifecycle import public
 from tests.integration.test_lockout_counts import (  # noqa: F401  # no_waiting, relying_party: autouse
     CODE,
@@ -129,3 +129,28 @@ def test_an_enrolment_during_login_names_the_account_in_the_authenticator(
     challenge = body_of(login(ADMIN, accounts.password, "admin"))
     enrolment = body_of(enrol_with(challenge["mfa_token"]))
     assert quote(ADMIN, safe="") in enrolment["otpauth_uri"] or ADMIN in enrolment["otpauth_uri"]
+
+
+@pytest.mark.usefixtures("lower_ceiling")
+def test_an_emailed_code_used_twice_at_once_signs_in_once_and_says_why_the_other_failed(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second completion runs whole at the first one's commit: one session, one 401 audited as a
+    spent challenge; the session's login is audited with its method."""
+    reach_the_ceiling(services)
+    token = body_of(login(STAFF, accounts.password, "staff", source_ip=NEW))["mfa_token"]
+    (code,) = CODE.findall(mails_with_subject(STAFF, "Your sign-in code")[0]["body"])
+    inner: list[int] = []
+
+    def second_completion_first(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if operation == "TransactWriteItems" and not inner:
+            inner.append(0)
+            inner[0] = second_step(token, code, source_ip=NEW)["statusCode"]
+        return call()
+
+    caplog.clear()
+    with around_aws_calls(second_completion_first):
+        outer = second_step(token, code, source_ip=NEW)["statusCode"]
+    assert (inner, outer) == ([200], 401)
+    logins = [(e["outcome"], e["reason"]) for e in audit_events(caplog) if e["event"] == "login"]
+    assert logins == [("success", "email_code"), ("failure", "mfa_challenge")]

@@ -68,7 +68,16 @@ SAME_LENGTH = (
 )
 
 
+DIGEST = 'return hmac.new(token.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()'
+
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    *(
+        Equivalent("shared.login.step_up.code_digest", DIGEST, added, CODEC_NAMES)
+        for added in (
+            DIGEST.replace('token.encode("utf-8")', 'token.encode("UTF-8")'),
+            DIGEST.replace('code.encode("utf-8")', 'code.encode("UTF-8")'),
+        )
+    ),
     Equivalent(
         "shared.login.lockout.lock_seconds",
         "exponent = min(failures - threshold, 20)",
