@@ -23,6 +23,7 @@ from tests.integration.test_account_lifecycle import public
 from tests.integration.test_lockout_counts import (  # noqa: F401  # no_waiting, relying_party: autouse
     CODE,
     NEW,
+    attacker_ip,
     closed_code_login,
     code_login,
     lower_ceiling,
@@ -154,3 +155,87 @@ def test_an_emailed_code_used_twice_at_once_signs_in_once_and_says_why_the_other
     assert (inner, outer) == ([200], 401)
     logins = [(e["outcome"], e["reason"]) for e in audit_events(caplog) if e["event"] == "login"]
     assert logins == [("success", "email_code"), ("failure", "mfa_challenge")]
+
+
+def _email_challenge(services: Services, accounts: Accounts) -> tuple[dict[str, Any], str]:
+    """A challenge for the code emailed past the ceiling (the right password, a new address), and
+    the code."""
+    reach_the_ceiling(services)
+    challenge = body_of(login(STAFF, accounts.password, "staff", source_ip=NEW))
+    (mail,) = mails_with_subject(STAFF, "Your sign-in code")
+    (code,) = CODE.findall(mail["body"])
+    return challenge, code
+
+
+@pytest.mark.usefixtures("lower_ceiling")
+def test_an_emailed_code_lasts_the_challenge_ttl_to_the_millisecond_and_the_mail_says_how_long(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, time.time_ns() // 1_000_000)
+    issued = clock.now_ms()
+    challenge, code = _email_challenge(services, accounts)
+    ttl = services.settings.mfa_challenge_ttl
+    assert challenge["expires_in"] == ttl
+    (mail,) = mails_with_subject(STAFF, "Your sign-in code")
+    assert f"for {ttl // 60} minutes" in mail["body"]
+    clock.set(issued + ttl * 1000)
+    assert second_step(challenge["mfa_token"], code, source_ip=NEW)["statusCode"] == 401
+    clock.set(issued + ttl * 1000 - 1)
+    assert second_step(challenge["mfa_token"], code, source_ip=NEW)["statusCode"] == 200
+
+
+@pytest.mark.usefixtures("lower_ceiling")
+def test_the_last_of_the_emailed_codes_tries_still_signs_in(services: Services, accounts: Accounts) -> None:
+    from shared.login.step_up import CODE_TRIES
+
+    challenge, code = _email_challenge(services, accounts)
+    for index in range(CODE_TRIES - 1):  # from other addresses: no address's own lock in the way
+        assert (
+            second_step(challenge["mfa_token"], "12345678", source_ip=attacker_ip(40 + index))["statusCode"]
+            == 401
+        )
+    assert second_step(challenge["mfa_token"], code, source_ip=NEW)["statusCode"] == 200
+
+
+def test_an_emailed_code_is_drawn_from_all_eight_digit_numbers(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import secrets
+
+    from shared.login import step_up
+
+    drawn: list[int] = []
+    monkeypatch.setattr(secrets, "randbelow", lambda bound: drawn.append(bound) or 7)
+    step_up.email_code_challenge(services, accounts.staff, services.clock.now_ms(), time.monotonic())
+    assert drawn == [10**8]
+    (mail,) = mails_with_subject(STAFF, "Your sign-in code")
+    assert CODE.findall(mail["body"]) == ["00000007"]
+
+
+def test_the_answer_past_the_ceiling_waits_out_the_floor_from_the_start_of_the_request(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.login import step_up
+
+    waits: list[float] = []
+    monkeypatch.setattr(step_up, "sleep", waits.append)
+    floor = services.settings.forgot_password_min_ms / 1000
+    step_up.email_code_challenge(services, None, services.clock.now_ms(), time.monotonic() - floor + 0.5)
+    step_up.email_code_challenge(services, None, services.clock.now_ms(), time.monotonic() - floor - 0.5)
+    (wait,) = waits  # the second began longer ago than the floor: no wait
+    assert 0.4995 < wait <= 0.5
+
+
+def test_a_code_that_could_not_be_sent_is_logged_with_why(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared.login import step_up
+    from shared.mail.sending import MailNotSent
+
+    def refuse(*_: object) -> None:
+        raise MailNotSent("refused by the test")
+
+    monkeypatch.setattr(step_up, "send", refuse)
+    step_up.email_code_challenge(services, accounts.staff, services.clock.now_ms(), time.monotonic())
+    (record,) = [r for r in caplog.records if r.getMessage() == "sign-in code not sent"]
+    assert record.levelname == "WARNING" and getattr(record, "reason", None) == "refused by the test"

@@ -71,6 +71,19 @@ SAME_LENGTH = (
 DIGEST = 'return hmac.new(token.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()'
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        "shared.login.step_up.email_code_challenge",
+        "token = secrets.token_urlsafe(32)",
+        "token = secrets.token_urlsafe(None)",
+        "secrets.token_urlsafe's default is 32 random bytes (its DEFAULT_ENTROPY): the same token length "
+        "and entropy",
+    ),
+    Equivalent(
+        "shared.login.step_up.email_code_challenge",
+        "if remaining > 0:",
+        "if remaining >= 0:",
+        "at exactly 0 seconds left the mutant sleeps 0 seconds, which is no wait at all",
+    ),
     *(
         Equivalent("shared.login.step_up.code_digest", DIGEST, added, CODEC_NAMES)
         for added in (
