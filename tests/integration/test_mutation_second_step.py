@@ -18,7 +18,7 @@ from shared.runtime.services import Services
 from tests.clocks import pin_clock
 from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
-from tests.flows import ADMIN, CONTEXT, STAFF, login, second_step, totp_code
+from tests.flows import ADMIN, CONTEXT, STAFF, active_totp, login, second_step, totp_code
 from tests.integration.test_account_lifecycle import public
 from tests.integration.test_lockout_counts import (  # noqa: F401  # no_waiting, relying_party: autouse
     CODE,
@@ -239,3 +239,22 @@ def test_a_code_that_could_not_be_sent_is_logged_with_why(
     step_up.email_code_challenge(services, accounts.staff, services.clock.now_ms(), time.monotonic())
     (record,) = [r for r in caplog.records if r.getMessage() == "sign-in code not sent"]
     assert record.levelname == "WARNING" and getattr(record, "reason", None) == "refused by the test"
+
+
+def test_a_challenge_whose_account_was_deleted_is_refused_and_its_lockout_names_the_challenges_user(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shared.accounts.actions import delete_user
+
+    secret, _codes = active_totp(accounts, clock)
+    challenge = body_of(login(ADMIN, accounts.password, "admin"))["mfa_token"]
+    user = services.users.get("admin", ADMIN)
+    assert user is not None
+    delete_user(services, user)
+    assert second_step(challenge, totp_code(secret, clock))["statusCode"] == 401
+    for _ in range(services.settings.lockout_threshold):
+        login(ADMIN, "not the password", "admin")
+    caplog.clear()
+    assert second_step(challenge, totp_code(secret, clock))["statusCode"] == 429
+    (lockout,) = [e for e in audit_events(caplog) if e["event"] == "login_lockout"]
+    assert lockout["user_id"] == accounts.admin.user_id
