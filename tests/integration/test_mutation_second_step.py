@@ -20,6 +20,7 @@ from tests.events import api_event, body_of
 from tests.fixtures import Accounts, FakeClock, around_aws_calls, audit_events
 from tests.flows import ADMIN, CONTEXT, STAFF, active_totp, login, second_step, totp_code
 from tests.integration.test_account_lifecycle import public
+from tests.integration.test_links_and_factors import claims_of
 from tests.integration.test_lockout_counts import (  # noqa: F401  # no_waiting, relying_party: autouse
     CODE,
     NEW,
@@ -258,3 +259,82 @@ def test_a_challenge_whose_account_was_deleted_is_refused_and_its_lockout_names_
     assert second_step(challenge, totp_code(secret, clock))["statusCode"] == 429
     (lockout,) = [e for e in audit_events(caplog) if e["event"] == "login_lockout"]
     assert lockout["user_id"] == accounts.admin.user_id
+
+
+def _audited(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
+    return [e for e in audit_events(caplog) if e["event"] == event]
+
+
+def test_each_second_step_is_audited_with_what_it_proved_and_its_session(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A TOTP code's login is audited `otp`, a recovery code's `recovery` with its own event naming
+    the session; neither is an enrolment (no mfa_enrol event, no totp_added email)."""
+    secret, recovery_codes = active_totp(accounts, clock)
+    enrolled_mails = len(mails_with_subject(ADMIN, "An authenticator app was added to your account"))
+    caplog.clear()
+    code_login(accounts, totp_code(secret, clock))
+    recovered = body_of(code_login(accounts, recovery_codes[0]))
+    logins = [e["reason"] for e in _audited(caplog, "login") if e["outcome"] == "success"]
+    assert logins == ["otp", "recovery"]
+    (used,) = _audited(caplog, "mfa_recovery_code_used")
+    assert used["session_id"] == claims_of(recovered["access_token"])["sid"]
+    assert _audited(caplog, "mfa_enrol") == []
+    assert len(mails_with_subject(ADMIN, "An authenticator app was added to your account")) == enrolled_mails
+
+
+def test_an_enrolment_during_login_is_audited_and_emailed_once(
+    admins_need_a_factor: Services,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(admins_need_a_factor, "clock", clock)
+    challenge = body_of(login(ADMIN, accounts.password, "admin"))
+    enrolment = body_of(enrol_with(challenge["mfa_token"]))
+    caplog.clear()
+    tokens = body_of(second_step(challenge["mfa_token"], totp_code(enrolment["secret"], clock)))
+    (enrolled,) = _audited(caplog, "mfa_enrol")
+    assert enrolled["session_id"] == claims_of(tokens["access_token"])["sid"]
+    assert [e["reason"] for e in _audited(caplog, "login") if e["outcome"] == "success"] == ["otp"]
+    assert len(mails_with_subject(ADMIN, "An authenticator app was added to your account")) == 1
+
+
+def test_a_factor_challenge_completed_twice_at_once_audits_the_loser_as_a_spent_challenge(
+    services: Services, accounts: Accounts, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret, recovery_codes = active_totp(accounts, clock)
+    token = body_of(login(ADMIN, accounts.password, "admin"))["mfa_token"]
+    inner: list[int] = []
+
+    def recovery_first(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if operation == "TransactWriteItems" and not inner:
+            inner.append(0)
+            inner[0] = second_step(token, recovery_codes[0])["statusCode"]
+        return call()
+
+    caplog.clear()
+    with around_aws_calls(recovery_first):
+        outer = second_step(token, totp_code(secret, clock))["statusCode"]
+    assert (inner, outer) == ([200], 401)
+    failures = [e["reason"] for e in _audited(caplog, "login") if e["outcome"] == "failure"]
+    assert failures == ["mfa_challenge"]
+
+
+def test_a_challenge_is_read_strongly_consistent(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    """A challenge written a moment ago by the password step must be found by the second step."""
+    secret, _codes = active_totp(accounts, clock)
+    token = body_of(login(ADMIN, accounts.password, "admin"))["mfa_token"]
+    reads: list[Any] = []
+
+    def record(client: Any, operation: str, params: Any, call: Any) -> Any:
+        if operation == "GetItem" and "MFACHALLENGE#" in str(params):
+            reads.append(params.get("ConsistentRead"))
+        return call()
+
+    with around_aws_calls(record):
+        assert second_step(token, totp_code(secret, clock))["statusCode"] == 200
+    assert reads == [True]
