@@ -338,3 +338,16 @@ def test_a_challenge_is_read_strongly_consistent(
     with around_aws_calls(record):
         assert second_step(token, totp_code(secret, clock))["statusCode"] == 200
     assert reads == [True]
+
+
+def test_a_factor_challenge_ends_at_its_exact_millisecond(
+    services: Services, accounts: Accounts, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret, _codes = active_totp(accounts, clock)
+    pinned = pin_clock(services, monkeypatch, clock.now_ms())
+    issued = pinned.now_ms()
+    token = body_of(login(ADMIN, accounts.password, "admin"))["mfa_token"]
+    pinned.set(issued + services.settings.mfa_challenge_ttl * 1000)
+    assert second_step(token, totp_code(secret, pinned))["statusCode"] == 401
+    pinned.set(issued + services.settings.mfa_challenge_ttl * 1000 - 1)
+    assert second_step(token, totp_code(secret, pinned))["statusCode"] == 200

@@ -71,12 +71,18 @@ SAME_LENGTH = (
 DIGEST = 'return hmac.new(token.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()'
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
-    Equivalent(
-        "shared.login.step_up.email_code_challenge",
-        "token = secrets.token_urlsafe(32)",
-        "token = secrets.token_urlsafe(None)",
-        "secrets.token_urlsafe's default is 32 random bytes (its DEFAULT_ENTROPY): the same token length "
-        "and entropy",
+    *(
+        Equivalent(
+            function,
+            "token = secrets.token_urlsafe(32)",
+            "token = secrets.token_urlsafe(None)",
+            "secrets.token_urlsafe's default is 32 random bytes (its DEFAULT_ENTROPY): the same token "
+            "length and entropy",
+        )
+        for function in (
+            "shared.login.step_up.email_code_challenge",
+            "shared.login.challenge.second_factor_challenge",
+        )
     ),
     Equivalent(
         "shared.login.step_up.email_code_challenge",
