@@ -186,9 +186,55 @@ RULES: tuple[RuleMutant, ...] = (
         "shared/store/sessions.py",
         "SessionStore._session_still_valid",
         '"ConditionExpression": "#status = :active AND abs_expires > :now_s",',
-        '"ConditionExpression": "abs_expires > :now_s",',
-        ("tests/integration/test_interleavings.py",),
-        owner="the revocation issue's interleaving explorer",
+        '"ConditionExpression": "(#status = :active OR #status <> :active) AND abs_expires > :now_s",',
+        (
+            "tests/integration/test_mutation_refresh.py::"
+            "test_30_3_a_rotation_losing_to_a_revocation_between_its_read_and_write_is_refused",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "rotation does not require the parent to be still active (two derivation keys fork a session)",
+        "shared/store/sessions.py",
+        "SessionStore.rotate",
+        '"ConditionExpression": "#status = :active AND idle_expires > :now_s AND abs_expires > :now_s",',
+        '"ConditionExpression": "(#status = :active OR #status <> :active) AND idle_expires > :now_s '
+        'AND abs_expires > :now_s",',
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_2_two_containers_on_two_derivation_keys_never_fork_a_session",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "a refresh stamps a fresh auth_time (a stolen refresh token becomes a fresh login)",
+        "shared/sessions/lifecycle.py",
+        "grant",
+        "auth_time=session.auth_time,",
+        "auth_time=at_ms // 1000,",
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_1_a_refresh_keeps_the_sessions_auth_time_so_an_old_login_stays_old",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "an ended session's refresh token is rotated (the session checked on the read)",
+        "shared/sessions/rotation.py",
+        "refresh",
+        "if not session.is_live(at):",
+        "if False:",
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_3_a_token_of_an_ended_session_is_refused_as_ended_not_as_theft",
+        ),
+    ),
+    RuleMutant(
+        "a rotation that lost a race is refused instead of read again",
+        "shared/sessions/rotation.py",
+        "refresh",
+        'if rejected.reasons[:2] != ["None", "None"]:',
+        "if False:",
+        (
+            "tests/integration/test_mutation_refresh.py::test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child",
+        ),
     ),
     RuleMutant(
         "an expired refresh token is rotated (the check made on the read)",
@@ -197,8 +243,7 @@ RULES: tuple[RuleMutant, ...] = (
         "if not record.is_usable(at):",
         "if False:",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::"
-            "test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_there",
+            "tests/integration/test_mutation_refresh.py::test_30_3_an_expired_refresh_token_is_refused_on_the_read",
         ),
         critical=True,
     ),
@@ -208,9 +253,7 @@ RULES: tuple[RuleMutant, ...] = (
         "refresh",
         "and at - record.used_at <= grace_ms",
         "",
-        (
-            "tests/integration/test_hostile_refresh_tokens.py::test_20_parent_replayed_after_the_grace_window_revokes_the_family",
-        ),
+        ("tests/integration/test_mutation_refresh.py::test_the_grace_window_ends_to_the_millisecond",),
         critical=True,
     ),
     RuleMutant(
@@ -220,7 +263,7 @@ RULES: tuple[RuleMutant, ...] = (
         "and child_record.is_usable(at)",
         "",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::test_grace_window_does_not_apply_once_the_child_has_been_used",
+            "tests/integration/test_mutation_refresh.py::test_30_3_the_grace_window_never_applies_once_the_child_was_used",
         ),
         critical=True,
     ),
@@ -231,8 +274,7 @@ RULES: tuple[RuleMutant, ...] = (
         "revoke_session(services, session, REUSE, client)",
         "pass",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::"
-            "test_20_grandparent_replay_revokes_the_family_and_records_a_security_event",
+            "tests/integration/test_mutation_refresh.py::test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once",
         ),
         critical=True,
     ),

@@ -167,14 +167,15 @@ def mangled(module: str, function: str) -> str:
 
 # Found on the way, and what the mutation run leaves to others (rendered into docs/mutation.md).
 NOTES: tuple[str, ...] = (
-    'The rotation transaction\'s "session still active" condition can be dropped without a failure '
-    "from these tests: refresh reads the session first, so only a revocation between that read and "
-    "the write shows it. The interleaving explorer of the revocation issue (issue 11) covers it, in "
-    "tests/integration/test_interleavings.py, which the rule mutant below runs.",
-    "The presented token's own `#status = :active` in the rotation transaction is masked by the child's "
-    "`attribute_not_exists(pk)` in the same transaction: the child is derived from the parent, so a "
-    "parent already used always has its child row, and the transaction fails either way (the race test "
-    "test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child shows the outcome).",
+    "Issue 30: the rotation's condition that the parent is still active (`#status = :active` on the "
+    "presented token) was listed here as masked by the child's `attribute_not_exists(pk)`. It is not: "
+    "during a rotation of the refresh-derivation key two containers holding different keys derive "
+    "different children of one parent, and that condition alone stops the session forking into two "
+    "live refresh chains. test_mutation_refresh.py::test_30_2_two_containers_on_two_derivation_keys_"
+    "never_fork_a_session drives exactly that, and a critical rule mutant deletes the condition. The "
+    "session's own `#status = :active` (a revocation between the read and the write) and the other "
+    "whole-check deletions of rotation are killed by the refresh group's own tests now, not only by "
+    "the broad suites (test_interleavings.py, test_hostile_refresh_tokens.py).",
     'docs/hostile-inputs.md entry 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, '
     "because http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser "
     "reads the header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",
