@@ -260,6 +260,38 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
 )
 
+# --- the password policy (issue 30) --------------------------------------------------------------
+SAME_LENGTH_FORMS = (
+    "each form has the password's length: str.translate maps one character to one, and each name is "
+    "replaced by as many markers as it has characters, so `strict` never has anything to refuse"
+)
+EQUIVALENTS += (
+    Equivalent(
+        "shared.credentials.breached_passwords._repeated_unit",
+        "for size in range(1, len(text) // 2 + 1):",
+        "for size in range(1, len(text) // 2 + 2):",
+        "the one more size tried, len // 2 + 1, divides the length only when it is the whole text "
+        "(lengths 1 and 2: a divisor above half a number is the number itself), and then the unit "
+        "returned is the text, as when no unit is found",
+    ),
+    Equivalent(
+        "shared.credentials.breached_passwords._undecorated",
+        "found |= {rest[:cut] for cut in range(end, len(rest) + 1)}",
+        "found |= {rest[:cut] for cut in range(end, len(rest) + 2)}",
+        "the one more cut is past the end, and a slice past the end is the whole string, already in the "
+        "set (cut = len(rest)): the same set",
+    ),
+    *(
+        Equivalent(
+            "shared.credentials.password_context.is_built_from",
+            'left = "".join(char for char, mark in zip(folded, form, strict=True) if mark != _TAKEN)',
+            f'left = "".join(char for char, mark in zip(folded, form, {added}) if mark != _TAKEN)',
+            SAME_LENGTH_FORMS,
+        )
+        for added in ("strict=None", "", "strict=False")
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut

@@ -138,6 +138,157 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group(
+        name="factors",
+        title="Second factors: TOTP codes (the drift window, each step once), recovery codes, enrolment "
+        "and removal",
+        functions={
+            "shared/credentials/totp.py": (
+                "new_secret",
+                "new_enrolment",
+                "matching_step",
+                "new_recovery_codes",
+                "recovery_hash",
+            ),
+            "shared/mfa/factor.py": (
+                "_context",
+                "enrol_totp",
+                "confirm_totp",
+                "check_second_factor",
+                "start_enrolment",
+                "start_own_enrolment",
+                "_count_attempt",
+                "finish_enrolment",
+                "remove_factor",
+                "reset_factors",
+            ),
+            "shared/store/factors.py": (
+                "FactorStore.totp",
+                "FactorStore.has_active_totp",
+                "FactorStore.put_pending_totp",
+                "FactorStore.use_step",
+                "FactorStore.no_active_totp_check",
+                "FactorStore.recovery_hashes",
+                "FactorStore.use_recovery_code",
+                "FactorStore.remove_all",
+            ),
+        },
+        tests=(
+            "tests/unit/test_mutation_factors.py",
+            "tests/integration/test_mutation_factors.py",
+            "tests/integration/test_totp.py",
+            "tests/integration/test_mfa_http.py",
+            "tests/integration/test_links_and_factors.py::test_23_3_a_totp_enrolment_needs_a_fresh_login",
+            "tests/integration/test_links_and_factors.py::test_23_3_e_every_factor_change_is_emailed",
+        ),
+    ),
+    Group(
+        name="links",
+        title="Single-use links: password reset (the link's use), invitations, the link store",
+        functions={
+            "shared/accounts/links.py": ("new_link", "is_token_shaped", "usable_link"),
+            "shared/store/links.py": (
+                "token_hash",
+                "request_counter_keys",
+                "mail_counter_key",
+                "Link.is_live",
+                "LinkStore.find",
+                "LinkStore.current",
+                "LinkStore.issue_operations",
+                "LinkStore.count_mail_operation",
+                "LinkStore.use_operations",
+            ),
+            "shared/accounts/password_reset.py": ("reset_password",),
+            "shared/accounts/invitations.py": (
+                "invite",
+                "_undo_invitation",
+                "_pending_invitation",
+                "resend_invitation",
+                "revoke_invitation",
+                "accept_invitation",
+            ),
+        },
+        tests=("tests/integration/test_mutation_links.py", "tests/integration/test_account_lifecycle.py"),
+    ),
+    Group(
+        name="passwords",
+        title="The password policy: length, the email, names, common passwords and their decorations",
+        functions={
+            "shared/credentials/passwords.py": ("verify_password", "needs_rehash", "check_password_policy"),
+            "shared/credentials/password_context.py": ("_fold", "context_names", "is_built_from"),
+            "shared/credentials/breached_passwords.py": (
+                "_fold",
+                "_repeated_unit",
+                "_undecorated",
+                "forms",
+                "is_common",
+                "check_not_breached",
+            ),
+        },
+        tests=(
+            "tests/unit/test_mutation_passwords.py",
+            "tests/unit/test_password_context.py",
+            "tests/unit/test_breached_passwords.py",
+        ),
+    ),
+    Group(
+        name="passkeys",
+        title="Passkeys: the ceremony's parsing, sign-in and registration",
+        functions={
+            "shared/passkeys/ceremony.py": (
+                "amr_of",
+                "_b64url",
+                "parse_answer",
+                "parse_name",
+                "challenge_bytes",
+                "new_challenge",
+                "relying_party",
+            ),
+            "shared/passkeys/sign_in.py": ("login_options", "login", "_cloned"),
+            "shared/passkeys/registration.py": (
+                "_fresh_proof",
+                "registration_options",
+                "_descriptor",
+                "register",
+                "remove",
+            ),
+        },
+        tests=("tests/integration/test_passkeys_http.py",),
+    ),
+    Group(
+        name="grant",
+        title="Session grant, the assurance model, the refresh cookie and notifications",
+        functions={
+            "shared/sessions/lifecycle.py": (
+                "grant",
+                "start_session",
+                "live_sessions",
+                "end_session",
+                "clean_up_sessions",
+                "logout_all",
+            ),
+            "shared/sessions/assurance.py": (
+                "has_factor",
+                "no_factor_checks",
+                "factor_due",
+                "require_fresh_proof",
+            ),
+            "shared/http/proxy.py": ("refresh_cookie", "clear_refresh_cookie"),
+            "shared/http/reply.py": ("render",),
+            "shared/http/endpoint.py": ("token_reply", "session_reply", "link_reply"),
+            "shared/mail/notifications.py": (
+                "notify",
+                "notify_address",
+                "notify_password_changed",
+                "notify_new_device",
+                "notify_recovery_code_used",
+                "_notify_sign_in",
+                "notify_passkey_added",
+                "notify_factor_changed",
+            ),
+        },
+        tests=("tests/integration/test_mutation_grant.py",),
+    ),
+    Group(
         name="http",
         title="HTTP: the refresh cookie, cookie mode and CORS",
         functions={"shared/http/proxy.py": ("Request.header", "Request.cookie", "cors_headers")},
@@ -176,6 +327,14 @@ NOTES: tuple[str, ...] = (
     "session's own `#status = :active` (a revocation between the read and the write) and the other "
     "whole-check deletions of rotation are killed by the refresh group's own tests now, not only by "
     "the broad suites (test_interleavings.py, test_hostile_refresh_tokens.py).",
+    "Two link checks guard each other and are no rule mutants alone: usable_link's purpose check and "
+    "reset_password's `if user.disabled`. A link is used only at the account version it was issued "
+    "for, every account change bumps the version, an invitation's account is created disabled and a "
+    "reset link is issued only to an enabled account in a transaction conditioned on its version: so "
+    "an invitation link presented for a reset meets `user.disabled`, and a reset link presented for "
+    "an invitation meets accept_invitation's `not user.disabled`. Deleting either check alone changes "
+    "no answer (tried: both survive every test); deleting both lets an invitation link reset a password "
+    "(test_account_lifecycle.py::test_an_invitation_link_cannot_reset_and_a_reset_link_cannot_accept).",
     'docs/hostile-inputs.md entry 41 (`Cookie: prefs={"a":1}; refresh_token=...` hid the refresh cookie, '
     "because http.cookies gave up on the whole header at the JSON value) is fixed: issue 11's parser "
     "reads the header pair by pair; tests/unit/test_mutation_http.py holds it as an ordinary test.",

@@ -1,0 +1,175 @@
+"""Single-use links, rule by rule (issue 30, rule 4): the self-service reset applies the password
+policy (and a refused password leaves the link usable); forgotten-password requests from one
+address are limited across accounts; a link is shaped, live, of its purpose and of the account's
+version, to the second; what is stored of it is its hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from shared.accounts.links import is_token_shaped, links_of, new_link
+from shared.runtime.services import Services
+from shared.store.links import INVITATION, RESET, Link, token_hash
+from tests.clocks import pin_clock
+from tests.events import body_of
+from tests.fixtures import Accounts
+from tests.flows import admin_login, is_authorized, login, staff_login
+from tests.integration.test_account_lifecycle import (  # noqa: F401 (fixtures)
+    NEW_PASSWORD,
+    STAFF,
+    accept,
+    assert_invalid_link,
+    forgot,
+    invite,
+    last_mail,
+    link_items,
+    mails_to,
+    no_waiting,
+    reset,
+    token_of,
+)
+
+
+@pytest.fixture
+def admin_token(accounts: Accounts) -> str:
+    token: str = admin_login()["access_token"]
+    return token
+
+
+def reset_token(email: str = STAFF) -> str:
+    assert forgot(email)["statusCode"] == 202
+    return token_of(last_mail(email), "reset")
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1!", "at least 12"),
+        ("Password123!", "too common"),
+        ("goatgoatgoat", "too common"),
+        ("staff@dealership.example", "email address"),
+        ("SamStaff2024!", "built from"),
+    ],
+)
+def test_30_4_the_reset_applies_the_password_policy_and_the_link_survives_a_refusal(
+    accounts: Accounts, password: str, message: str
+) -> None:
+    token = reset_token()
+    refused = reset(token, password)
+    assert refused["statusCode"] == 400, refused
+    assert body_of(refused)["field"] == "new_password" and message in body_of(refused)["message"]
+    assert login(STAFF, password, "staff")["statusCode"] == 401  # the password was not set
+    assert reset(token)["statusCode"] == 200  # and the link still works, once
+
+
+def test_30_4_forgotten_password_requests_from_one_address_are_limited_across_accounts(
+    accounts: Accounts, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One address asking for many accounts (each under its own limits) is stopped at the address's
+    limit; another address is not."""
+    relaxed = dataclasses.replace(services.settings, forgot_password_ip_threshold=5)
+    monkeypatch.setattr(services, "settings", relaxed)
+    attacker = "203.0.113.66"
+    answers = [forgot(f"user{n}@dealership.example", source_ip=attacker)["statusCode"] for n in range(6)]
+    assert answers == [202] * 5 + [429]
+    assert forgot(STAFF, source_ip=attacker)["statusCode"] == 429  # a real account alike
+    assert forgot(STAFF, source_ip="198.51.100.9")["statusCode"] == 202
+
+
+def test_30_4_the_address_limit_holds_at_its_default(accounts: Accounts, services: Services) -> None:
+    limit = services.settings.forgot_password_ip_threshold
+    assert limit > services.settings.forgot_password_threshold
+    answers = [
+        forgot(f"u{n}@dealership.example", source_ip="203.0.113.77")["statusCode"] for n in range(limit + 1)
+    ]
+    assert answers == [202] * limit + [429]
+
+
+def test_a_reset_link_lives_until_its_second_and_not_one_more(
+    accounts: Accounts, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+    first = reset_token()
+    end_ms = (clock.now_ms() // 1000 + services.settings.reset_link_ttl) * 1000
+    clock.set(end_ms - 1)
+    assert reset(first)["statusCode"] == 200
+    second = reset_token()
+    clock.set((clock.now_ms() // 1000 + services.settings.reset_link_ttl) * 1000)
+    assert_invalid_link(reset(second))
+
+
+def test_a_link_is_live_before_its_expiry_second_only() -> None:
+    link = Link("h", RESET, "staff", STAFF, 1, 1000)
+    assert link.is_live(999_999) and not link.is_live(1_000_000) and not link.is_live(1_000_001)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "a" * 42, "a" * 44, "a" * 42 + "=", "a" * 42 + "é", "a" * 42 + "+", "a" * 42 + "/", "a" * 42 + " "],
+)
+def test_only_a_43_character_base64url_token_is_shaped_as_a_link(token: str) -> None:
+    assert not is_token_shaped(token)
+
+
+def test_a_real_token_is_shaped_as_a_link(accounts: Accounts) -> None:
+    token, link = new_link(RESET, accounts.staff, 0)
+    assert (
+        is_token_shaped(token)
+        and is_token_shaped("-" * 21 + "_" * 22)
+        and is_token_shaped("aZ09" * 10 + "abc")
+    )
+    assert link.hashed == token_hash(token) and link.user_version == accounts.staff.version
+    assert len({new_link(RESET, accounts.staff, 0)[0] for _ in range(5)}) == 5
+
+
+def test_a_malformed_token_is_refused_before_any_lookup(accounts: Accounts) -> None:
+    assert_invalid_link(reset("x" * 43 + "!"))
+    assert_invalid_link(reset("short"))
+
+
+def test_only_the_hash_of_a_link_is_stored(accounts: Accounts, services: Services) -> None:
+    token = reset_token()
+    items = link_items(services)
+    assert token not in repr(items) and token_hash(token) in repr(items)
+    found = links_of(services).find(token_hash(token))
+    assert found is not None and found.purpose == RESET and found.email == STAFF
+    assert links_of(services).current(RESET, "staff", STAFF) == token_hash(token)
+
+
+def test_a_link_of_another_account_version_is_refused(accounts: Accounts, services: Services) -> None:
+    token = reset_token()
+    services.users.dynamodb.update_item(
+        TableName=services.users.table,
+        Key={"pk": {"S": f"USER#staff#{STAFF}"}},
+        UpdateExpression="SET version = version + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    assert_invalid_link(reset(token))
+
+
+def test_a_used_reset_link_ends_the_old_sessions_and_signs_in(accounts: Accounts) -> None:
+    old = staff_login()
+    answer = reset(reset_token())
+    assert answer["statusCode"] == 200
+    assert not is_authorized(old["access_token"])
+    assert is_authorized(body_of(answer)["access_token"])
+    assert login(STAFF, NEW_PASSWORD, "staff")["statusCode"] == 200
+
+
+def test_an_invitation_link_accepts_once_and_a_reset_link_cannot_accept(admin_token: str) -> None:
+    assert invite(admin_token)["statusCode"] == 201
+    token = token_of(last_mail("new.hire@dealership.example"), "invitation")
+    assert accept(token)["statusCode"] == 200
+    assert_invalid_link(accept(token))
+    assert_invalid_link(reset(token))
+
+
+def test_a_current_link_pointer_names_the_newest_link(accounts: Accounts, services: Services) -> None:
+    first = reset_token()
+    second = reset_token()
+    assert links_of(services).current(RESET, "staff", STAFF) == token_hash(second)
+    assert links_of(services).find(token_hash(first)) is None  # the older link was deleted
+    assert links_of(services).current(INVITATION, "staff", STAFF) == ""
