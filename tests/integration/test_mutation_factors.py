@@ -128,3 +128,187 @@ def test_an_operators_reset_removes_the_factor_says_so_and_tells_the_owner(
     assert factors.totp(user.user_id) is None and factors.recovery_hashes(user.user_id) == ()
     sent = [m for m in messages() if user.email in m["to"]]
     assert [m["subject"] for m in sent] == ["An authenticator app was removed from your account"]
+
+
+# --- what the factor functions hand to KMS and DynamoDB --------------------------------------------
+
+
+class RecordingKms:
+    """A KMS that records what it is asked and answers with the plaintext as the ciphertext."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def encrypt(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("encrypt", kwargs))
+        return {"CiphertextBlob": kwargs["Plaintext"]}
+
+    def decrypt(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("decrypt", kwargs))
+        return {"Plaintext": kwargs["CiphertextBlob"]}
+
+
+def test_the_secret_is_bound_to_its_user_and_purpose_the_key_policy_names(services: Services) -> None:
+    """The encryption context is exactly the purpose the factor key's policy requires
+    (infra/keys.py: kms:EncryptionContext:purpose) and the user: a ciphertext moved to another user's
+    item does not decrypt."""
+    from shared.mfa.context import FACTOR_PURPOSE
+
+    kms = RecordingKms()
+    assert mfa.encrypt_secret(kms, "key-1", USER, "SECRET") == b"SECRET"  # type: ignore[arg-type]
+    assert mfa.decrypt_secret(kms, "key-1", USER, b"SECRET") == "SECRET"  # type: ignore[arg-type]
+    context = {"purpose": "totp-secret", "user": USER}
+    assert FACTOR_PURPOSE == ("purpose", "totp-secret")
+    assert [call[1]["EncryptionContext"] for call in kms.calls] == [context, context]
+    assert kms.calls[0][1]["KeyId"] == kms.calls[1][1]["KeyId"] == "key-1"
+
+
+def test_an_enrolment_names_the_account_and_the_issuer(world: World) -> None:
+    factors, kms, key_id = world
+    enrolment = mfa.enrol_totp(factors, kms, key_id, USER, "sam@dealership.example", "Dealership", 0)
+    assert enrolment is not None
+    parsed = pyotp.parse_uri(enrolment.uri)
+    assert parsed.name == "sam@dealership.example" and parsed.issuer == "Dealership"
+    factor = factors.totp(USER)
+    assert factor is not None and factor.user_id == USER and factor.last_step == 0
+
+
+def test_the_factor_store_reads_strongly_consistent(world: World, services: Services) -> None:
+    """A factor just activated, or a recovery code just used, is never read stale."""
+    from shared.core import aws
+
+    factors, _kms, _key_id = world
+    _enrol(world)
+    reads: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params)
+
+    events = aws.dynamodb().meta.events
+    factors.dynamodb.meta.events.register("provide-client-params.dynamodb.GetItem", record)
+    try:
+        factors.totp(USER)
+        factors.recovery_hashes(USER)
+        factors.has_active_totp(USER)
+    finally:
+        factors.dynamodb.meta.events.unregister("provide-client-params.dynamodb.GetItem", record)
+    assert events is not None and len(reads) == 3
+    assert all(read.get("ConsistentRead") is True for read in reads), reads
+
+
+def test_with_every_recovery_code_used_none_is_left(world: World) -> None:
+    factors, kms, key_id = world
+    enrolment = _enrol(world)
+    assert mfa.confirm_totp(factors, kms, key_id, USER, _code(enrolment.secret, AT), AT)
+    for code in enrolment.recovery_codes:
+        assert mfa.check_second_factor(factors, kms, key_id, USER, code, AT) == "recovery"
+    assert factors.recovery_hashes(USER) == ()
+    assert mfa.check_second_factor(factors, kms, key_id, USER, enrolment.recovery_codes[0], AT) is None
+    assert factors.recovery_hashes("nobody") == ()
+
+
+def test_the_no_active_factor_condition_holds_for_none_or_a_pending_one(
+    world: World, services: Services
+) -> None:
+    from shared.store.dynamo import TransactionRejected, transact_write
+
+    factors, kms, key_id = world
+    transact_write(factors.dynamodb, [factors.no_active_totp_check(USER)])
+    enrolment = _enrol(world)
+    transact_write(factors.dynamodb, [factors.no_active_totp_check(USER)])
+    assert mfa.confirm_totp(factors, kms, key_id, USER, _code(enrolment.secret, AT), AT)
+    with pytest.raises(TransactionRejected):
+        transact_write(factors.dynamodb, [factors.no_active_totp_check(USER)])
+    transact_write(factors.dynamodb, [factors.no_active_totp_check("user-2")])
+
+
+def test_an_operators_reset_removes_every_passkey_and_tells_the_owner_of_each(
+    services: Services, accounts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    user = accounts.staff
+    keys = [SimpleNamespace(credential_id=f"cred-{n}", name=f"Laptop {n}") for n in (1, 2)]
+    removed: list[tuple[str, str]] = []
+    monkeypatch.setattr(services.passkeys, "of_user", lambda user_id: keys if user_id == user.user_id else [])
+    monkeypatch.setattr(
+        services.passkeys, "remove", lambda user_id, cid: removed.append((user_id, cid)) or True
+    )
+    assert mfa.reset_factors(services, user) is True  # passkeys only: still something reset
+    assert removed == [(user.user_id, "cred-1"), (user.user_id, "cred-2")]
+    sent = [m for m in messages() if user.email in m["to"]]
+    assert [m["subject"] for m in sent] == ["A passkey was removed from your account"] * 2
+    assert {"Laptop 1", "Laptop 2"} == {n for m in sent for n in ("Laptop 1", "Laptop 2") if n in m["body"]}
+
+
+# --- the signed-in user's own routes ---------------------------------------------------------------
+
+
+def test_proofs_are_counted_per_session_not_across_sessions(
+    services: Services, accounts: Any, clock: Any
+) -> None:
+    from tests.events import body_of
+    from tests.flows import admin_login, enrol_totp, verify_totp
+
+    first, second = admin_login(), admin_login()
+    enrol_totp(first["access_token"])
+    threshold = services.settings.lockout_threshold
+    for _ in range(threshold - 1):
+        answer = verify_totp(first["access_token"], "000000")
+        assert answer["statusCode"] == 400
+        assert body_of(answer)["message"] == mfa.WRONG_CODE_MESSAGE
+    for _ in range(threshold - 1):
+        assert verify_totp(second["access_token"], "000000")["statusCode"] == 400  # its own count
+
+
+def test_removal_with_a_recovery_code_is_audited_as_its_use(
+    services: Services, accounts: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from functions.mfa.handler import handler
+    from tests.events import body_of
+    from tests.fixtures import audit_events
+    from tests.flows import active_totp, admin_login, protected_call, second_step, totp_code
+
+    secret, codes = active_totp(accounts, clock)
+    signed_in = body_of(second_step(admin_login()["mfa_token"], totp_code(secret, clock)))
+    caplog.clear()
+    clock.advance(30)
+    answer = protected_call(
+        handler, signed_in["access_token"], "DELETE", "/auth/mfa/totp", body={"code": codes[0]}
+    )
+    assert answer["statusCode"] == 200, answer
+    events = [(e["event"], e["outcome"]) for e in audit_events(caplog)]
+    assert ("mfa_recovery_code_used", "success") in events and ("mfa_removed", "success") in events
+    wrong = protected_call(
+        handler, signed_in["access_token"], "DELETE", "/auth/mfa/totp", body={"code": "000000"}
+    )
+    assert body_of(wrong)["message"] == mfa.WRONG_CODE_MESSAGE
+
+
+def test_removal_with_a_code_is_not_audited_as_a_recovery_code(
+    services: Services, accounts: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from functions.mfa.handler import handler
+    from tests.events import body_of
+    from tests.fixtures import audit_events
+    from tests.flows import active_totp, admin_login, protected_call, second_step, totp_code
+
+    secret, _codes = active_totp(accounts, clock)
+    signed_in = body_of(second_step(admin_login()["mfa_token"], totp_code(secret, clock)))
+    clock.advance(30)
+    caplog.clear()
+    code = totp_code(secret, clock)
+    answer = protected_call(
+        handler, signed_in["access_token"], "DELETE", "/auth/mfa/totp", body={"code": code}
+    )
+    assert answer["statusCode"] == 200, answer
+    events = [e["event"] for e in audit_events(caplog)]
+    assert "mfa_recovery_code_used" not in events and "mfa_removed" in events
+
+
+def test_the_enrolment_names_the_account_and_the_services_issuer(services: Services, accounts: Any) -> None:
+    from tests.flows import admin_login, enrol_totp
+
+    enrolment = enrol_totp(admin_login()["access_token"])
+    parsed = pyotp.parse_uri(enrolment["otpauth_uri"])
+    assert parsed.name == accounts.admin.email and parsed.issuer == services.settings.totp_issuer

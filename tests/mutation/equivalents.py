@@ -292,6 +292,54 @@ EQUIVALENTS += (
     ),
 )
 
+# --- second factors (issue 30) ---------------------------------------------------------------------
+PYOTP_DEFAULTS = (
+    "pyotp.TOTP's defaults are digits=6 and interval=30, the values DIGITS and STEP_SECONDS name "
+    "(tests/unit/test_mutation_factors.py pins both): leaving either out builds the same generator"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.credentials.totp.matching_step",
+            "totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)",
+            added,
+            PYOTP_DEFAULTS,
+        )
+        for added in (
+            "totp = pyotp.TOTP(secret, interval=STEP_SECONDS)",
+            "totp = pyotp.TOTP(secret, digits=DIGITS, )",
+        )
+    ),
+    Equivalent(
+        "shared.credentials.totp.matching_step",
+        "current = int(at_seconds // STEP_SECONDS)",
+        "current = int(at_seconds / STEP_SECONDS)",
+        "int() truncates towards zero and // floors: they differ only below zero, and the time is "
+        "seconds since 1970, never negative",
+    ),
+    Equivalent(
+        "shared.credentials.totp.recovery_hash",
+        'return hashlib.sha256(normalised.encode("utf-8")).hexdigest()',
+        'return hashlib.sha256(normalised.encode("UTF-8")).hexdigest()',
+        CODEC_NAMES,
+    ),
+    Equivalent(
+        "shared.store.factors.FactorStore.put_pending_totp",
+        '"last_step": n(0),',
+        '"last_step": n(1),',
+        "the last step used only has to be below every step a code can name (`last_step < :step`): "
+        "matching_step names steps within one of now's, and step 1 ended at 1970-01-01T00:01:00, so "
+        "0 and 1 refuse and accept the same steps",
+    ),
+    Equivalent(
+        "shared.store.factors.FactorStore.use_step",
+        'update = "SET last_step = :step" + (", #status = :active" if activate else "")',
+        'update = "SET last_step = :step" + (", #status = :active" if (activate) or True else "")',
+        "without `activate` the condition requires `#status = :active` already (and `:active` is among "
+        "the values): setting it to active again writes the value it has",
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut

@@ -179,6 +179,8 @@ GROUPS: tuple[Group, ...] = (
             "tests/integration/test_mfa_http.py",
             "tests/integration/test_links_and_factors.py::test_23_3_a_totp_enrolment_needs_a_fresh_login",
             "tests/integration/test_links_and_factors.py::test_23_3_e_every_factor_change_is_emailed",
+            "tests/integration/test_links_and_factors.py::"
+            "test_23_3_c_a_password_session_cannot_change_the_factors_of_an_account_with_a_passkey",
         ),
     ),
     Group(
