@@ -69,6 +69,18 @@ def test_a_new_session_grant_dates_from_its_read_and_ends_to_the_second(
     assert session.status == "active" and session.user_agent == CLIENT.user_agent
     assert session.source_ip == CLIENT.source_ip and session.new_device is False
     assert session.user_version == accounts.staff.version
+    bumped = start_session(
+        services,
+        Identity.of(accounts.staff),
+        CLIENT,
+        [],
+        at=at,
+        user_version=5,
+        amr=("pwd",),
+        auth_time=at // 1000,
+    )
+    stored = services.sessions.get(bumped.claims.sid)
+    assert stored is not None and stored.user_version == 5
 
 
 def test_the_refresh_lifetime_is_the_nearer_of_idle_and_absolute_ends(
@@ -119,6 +131,49 @@ def test_a_session_keeps_a_bounded_user_agent_and_ip_and_its_new_device_flag(
 # ------------------------------------------------------------------------ sessions of a user
 
 
+def _revoked_reason(services: Services, sid: str) -> str:
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )["Item"]
+    return str(item["revoked_reason"]["S"])
+
+
+def test_logout_everywhere_moves_the_not_before_forward_whatever_the_clock(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container whose clock is behind the user's current not-before still writes one after it:
+    a token issued a millisecond after the current not-before is ended too."""
+    clock = _pinned(services, monkeypatch)
+    start = clock.now_ms()
+    user = accounts.staff.user_id
+    services.denylist.set_not_before(user, start)
+    clock.set(start + 1)
+    later = _start(services, accounts, clock.now_ms())
+    clock.set(start)  # logout everywhere, from a container whose clock is a millisecond behind
+    lifecycle.logout_all(services, later.claims, CLIENT)
+    assert services.denylist.not_before(user) == start + 1
+
+
+def test_the_clean_up_goes_on_past_a_session_it_could_not_end(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.core.errors import ServiceUnavailable
+
+    grants = [_start(services, accounts, services.clock.now_ms() + n) for n in range(3)]
+    real = lifecycle.revoke_session
+
+    def first_fails(services_: Services, session: Any, *args: Any, **kwargs: Any) -> None:
+        if session.sid == grants[0].claims.sid:
+            raise ServiceUnavailable("DynamoDB")
+        real(services_, session, *args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "revoke_session", first_fails)
+    assert lifecycle.clean_up_sessions(services, accounts.staff.user_id, "test", CLIENT) == 2
+    assert [s.sid for s in lifecycle.live_sessions(services, accounts.staff.user_id)] == [
+        grants[0].claims.sid
+    ]
+
+
 def test_the_sessions_list_is_the_live_ones_oldest_first(
     services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -163,7 +218,7 @@ def test_a_user_ends_only_their_own_live_sessions(services: Services, accounts: 
         amr=("pwd",),
         auth_time=services.clock.now_ms() // 1000,
     )
-    for sid in (theirs.claims.sid, "x" * 22, "not a session id", "", "x" * 300):
+    for sid in (theirs.claims.sid, "x" * 22, "not a session id", "", "x" * 300, "x" * 3000):
         with pytest.raises(NotFound):
             lifecycle.end_session(services, mine.claims, sid, CLIENT)
     lifecycle.end_session(services, mine.claims, mine.claims.sid, CLIENT)
@@ -171,12 +226,14 @@ def test_a_user_ends_only_their_own_live_sessions(services: Services, accounts: 
         lifecycle.end_session(services, mine.claims, mine.claims.sid, CLIENT)
     ended = services.sessions.get(mine.claims.sid)
     assert ended is not None and ended.status == "revoked"
+    assert _revoked_reason(services, mine.claims.sid) == "revoked_by_user"
 
 
 def test_logout_everywhere_ends_every_session_and_counts_them(services: Services, accounts: Accounts) -> None:
     grants = [_start(services, accounts, services.clock.now_ms()) for _ in range(3)]
     assert lifecycle.logout_all(services, grants[0].claims, CLIENT) == 3
     assert lifecycle.live_sessions(services, accounts.staff.user_id) == []
+    assert {_revoked_reason(services, g.claims.sid) for g in grants} == {"logout_all"}
     assert services.denylist.not_before(accounts.staff.user_id) >= grants[-1].claims.iat_ms
 
 
@@ -217,6 +274,14 @@ def test_with_a_factor_only_a_factor_is_proof_enough(
         assurance.require_fresh_proof(services, user, ("pwd",), now_s)
     assurance.require_fresh_proof(services, user, ("hwk", "mfa", "user"), now_s)
     assert assurance.factor_due(services, accounts.staff)
+
+
+def test_an_active_totp_factor_is_a_factor(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = accounts.staff.user_id
+    monkeypatch.setattr(services.factors, "has_active_totp", lambda user_id: user_id == user)
+    assert assurance.has_factor(services, user) and not assurance.has_factor(services, "someone-else")
 
 
 def test_a_factor_is_due_for_a_type_that_must_have_one(
@@ -282,6 +347,7 @@ def test_in_cookie_mode_the_refresh_token_travels_only_in_the_cookie() -> None:
     cookie = render(reply, _request(True), SETTINGS)
     assert cookie["multiValueHeaders"] == {"Set-Cookie": [refresh_cookie("r.t", 60, SETTINGS)]}
     assert "r.t" not in cookie["body"] and cookie["headers"]["Content-Type"] == "application/json"
+    assert cookie["headers"]["Access-Control-Allow-Origin"] == "https://app.example.com"
     body = render(reply, _request(False), SETTINGS)
     assert "multiValueHeaders" not in body
     assert body["body"] == '{"access_token":"a","refresh_token":"r.t"}'
@@ -348,7 +414,8 @@ def test_a_sign_in_notification_names_the_device_and_ip_never_the_user_agent(
     new_device, recovery = reversed(_sent(user.email))
     assert "198.51.100.23" in new_device["body"] and "Firefox" in new_device["body"]
     assert "Mozilla/5.0" not in new_device["body"]
-    assert "unknown" in recovery["body"] and new_device["subject"] != recovery["subject"]
+    assert "IP address 198.51.100.23." in new_device["body"]
+    assert "IP address unknown." in recovery["body"] and new_device["subject"] != recovery["subject"]
 
 
 def test_a_factor_change_notification_names_the_passkey_inertly(
@@ -359,7 +426,11 @@ def test_a_factor_change_notification_names_the_passkey_inertly(
     notifications.notify_passkey_added(services, user.email, user.name, "", CLIENT)
     named, unnamed = reversed(_sent(user.email))
     assert "<a href" not in named["body"] and "Laptop" in named["body"]
-    assert "unnamed" in unnamed["body"] and named["subject"] == "A passkey was added to your account"
+    assert "<strong>unnamed</strong>" in unnamed["body"]
+    assert named["subject"] == "A passkey was added to your account"
+    assert "Firefox" in named["body"] and "IP address 198.51.100.23." in named["body"]
+    notifications.notify_factor_changed(services, user.email, user.name, "totp_added", Client())
+    assert "IP address unknown." in _sent(user.email)[0]["body"]
 
 
 def test_a_notification_that_cannot_be_sent_is_logged_not_raised(

@@ -340,6 +340,30 @@ EQUIVALENTS += (
     ),
 )
 
+# --- session grant (issue 30) -----------------------------------------------------------------------
+FRESH = "fresh = auth_time > 0 and services.clock.now_ms() // 1000 - auth_time <= max_age"
+UNSTORED_STATUS = (
+    "a new Session's status is never stored nor read: SessionStore.create writes status 'active' "
+    "whatever the object says, and the grant built from it reads only its identity, sid, amr and "
+    "auth_time (the tests read the stored session back: it is active)"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.sessions.assurance.require_fresh_proof",
+            FRESH,
+            FRESH.replace("auth_time > 0", added),
+            "an auth_time of 0 or 1 (epoch seconds) is over 56 years before any clock this runs on, and "
+            "the longest max_age the settings allow is 7 days: the age half refuses it either way",
+        )
+        for added in ("auth_time >= 0", "auth_time > 1")
+    ),
+    *(
+        Equivalent("shared.sessions.lifecycle.start_session", 'status="active",', added, UNSTORED_STATUS)
+        for added in ("status=None,", 'status="XXactiveXX",', 'status="ACTIVE",')
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut

@@ -254,7 +254,7 @@ GROUPS: tuple[Group, ...] = (
                 "remove",
             ),
         },
-        tests=("tests/integration/test_passkeys_http.py",),
+        tests=("tests/unit/test_mutation_passkeys.py", "tests/integration/test_passkeys_http.py"),
     ),
     Group(
         name="grant",
@@ -299,12 +299,16 @@ GROUPS: tuple[Group, ...] = (
 )
 
 # Lines whose expressions are not mutated: what they change is only log text (audit events, the free
-# `detail` of a domain error, never its reason code, and the name of a failed dependency), which no
-# rule depends on.
+# `detail` of a domain error, never its reason code, the name of a failed dependency, a log line's
+# message and extra fields, the message of a ValueError that only a programming error raises), which
+# no rule depends on.
 DO_NOT_MUTATE_PATTERNS: tuple[str, ...] = (
     r"^\s*_?audit(_login)?\(",
     r"raise \w+\(Reason\.\w+, ",
     r"raise ServiceUnavailable\(\"",
+    r"^\s*logger\.(debug|info|warning|error)\(\"",
+    r"^\s*\"[^\"]*\", extra=\{",
+    r"raise ValueError\(\"",
 )
 
 
