@@ -62,8 +62,8 @@ RULES: tuple[RuleMutant, ...] = (
         "if revocations.session_revoked:",
         "if False:",
         (
-            "tests/integration/test_accounts_and_sessions.py::"
-            "test_deleting_an_own_session_ends_its_refresh_and_access_tokens",
+            "tests/integration/test_mutation_revocation.py::"
+            "test_a_session_ended_from_another_denies_its_access_tokens_by_its_entry_alone",
         ),
         critical=True,
     ),
