@@ -13,7 +13,7 @@ help:
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
-	@echo "make mutate     mutation testing of the security core (mutmut; about 20 minutes) -> docs/mutation.md"
+	@echo "make mutate     mutation testing of the security core (mutmut; about 30 minutes) -> docs/mutation.md"
 	@echo "make lint       ruff (lint and format check), mypy and the layer contracts (import-linter)"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
 	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"

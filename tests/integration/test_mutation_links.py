@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,116 @@ def test_a_current_link_pointer_names_the_newest_link(accounts: Accounts, servic
     assert links_of(services).current(RESET, "staff", STAFF) == token_hash(second)
     assert links_of(services).find(token_hash(first)) is None  # the older link was deleted
     assert links_of(services).current(INVITATION, "staff", STAFF) == ""
+
+
+# --- invitations: who may be invited again, what an accepted one yields ----------------------------
+
+
+def _invitation_call(admin_token: str, action: str, email: str) -> dict[str, Any]:
+    from tests.integration.test_account_lifecycle import admin_call
+
+    return admin_call(admin_token, f"/auth/invitations/{action}", {"email": email, "user_type": "staff"})
+
+
+def test_a_disabled_account_is_never_invited_again(
+    admin_token: str, accounts: Accounts, services: Services
+) -> None:
+    """Resending or revoking needs a pending invitation: a disabled account (no link) or an enabled
+    one is refused, so an invitation can never re-enable an account an administrator disabled."""
+    from shared.accounts import actions as account_actions
+
+    account_actions.disable_user(services, accounts.staff)
+    for action in ("resend", "revoke"):
+        answer = _invitation_call(admin_token, action, STAFF)
+        assert answer["statusCode"] == 400, answer
+        assert body_of(answer) == {"field": "email", "message": f"{STAFF} has no pending invitation"}
+    assert not mails_to(STAFF)
+
+
+def test_an_enabled_account_with_a_link_left_is_not_a_pending_invitation(
+    admin_token: str, accounts: Accounts, services: Services
+) -> None:
+    reset_token()  # the account has a current reset link, not an invitation
+    answer = _invitation_call(admin_token, "resend", STAFF)
+    assert answer["statusCode"] == 400 and body_of(answer)["field"] == "email"
+
+
+def test_a_resent_invitation_lives_its_whole_lifetime_from_the_resend(
+    admin_token: str, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+    assert invite(admin_token)["statusCode"] == 201
+    clock.advance(3600)
+    resent = _invitation_call(admin_login()["access_token"], "resend", "new.hire@dealership.example")
+    assert resent["statusCode"] == 200, resent
+    from shared.core.clock import iso_time
+
+    expires = clock.now_ms() // 1000 + services.settings.invitation_ttl
+    assert body_of(resent)["expires_at"] == iso_time(expires * 1000)
+    token = token_of(last_mail("new.hire@dealership.example"), "invitation")
+    found = links_of(services).find(token_hash(token))
+    assert found is not None and found.expires == expires and isinstance(found.expires, int)
+
+
+def test_an_accepted_invitation_signs_in_as_of_its_use(
+    admin_token: str, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jwt
+
+    clock = pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+    assert invite(admin_token)["statusCode"] == 201
+    clock.advance(600)
+    answer = accept(token_of(last_mail("new.hire@dealership.example"), "invitation"))
+    assert answer["statusCode"] == 200, answer
+    claims = jwt.decode(body_of(answer)["access_token"], options={"verify_signature": False})
+    assert claims["auth_time"] == claims["iat"] == clock.now_ms() // 1000 and claims["amr"] == ["pwd"]
+
+
+def test_an_invitation_with_a_name_too_long_for_a_token_names_the_name(
+    services: Services, accounts: Accounts
+) -> None:
+    from shared.accounts.invitations import invite as invite_account
+    from shared.core.errors import BadRequest
+    from shared.core.observability import Client
+
+    with pytest.raises(BadRequest) as refused:
+        invite_account(
+            services,
+            "long.name@dealership.example",
+            name="N" * 300,
+            role="sales",
+            user_type="staff",
+            actor=Client(),
+        )
+    assert (refused.value.field, refused.value.message) == ("name", "invalid email or name")
+    assert services.users.get("staff", "long.name@dealership.example") is None
+
+
+@pytest.mark.parametrize("use", ["accept", "reset"])
+def test_a_link_checks_the_breached_password_list_when_it_is_on(
+    use: str, admin_token: str, accounts: Accounts, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.credentials import breached_passwords
+
+    monkeypatch.setattr(
+        services, "settings", dataclasses.replace(services.settings, pwned_passwords="fail-open")
+    )
+    monkeypatch.setattr(breached_passwords, "pwned", lambda password, settings: password == NEW_PASSWORD)
+    if use == "accept":
+        assert invite(admin_token)["statusCode"] == 201
+        token = token_of(last_mail("new.hire@dealership.example"), "invitation")
+        answer = accept(token)
+    else:
+        token = reset_token()
+        answer = reset(token)
+    assert answer["statusCode"] == 400, answer
+    assert "breaches" in body_of(answer)["message"]
+
+
+def test_a_revoked_invitation_leaves_no_account_and_no_link(admin_token: str, services: Services) -> None:
+    assert invite(admin_token)["statusCode"] == 201
+    token = token_of(last_mail("new.hire@dealership.example"), "invitation")
+    assert _invitation_call(admin_token, "revoke", "new.hire@dealership.example")["statusCode"] in (200, 204)
+    assert services.users.get("staff", "new.hire@dealership.example") is None
+    assert links_of(services).current(INVITATION, "staff", "new.hire@dealership.example") == ""
+    assert_invalid_link(accept(token))

@@ -364,6 +364,58 @@ EQUIVALENTS += (
     ),
 )
 
+# --- invitations (issue 30) ----------------------------------------------------------------------
+UNUSABLE = "unusable = secrets.token_urlsafe(32)  # nobody knows it: login fails like a wrong password"
+PENDING = "pending = Link(current, INVITATION, user.user_type, user.email, user.version, 0)"
+ONLY_KEYS = (
+    "revoking builds the link only to use it up, and LinkStore.use_operations reads only its hash, "
+    "purpose, type and email: its version and expiry are never read"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.accounts.invitations.invite",
+            UNUSABLE,
+            UNUSABLE.replace("(32)", added),
+            "the invited account's password is random and told to nobody (accepting the invitation "
+            "sets a real one): 33 random bytes, or the default of 32 (None), are as unguessable",
+        )
+        for added in ("(None)", "(33)")
+    ),
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        "version=1,",
+        "version=2,",
+        "the invitation link records the version the account is created with, whatever it is, and "
+        "every later check compares the account's version with the link's, never with a constant",
+    ),
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        'raise BadRequest("email" if str(error) == "email" else "name", f"invalid {error}") from None',
+        'raise BadRequest("email" if (str(error) == "email") and False else "name", f"invalid {error}") '
+        "from None",
+        "check_identity's messages are 'user id', 'email or name' and 'role or type', never 'email' "
+        "(check_new_account has refused a bad email before): the field is always 'name' either way",
+    ),
+    *(
+        Equivalent("shared.accounts.invitations.revoke_invitation", PENDING, added, ONLY_KEYS)
+        for added in (
+            PENDING.replace("user.version, 0)", "None, 0)"),
+            PENDING.replace("user.version, 0)", "user.version, None)"),
+            PENDING.replace("user.version, 0)", "user.version, 1)"),
+        )
+    ),
+    Equivalent(
+        "shared.accounts.invitations.accept_invitation",
+        "[*commit, *no_factor_checks(services, user.user_id)],",
+        "[*commit, *no_factor_checks(services, None)],",
+        "an invited account has no factor to check: it is disabled from its creation until this very "
+        "transaction enables it, so it never had a session to add one with (factors are kept by user "
+        "id, a new random id per account; an operator can only remove factors); the check holds for "
+        "the account's id and for None alike",
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
@@ -392,6 +444,12 @@ def _only_keyword_case(removed: tuple[str, ...], added: tuple[str, ...]) -> bool
 
 # Every mutant of one line, when nothing reads what the line computes: (function, the line's start).
 UNREAD_LINES: dict[tuple[str, str], Equivalent] = {}
+UNREAD_LINES[("shared.accounts.invitations.accept_invitation", "session_id = ")] = Equivalent(
+    "shared.accounts.invitations.accept_invitation",
+    'session_id = grant.claims.sid if grant else ""',
+    "(any mutant of the line)",
+    "only the audit record on the next line reads `session_id`: log text",
+)
 
 
 def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equivalent | None:
