@@ -287,3 +287,42 @@ def test_a_revoked_invitation_leaves_no_account_and_no_link(admin_token: str, se
     assert services.users.get("staff", "new.hire@dealership.example") is None
     assert links_of(services).current(INVITATION, "staff", "new.hire@dealership.example") == ""
     assert_invalid_link(accept(token))
+
+
+# --- what a used reset link changes ----------------------------------------------------------------
+
+
+def test_a_reset_clears_the_accounts_own_lock_not_only_the_one_of_its_address(
+    accounts: Accounts, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account locked by failures from many addresses (none locked itself): after a reset the
+    owner signs in from yet another address."""
+    settings = dataclasses.replace(services.settings, lockout_threshold=1000, lockout_account_threshold=3)
+    monkeypatch.setattr(services, "settings", settings)
+    for n in range(4):
+        login(STAFF, "wrong password 1234", "staff", source_ip=f"203.0.113.{n + 1}")
+    assert login(STAFF, "amber lighthouse rowing 31", "staff", source_ip="192.0.2.50")["statusCode"] == 429
+    assert reset(reset_token())["statusCode"] == 200
+    assert login(STAFF, NEW_PASSWORD, "staff", source_ip="192.0.2.51")["statusCode"] == 200
+
+
+def test_a_reset_ends_the_old_sessions_as_a_reset_and_signs_in_as_of_its_use(
+    accounts: Accounts, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jwt
+
+    from shared.credentials.refresh_tokens import session_id_of
+
+    clock = pin_clock(services, monkeypatch, time.time_ns() // 1_000_000_000 * 1000 + 500)
+    old = staff_login()
+    token = reset_token()
+    clock.advance(120)
+    answer = reset(token)
+    assert answer["statusCode"] == 200
+    claims = jwt.decode(body_of(answer)["access_token"], options={"verify_signature": False})
+    assert claims["auth_time"] == claims["iat"] == clock.now_ms() // 1000 and claims["amr"] == ["pwd"]
+    sid = session_id_of(old["refresh_token"])
+    item = services.sessions.dynamodb.get_item(
+        TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
+    )["Item"]
+    assert item["status"]["S"] == "revoked" and item["revoked_reason"]["S"] == "password_reset"

@@ -416,6 +416,15 @@ EQUIVALENTS += (
     ),
 )
 
+EQUIVALENTS += (
+    Equivalent(
+        "shared.store.links.Link.is_live",
+        "return at_ms // 1000 < self.expires",
+        "return at_ms / 1000 < self.expires",
+        "`expires` is a whole number of seconds, and for a whole number E, floor(x) < E exactly when x < E",
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
