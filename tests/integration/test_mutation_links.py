@@ -326,3 +326,88 @@ def test_a_reset_ends_the_old_sessions_as_a_reset_and_signs_in_as_of_its_use(
         TableName=services.sessions.table, Key={"pk": {"S": f"SESSION#{sid}"}}
     )["Item"]
     assert item["status"]["S"] == "revoked" and item["revoked_reason"]["S"] == "password_reset"
+
+
+# --- the link store ---------------------------------------------------------------------------------
+
+
+def _link(services: Services, accounts: Accounts, expires: int = 2_000_000_000) -> tuple[str, Link]:
+    return new_link(RESET, accounts.staff, expires)
+
+
+def test_a_link_is_issued_only_over_the_link_it_replaces(services: Services, accounts: Accounts) -> None:
+    from shared.store.dynamo import TransactionRejected, transact_write
+
+    store = links_of(services)
+    _token, first = _link(services, accounts)
+    transact_write(store.dynamodb, store.issue_operations(first, ""))
+    assert store.current(RESET, "staff", STAFF) == first.hashed
+    _token, second = _link(services, accounts)
+    for replaced in ("", "0" * 64):  # none, or another one: someone issued a link meanwhile
+        with pytest.raises(TransactionRejected):
+            transact_write(store.dynamodb, store.issue_operations(second, replaced))
+    transact_write(store.dynamodb, store.issue_operations(second, first.hashed))
+    assert store.current(RESET, "staff", STAFF) == second.hashed
+    assert store.find(first.hashed) is None
+    found = store.find(second.hashed)
+    assert found == second
+    items = {item["pk"]["S"]: item for item in link_items(services)}
+    assert items[f"LINK#{second.hashed}"]["ttl"] == {"N": str(second.expires)}
+    assert items[f"LINKOF#reset#staff#{STAFF}"]["ttl"] == {"N": str(second.expires)}
+    with pytest.raises(TransactionRejected):  # a link hash is never issued twice
+        transact_write(store.dynamodb, store.issue_operations(second, ""))
+
+
+def test_a_stored_link_is_found_only_by_its_own_hash(services: Services, accounts: Accounts) -> None:
+    store = links_of(services)
+    _token, link = _link(services, accounts)
+    assert store.find(link.hashed) is None and store.current(RESET, "staff", STAFF) == ""
+    from shared.store.dynamo import transact_write
+
+    transact_write(store.dynamodb, store.issue_operations(link, ""))
+    store.dynamodb.update_item(
+        TableName=store.table,
+        Key={"pk": {"S": f"LINK#{link.hashed}"}},
+        UpdateExpression="SET #hash = :other",
+        ExpressionAttributeNames={"#hash": "hash"},
+        ExpressionAttributeValues={":other": {"S": "f" * 64}},
+    )
+    assert store.find(link.hashed) is None
+
+
+def test_the_daily_mail_count_stops_at_its_limit_and_starts_again_the_next_day(
+    services: Services, accounts: Accounts
+) -> None:
+    from shared.store.dynamo import TransactionRejected, transact_write
+
+    store = links_of(services)
+    day_ms = 86_400_000
+    at = 20_000 * day_ms + 3_600_000
+    for _ in range(2):
+        transact_write(store.dynamodb, [store.count_mail_operation("staff", STAFF, at, 2)])
+    with pytest.raises(TransactionRejected):
+        transact_write(store.dynamodb, [store.count_mail_operation("staff", STAFF, at + 3_600_000, 2)])
+    transact_write(store.dynamodb, [store.count_mail_operation("staff", STAFF, at + day_ms, 2)])
+    item = store.dynamodb.get_item(
+        TableName=store.table, Key={"pk": {"S": f"RESETMAIL#staff#{STAFF}#20000"}}
+    )["Item"]
+    assert item["count"] == {"N": "2"} and item["ttl"] == {"N": str(20_002 * 86_400)}
+
+
+def test_the_forgotten_password_counters_and_their_keys() -> None:
+    from shared.store.links import mail_counter_key, request_counter_keys
+
+    ip = "2001:db8::" + "a" * 70
+    assert request_counter_keys("staff", STAFF, ip) == [
+        f"RESETLOCK#staff#{STAFF}",
+        f"RESETLOCK#staff#{STAFF}#{ip[:64]}",
+        f"RESETIP#{ip[:64]}",
+    ]
+    assert mail_counter_key("staff", STAFF, 7) == f"RESETMAIL#staff#{STAFF}#7"
+
+
+def test_a_token_hash_is_the_sha256_of_its_text() -> None:
+    import hashlib
+
+    assert token_hash("abc") == hashlib.sha256(b"abc").hexdigest()
+    assert token_hash("é") == hashlib.sha256("é".encode()).hexdigest()

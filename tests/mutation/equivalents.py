@@ -418,6 +418,14 @@ EQUIVALENTS += (
 
 EQUIVALENTS += (
     Equivalent(
+        "shared.accounts.links.is_token_shaped",
+        'return len(token) == TOKEN_LENGTH and all(c.isascii() and (c.isalnum() or c in "-_") '
+        "for c in token)",
+        'return len(token) == TOKEN_LENGTH and all(c.isascii() and (c.isalnum() or c in "XX-_XX") '
+        "for c in token)",
+        "the only characters the mutant adds, 'X', are alphanumeric: allowed already",
+    ),
+    Equivalent(
         "shared.store.links.Link.is_live",
         "return at_ms // 1000 < self.expires",
         "return at_ms / 1000 < self.expires",
