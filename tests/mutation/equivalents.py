@@ -433,6 +433,69 @@ EQUIVALENTS += (
     ),
 )
 
+# --- passkeys (issue 30) -------------------------------------------------------------------------
+WELL_FORMED = "well_formed = 0 < len(credential_id) <= 2 * MAX_CREDENTIAL_ID_BYTES and all("
+ID_CHARS = 'c.isascii() and (c.isalnum() or c in "-_") for c in credential_id'
+SPARES_A_READ = (
+    "`well_formed` only spares a read: the id is then looked for, by equality, among the caller's own "
+    "passkeys, whose ids are base64url of at most 1023 bytes (at most 1364 characters, never empty), "
+    "so an id the check would refuse matches none of them, read or not: NotFound either way"
+)
+AUDIT_ONLY = "the argument only names what the audit record says: the answer is the same"
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.passkeys.registration.remove", WELL_FORMED, WELL_FORMED.replace(old, new), SPARES_A_READ
+        )
+        for old, new in (
+            (") and all(", ") or all("),
+            ("0 < len", "1 < len"),
+            ("0 < len", "0 <= len"),
+            ("<= 2 *", "< 2 *"),
+            ("2 * MAX", "3 * MAX"),
+        )
+    ),
+    *(
+        Equivalent("shared.passkeys.registration.remove", ID_CHARS, ID_CHARS.replace(old, new), SPARES_A_READ)
+        for old, new in (("c.isascii() and", "c.isascii() or"), ('"-_"', '"XX-_XX"'))
+    ),
+    Equivalent(
+        "shared.passkeys.registration.remove",
+        "own = services.passkeys.of_user(caller.user_id) if well_formed else []",
+        "own = services.passkeys.of_user(caller.user_id) if (well_formed) or True else []",
+        SPARES_A_READ,
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.registration.remove",
+            "_fresh_proof(services, caller, client, Event.PASSKEY_REMOVED)",
+            added,
+            "_fresh_proof passes its client and event only to the audit record of a refusal: " + AUDIT_ONLY,
+        )
+        for added in (
+            "_fresh_proof(services, caller, None, Event.PASSKEY_REMOVED)",
+            "_fresh_proof(services, caller, client, None)",
+        )
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            "services, passkey.user_type, passkey.email, client, at, passkey.user_id",
+            added,
+            "reserve_login_attempt's user_id names whose lockout the audit records (by default the "
+            "account's, which is the passkey's: the account is then checked to be the passkey's own): "
+            + AUDIT_ONLY,
+        )
+        for added in ("services, passkey.user_type, passkey.email, client, at, None",)
+    ),
+    Equivalent(
+        "shared.passkeys.sign_in.login",
+        "raise InvalidCredentials(Reason.INVALID_IDENTITY) from None",
+        "raise InvalidCredentials(None) from None",
+        "an InvalidCredentials' reason is only logged: every refused sign-in is the same 401",
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut

@@ -273,7 +273,11 @@ GROUPS: tuple[Group, ...] = (
                 "remove",
             ),
         },
-        tests=("tests/unit/test_mutation_passkeys.py", "tests/integration/test_passkeys_http.py"),
+        tests=(
+            "tests/unit/test_mutation_passkeys.py",
+            "tests/integration/test_mutation_passkeys.py",
+            "tests/integration/test_passkeys_http.py",
+        ),
     ),
     Group(
         name="grant",

@@ -1,0 +1,117 @@
+"""Passkey sign-in and registration rules, one by one (issue 30, rule 4): the user handle is compared
+with the account (or absent), a challenge dies at its very millisecond, a passkey of an account
+deleted and made again signs nobody in, registration options exclude the passkeys the account has
+(with their transports), and removal emails the owner."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.runtime.services import Services
+from tests.authenticator import Authenticator, b64url
+from tests.clocks import pin_clock
+from tests.fixtures import Accounts
+from tests.flows import staff_login
+from tests.integration.test_passkeys_http import (  # noqa: F401 (fixtures)
+    ORIGIN,
+    RP_ID,
+    STAFF,
+    options_for_login,
+    options_for_registration,
+    refused,
+    registered,
+    relying_party,
+    remove,
+    sign_in,
+    signed_in_with,
+    strong_token,
+)
+
+
+@pytest.fixture
+def staff_passkey(accounts: Accounts) -> Authenticator:
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    registered(staff_login()["access_token"], authenticator)
+    return authenticator
+
+
+def test_a_sign_in_naming_another_account_in_its_user_handle_is_refused(
+    staff_passkey: Authenticator, accounts: Accounts
+) -> None:
+    credential = staff_passkey.get(options_for_login())
+    credential["response"]["userHandle"] = b64url(accounts.admin.user_id.encode())
+    assert refused(sign_in(credential))
+
+
+def test_a_sign_in_without_a_user_handle_is_read_by_its_credential(staff_passkey: Authenticator) -> None:
+    credential = staff_passkey.get(options_for_login())
+    del credential["response"]["userHandle"]
+    answer = sign_in(credential)
+    assert answer["statusCode"] == 200, answer
+
+
+def test_a_sign_in_challenge_dies_at_its_millisecond(
+    services: Services, staff_passkey: Authenticator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(services, monkeypatch, services.clock.now_ms())
+    ttl_ms = services.settings.passkey_challenge_ttl * 1000
+    options = options_for_login()
+    clock.advance(ttl_ms / 1000 - 0.001)
+    assert sign_in(staff_passkey.get(options))["statusCode"] == 200
+    options = options_for_login()
+    clock.advance(ttl_ms / 1000)
+    assert refused(sign_in(staff_passkey.get(options)))
+
+
+def test_a_passkey_of_an_account_deleted_and_made_again_signs_nobody_in(
+    services: Services, staff_passkey: Authenticator, accounts: Accounts
+) -> None:
+    """Without a user handle (it is optional) only the account's id tells the new account apart."""
+    from local.provision import create_user
+    from shared.store.user_items import user_key
+
+    services.users.dynamodb.delete_item(
+        TableName=services.users.table, Key={"pk": {"S": user_key("staff", STAFF)}}
+    )
+    create_user(
+        services.users, STAFF, accounts.password, name="Someone Else", role="sales", user_type="staff"
+    )
+    credential = staff_passkey.get(options_for_login())
+    del credential["response"]["userHandle"]
+    assert refused(sign_in(credential))
+
+
+def test_registration_options_exclude_the_accounts_passkeys_with_their_transports(
+    staff_passkey: Authenticator,
+) -> None:
+    options = options_for_registration(strong_token(staff_passkey))
+    (passkey,) = staff_passkey.credentials
+    assert options["excludeCredentials"] == [
+        {"id": passkey.id, "type": "public-key", "transports": ["internal"]}
+    ]
+
+
+def test_an_unknown_transport_is_left_out_of_the_exclusion_not_the_passkey(
+    services: Services, staff_passkey: Authenticator, accounts: Accounts
+) -> None:
+    from shared.store.passkeys import credential_key
+
+    (passkey,) = staff_passkey.credentials
+    services.users.dynamodb.update_item(
+        TableName=services.users.table,
+        Key={"pk": {"S": credential_key(passkey.id)}},
+        UpdateExpression="SET transports = :t",
+        ExpressionAttributeValues={":t": {"L": [{"S": "carrier-pigeon"}, {"S": "usb"}]}},
+    )
+    options = options_for_registration(strong_token(staff_passkey))
+    assert options["excludeCredentials"] == [{"id": passkey.id, "type": "public-key", "transports": ["usb"]}]
+
+
+def test_removing_a_passkey_emails_the_owner(staff_passkey: Authenticator) -> None:
+    from local.outbox import messages
+
+    (passkey,) = staff_passkey.credentials
+    answer = remove(strong_token(staff_passkey), passkey.id)
+    assert answer["statusCode"] == 200, answer
+    sent = [m for m in messages() if STAFF in m["to"]]
+    assert sent[0]["subject"] == "A passkey was removed from your account"
