@@ -490,6 +490,14 @@ EQUIVALENTS += (
     ),
     Equivalent(
         "shared.passkeys.sign_in.login",
+        "services, passkey.user_type, passkey.email, client, at, passkey.user_id\n)",
+        "services, passkey.user_type, passkey.email, client, at, )",
+        "reserve_login_attempt's user_id names whose lockout the audit records (by default the "
+        "account's, which is the passkey's: the account is then checked to be the passkey's own): "
+        + AUDIT_ONLY,
+    ),
+    Equivalent(
+        "shared.passkeys.sign_in.login",
         "raise InvalidCredentials(Reason.INVALID_IDENTITY) from None",
         "raise InvalidCredentials(None) from None",
         "an InvalidCredentials' reason is only logged: every refused sign-in is the same 401",
