@@ -312,3 +312,24 @@ def test_the_enrolment_names_the_account_and_the_services_issuer(services: Servi
     enrolment = enrol_totp(admin_login()["access_token"])
     parsed = pyotp.parse_uri(enrolment["otpauth_uri"])
     assert parsed.name == accounts.admin.email and parsed.issuer == services.settings.totp_issuer
+
+
+def test_removal_codes_are_counted_per_session_not_across_sessions(
+    services: Services, accounts: Any, clock: Any
+) -> None:
+    from functions.mfa.handler import handler
+    from tests.events import body_of
+    from tests.flows import active_totp, admin_login, protected_call, second_step, totp_code
+
+    secret, _codes = active_totp(accounts, clock)
+    sessions = []
+    for _ in range(2):
+        sessions.append(
+            body_of(second_step(admin_login()["mfa_token"], totp_code(secret, clock)))["access_token"]
+        )
+        clock.advance(30)
+    threshold = services.settings.lockout_threshold
+    for token in sessions:
+        for _ in range(threshold - 1):
+            answer = protected_call(handler, token, "DELETE", "/auth/mfa/totp", body={"code": "000000"})
+            assert answer["statusCode"] == 400, answer  # each session's own count

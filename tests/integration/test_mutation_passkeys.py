@@ -10,6 +10,7 @@ import pytest
 from shared.runtime.services import Services
 from tests.authenticator import Authenticator, b64url
 from tests.clocks import pin_clock
+from tests.events import body_of
 from tests.fixtures import Accounts
 from tests.flows import staff_login
 from tests.integration.test_passkeys_http import (  # noqa: F401 (fixtures)
@@ -131,3 +132,41 @@ def test_an_authenticator_without_a_counter_always_presents_zero(staff_passkey: 
     for _ in range(2):
         assert signed_in_with(staff_passkey, sign_count=0)["statusCode"] == 200
     assert signed_in_with(staff_passkey, sign_count=1)["statusCode"] == 200
+
+
+def test_a_user_handle_of_any_decodable_length_is_compared_not_crashed_on(
+    staff_passkey: Authenticator,
+) -> None:
+    credential = staff_passkey.get(options_for_login())
+    credential["response"]["userHandle"] = b64url(b"x" * 37)  # 50 characters: two '=' due
+    assert refused(sign_in(credential))
+
+
+def test_sign_in_options_last_the_challenge_lifetime_and_list_no_credential(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(
+        services, "settings", dataclasses.replace(services.settings, passkey_challenge_ttl=120)
+    )
+    options = options_for_login({"email": STAFF, "userType": "staff"})
+    assert options["timeout"] == 120_000 and options["allowCredentials"] == []
+    assert options["userVerification"] == "required" and options["rpId"] == RP_ID
+
+
+def test_sign_in_options_take_an_email_of_at_most_254_characters(accounts: Accounts) -> None:
+    from functions.passkey_login.handler import handler
+    from tests.events import api_event
+    from tests.flows import CONTEXT
+
+    longest = "a" * 242 + "@example.com"
+    assert len(longest) == 254
+    options_for_login({"email": longest, "userType": "staff"})
+    too_long = "a" + longest
+    answer = handler(
+        api_event("POST", "/auth/login/passkey/options", body={"email": too_long, "userType": "staff"}),
+        CONTEXT,
+    )
+    assert answer["statusCode"] == 400
+    assert body_of(answer) == {"field": "email", "message": "email is too long (at most 254 characters)"}

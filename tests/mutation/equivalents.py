@@ -448,7 +448,7 @@ EQUIVALENTS += (
             "shared.passkeys.registration.remove", WELL_FORMED, WELL_FORMED.replace(old, new), SPARES_A_READ
         )
         for old, new in (
-            (") and all(", ") or all("),
+            ("BYTES and all(", "BYTES or all("),
             ("0 < len", "1 < len"),
             ("0 < len", "0 <= len"),
             ("<= 2 *", "< 2 *"),
@@ -520,6 +520,108 @@ EQUIVALENTS += (
             "_cloned's user id is only what its audit records name: it refuses (401) either way",
         )
         for detail in ("after {passkey.sign_count}", "used concurrently")
+    ),
+)
+
+COUNTER = "if (count > 0 or passkey.sign_count > 0) and count <= passkey.sign_count:"
+COUNTER_WRITTEN = (
+    "the counter is checked again where it is written, in the session's transaction "
+    "(PasskeyStore.use_operation: the stored counter below the new one, or both zero), against the "
+    "same stored value this check read; a refusal there is audited as a clone too (`refused`) and "
+    "answers the same 401: only the audit's free detail text differs"
+)
+PADDING = (
+    "the decoder stops at the first '=': '===' where '=' is due decodes the same bytes, and a length "
+    "of 1 modulo 4 is refused before (parse_answer) or undecodable with any padding"
+)
+LOGIN_CHALLENGE = 'challenge, PasskeyChallenge("login", "", user_type, email, "", expires)'
+EQUIVALENTS += (
+    *(
+        Equivalent("shared.passkeys.sign_in.login", COUNTER, COUNTER.replace(old, new), COUNTER_WRITTEN)
+        for old, new in (
+            ("count > 0 or passkey", "count > 0 and passkey"),
+            ("passkey.sign_count > 0)", "passkey.sign_count > 1)"),
+            ("count <= passkey", "count < passkey"),
+        )
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            'method="passkey",',
+            added,
+            "finish_login's `method` is only what its audit record names: " + AUDIT_ONLY,
+        )
+        for added in ("method=None,", 'method="XXpasskeyXX",', 'method="PASSKEY",')
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony._b64url",
+        'return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))',
+        'return base64.urlsafe_b64decode(value + "=" * (+len(value) % 4))',
+        PADDING,
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.challenge_bytes",
+        'return base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4))',
+        'return base64.urlsafe_b64decode(challenge + "=" * (+len(challenge) % 4))',
+        PADDING,
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        "raw = secrets.token_bytes(CHALLENGE_BYTES)",
+        "raw = secrets.token_bytes(None)",
+        "secrets.token_bytes' default is DEFAULT_ENTROPY, 32 bytes: CHALLENGE_BYTES (pinned by "
+        "test_a_challenge_is_256_random_bits_in_base64url)",
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")',
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"XX=XX").decode("ascii")',
+        "the last character of 32 bytes' base64 carries their last 2 bits and four zero bits, so it is "
+        "one of AEIMQUYcgkosw048, never 'X': only the '=' is stripped either way",
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")',
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ASCII")',
+        CODEC_NAMES,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "_fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)",
+        "_fresh_proof(services, caller, client, None)",
+        "_fresh_proof passes its event only to the audit record of a refusal: " + AUDIT_ONLY,
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            "allow_credentials=[],",
+            added,
+            "py_webauthn's default for allow_credentials (None, or left out) is the empty list: the "
+            "same options (tests/integration/test_mutation_passkeys.py reads allowCredentials: [])",
+        )
+        for added in ("allow_credentials=None,", "")
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            LOGIN_CHALLENGE,
+            LOGIN_CHALLENGE.replace('("login"', f'("{word}"'),
+            "PasskeyStore.challenge reads every purpose but 'register' as a sign-in's: the same challenge",
+        )
+        for word in ("XXloginXX", "LOGIN")
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            LOGIN_CHALLENGE,
+            added,
+            "a sign-in challenge's user id and session are never read: login checks its purpose, expiry, "
+            "type and email only (the user id and session bind a registration's challenge)",
+        )
+        for added in (
+            'challenge, PasskeyChallenge("login", "XXXX", user_type, email, "", expires)',
+            'challenge, PasskeyChallenge("login", "", user_type, email, "XXXX", expires)',
+        )
     ),
 )
 

@@ -635,7 +635,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {dict(counts)} in {result.seconds / 60:.1f} min ({result.cpu / 60:.1f} CPU min)", flush=True
         )
-        if not result.mutants:
+        if not result.mutants or all(m.outcome == "not checked" for m in result.mutants):
+            # mutmut never ran a mutant: its first run of the tests failed (a test that fails without
+            # any mutant, or a test id that is not there): its log says which
             print(result.log, file=sys.stderr)
         results.append(result)
     outcomes: list[rules.Outcome] = []

@@ -220,7 +220,7 @@ GROUPS: tuple[Group, ...] = (
             *(
                 f"tests/integration/test_links_and_factors.py::{name}"
                 for name in (
-                    "test_23_1_a_a_reset_link_on_an_account_with_totp_yields_no_tokens",
+                    "test_23_1_a_reset_link_on_an_account_with_totp_yields_no_tokens",
                     "test_23_1_b_reset_link_on_an_account_with_a_passkey_yields_no_tokens",
                     "test_23_1_c_reset_link_into_a_type_that_must_have_a_factor_yields_no_tokens",
                     "test_23_1_d_an_invitation_into_a_type_that_must_have_a_factor_yields_no_tokens",
