@@ -5,6 +5,8 @@ deleted and made again signs nobody in, registration options exclude the passkey
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared.runtime.services import Services
@@ -170,3 +172,89 @@ def test_sign_in_options_take_an_email_of_at_most_254_characters(accounts: Accou
     )
     assert answer["statusCode"] == 400
     assert body_of(answer) == {"field": "email", "message": "email is too long (at most 254 characters)"}
+
+
+# --- registration ---------------------------------------------------------------------------------
+
+
+def _register_with(token: str, authenticator: Authenticator, change: Any = None) -> dict[str, Any]:
+    from tests.integration.test_passkeys_http import register
+
+    credential = authenticator.create(options_for_registration(token))
+    if change is not None:
+        change(credential)
+    return register(token, credential)
+
+
+def _stored(services: Services, accounts: Accounts) -> Any:
+    (passkey,) = services.passkeys.of_user(accounts.staff.user_id)
+    return passkey
+
+
+def test_a_registration_challenge_dies_at_its_millisecond(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_passkeys_http import register
+
+    clock = pin_clock(services, monkeypatch, services.clock.now_ms())
+    ttl = services.settings.passkey_challenge_ttl
+    token = staff_login()["access_token"]
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    late = authenticator.create(options_for_registration(token))
+    clock.advance(ttl)
+    answer = register(token, late)
+    assert answer["statusCode"] == 400, answer
+    assert body_of(answer) == {
+        "field": "credential",
+        "message": "the passkey challenge is unknown, expired or already used: ask for new options",
+    }
+    in_time = authenticator.create(options_for_registration(token))
+    clock.advance(ttl - 0.001)
+    assert register(token, in_time)["statusCode"] == 201
+
+
+def test_a_credential_that_does_not_verify_is_refused_with_its_message(accounts: Accounts) -> None:
+    token = staff_login()["access_token"]
+    authenticator = Authenticator(origin="https://evil.example", rp_id=RP_ID)  # an origin not ours
+    answer = _register_with(token, authenticator)
+    assert answer["statusCode"] == 400
+    assert body_of(answer) == {"field": "credential", "message": "the passkey could not be verified"}
+
+
+def test_a_credential_id_is_stored_as_its_whole_base64url(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An id of a multiple of 3 bytes has no padding: its last character (here 'X') is kept."""
+    import tests.authenticator as authenticator_module
+
+    raw = b"\x00" * 14 + bytes([23])  # 15 bytes: the last base64url character is 'X'
+    monkeypatch.setattr(authenticator_module.secrets, "token_bytes", lambda _n: raw)
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    assert _register_with(staff_login()["access_token"], authenticator)["statusCode"] == 201
+    assert b64url(raw).endswith("X") and _stored(services, accounts).credential_id == b64url(raw)
+    monkeypatch.undo()
+    assert signed_in_with(authenticator)["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    ("transports", "kept"),
+    [
+        (None, ()),
+        ("usb", ()),
+        (["usb", "nfc", "ble", "internal", "hybrid", "cable", "smart-card", "x", "ninth"], None),
+        (["usb", "x" * 33, "é", 7, "x" * 32], ("usb", "x" * 32)),
+    ],
+)
+def test_the_transports_kept_are_at_most_eight_short_ascii_strings(
+    services: Services, accounts: Accounts, transports: Any, kept: Any
+) -> None:
+    def given(credential: dict[str, Any]) -> None:
+        if transports is None:
+            del credential["response"]["transports"]
+        else:
+            credential["response"]["transports"] = transports
+
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    assert _register_with(staff_login()["access_token"], authenticator, given)["statusCode"] == 201
+    expected = tuple(transports[:8]) if kept is None else kept
+    assert _stored(services, accounts).transports == expected

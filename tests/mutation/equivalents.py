@@ -625,6 +625,31 @@ EQUIVALENTS += (
     ),
 )
 
+REFUSAL_REASON = (
+    "_refuse_registration's reason goes only to its audit record: the 400 names `credential` with "
+    "the message, whatever the reason"
+)
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE)",
+        "raise _refuse_registration(caller, client, None, UNUSABLE_CHALLENGE)",
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        'caller, client, Reason.PASSKEY_REFUSED, "the passkey could not be verified"',
+        'caller, client, None, "the passkey could not be verified"',
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        'credential_id = base64.urlsafe_b64encode(verified.credential_id).rstrip(b"=").decode("ascii")',
+        'credential_id = base64.urlsafe_b64encode(verified.credential_id).rstrip(b"=").decode("ASCII")',
+        CODEC_NAMES,
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
