@@ -258,3 +258,56 @@ def test_the_transports_kept_are_at_most_eight_short_ascii_strings(
     assert _register_with(staff_login()["access_token"], authenticator, given)["statusCode"] == 201
     expected = tuple(transports[:8]) if kept is None else kept
     assert _stored(services, accounts).transports == expected
+
+
+def test_registration_options_name_the_user_and_last_the_challenge_lifetime(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(
+        services, "settings", dataclasses.replace(services.settings, passkey_challenge_ttl=120)
+    )
+    options = options_for_registration(staff_login()["access_token"])
+    assert options["timeout"] == 120_000 and options["attestation"] == "none"
+    assert options["user"]["name"] == STAFF and options["user"]["displayName"] == accounts.staff.name
+
+
+def test_a_registered_passkey_keeps_its_authenticators_model(services: Services, accounts: Accounts) -> None:
+    import uuid
+
+    from tests.authenticator import AAGUID
+
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    assert _register_with(staff_login()["access_token"], authenticator)["statusCode"] == 201
+    assert _stored(services, accounts).aaguid == str(uuid.UUID(bytes=AAGUID))
+
+
+def test_a_registration_whose_challenge_is_used_meanwhile_is_refused_as_such(
+    services: Services, accounts: Accounts
+) -> None:
+    """The challenge is used by another request between this one's read and its write: the
+    transaction fails on the challenge, and the answer says so (not a limit reached)."""
+    from shared.core import aws
+    from tests.integration.test_passkeys_http import register
+
+    token = staff_login()["access_token"]
+    authenticator = Authenticator(origin=ORIGIN, rp_id=RP_ID)
+    options = options_for_registration(token)
+    credential = authenticator.create(options)
+    events = aws.dynamodb().meta.events
+
+    def use_the_challenge_first(**_: object) -> None:
+        events.unregister("before-call.dynamodb.TransactWriteItems", use_the_challenge_first)
+        services.users.dynamodb.transact_write_items(
+            TransactItems=[services.passkeys.consume_challenge_operation(options["challenge"])]
+        )
+
+    events.register("before-call.dynamodb.TransactWriteItems", use_the_challenge_first)
+    try:
+        answer = register(token, credential)
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", use_the_challenge_first)
+    assert answer["statusCode"] == 400, answer
+    assert body_of(answer)["message"].startswith("the passkey challenge is unknown, expired or already used")
+    assert services.passkeys.of_user(accounts.staff.user_id) == []

@@ -650,6 +650,34 @@ EQUIVALENTS += (
     ),
 )
 
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE) from None",
+        "raise _refuse_registration(caller, client, None, UNUSABLE_CHALLENGE) from None",
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        "_fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)",
+        "_fresh_proof(services, caller, client, None)",
+        "_fresh_proof passes its event only to the audit record of a refusal: " + AUDIT_ONLY,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        "attestation=AttestationConveyancePreference.NONE,",
+        "",
+        "py_webauthn's default attestation preference is NONE: the same options "
+        "(test_registration_options_name_the_user_and_last_the_challenge_lifetime reads 'none')",
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        'user_id=caller.user_id.encode("utf-8"),',
+        'user_id=caller.user_id.encode("UTF-8"),',
+        CODEC_NAMES,
+    ),
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
