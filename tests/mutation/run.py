@@ -292,6 +292,11 @@ def rerun(
         if open_names:
             shutil.rmtree(directory / "tests")
             shutil.copytree(ROOT / "tests", directory / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+            # and the group's test list as it is now (tests added to the group since the run)
+            tests = [t for t in result.group.tests if t.startswith("-") or (ROOT / t.split("::")[0]).exists()]
+            pyproject = directory / "pyproject.toml"
+            kept = pyproject.read_text(encoding="utf-8").split("\n[tool.mutmut]\n", 1)[0]
+            pyproject.write_text(kept + mutmut_config(result.group, tests), encoding="utf-8")
             started, cpu = time.monotonic(), children_cpu()
             subprocess.run(
                 [
