@@ -445,3 +445,23 @@ def test_a_notification_that_cannot_be_sent_is_logged_not_raised(
     caplog.clear()
     notifications.notify_factor_changed(services, "x@example.com", "X", "totp_added", CLIENT)
     assert [r.getMessage() for r in caplog.records] == ["notification not sent"]
+
+
+def test_a_malformed_session_id_is_never_looked_up(services: Services, accounts: Accounts) -> None:
+    """DynamoDB refuses a key over 2048 bytes (a 503, where moto answers nothing): an id that is not
+    a session id's shape is not found without a read."""
+    mine = _start(services, accounts, services.clock.now_ms())
+    reads: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params)
+
+    events = services.sessions.dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.GetItem", record)
+    try:
+        for sid in ("x" * 3000, "not a session id", ""):
+            with pytest.raises(NotFound):
+                lifecycle.end_session(services, mine.claims, sid, CLIENT)
+    finally:
+        events.unregister("provide-client-params.dynamodb.GetItem", record)
+    assert reads == []
