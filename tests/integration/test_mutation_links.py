@@ -411,3 +411,39 @@ def test_a_token_hash_is_the_sha256_of_its_text() -> None:
 
     assert token_hash("abc") == hashlib.sha256(b"abc").hexdigest()
     assert token_hash("é") == hashlib.sha256("é".encode()).hexdigest()
+
+
+def test_an_invitation_replaces_a_link_left_by_an_account_deleted_meanwhile(
+    admin_token: str, services: Services, accounts: Accounts
+) -> None:
+    from shared.store.dynamo import transact_write
+
+    email = "new.hire@dealership.example"
+    leftover = Link("e" * 64, INVITATION, "staff", email, 1, 2_000_000_000)
+    store = links_of(services)
+    transact_write(store.dynamodb, store.issue_operations(leftover, ""))  # its account is gone
+    assert invite(admin_token, email)["statusCode"] == 201
+    assert (
+        store.current(INVITATION, "staff", email) != leftover.hashed and store.find(leftover.hashed) is None
+    )
+    answer = invite(admin_token, STAFF)
+    assert answer["statusCode"] == 400
+    assert body_of(answer) == {"field": "email", "message": f"a staff user with email {STAFF} already exists"}
+
+
+def test_links_are_read_strongly_consistent(services: Services, accounts: Accounts) -> None:
+    token = reset_token()
+    store = links_of(services)
+    reads: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params)
+
+    events = store.dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.GetItem", record)
+    try:
+        store.find(token_hash(token))
+        store.current(RESET, "staff", STAFF)
+    finally:
+        events.unregister("provide-client-params.dynamodb.GetItem", record)
+    assert len(reads) == 2 and all(read.get("ConsistentRead") is True for read in reads)

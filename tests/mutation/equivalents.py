@@ -688,6 +688,26 @@ EQUIVALENTS += (
     ),
 )
 
+INVALID_IDENTITY = (
+    'raise BadRequest("email" if str(error) == "email" else "name", f"invalid {error}") from None'
+)
+EQUIVALENTS += tuple(
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        INVALID_IDENTITY,
+        INVALID_IDENTITY.replace(old, new),
+        "check_identity's messages are 'user id', 'email or name' and 'role or type', never 'email': "
+        "the condition is always false, so its first branch is never taken, and the field is 'name'",
+    )
+    for old, new in (
+        ('("email" if', '("XXemailXX" if'),
+        ('("email" if', '("EMAIL" if'),
+        ("str(error) ==", "str(None) =="),
+        ('== "email" else', '== "XXemailXX" else'),
+        ('== "email" else', '== "EMAIL" else'),
+    )
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
