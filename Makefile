@@ -13,7 +13,7 @@ help:
 	@echo "make test-fast  unit and integration tests only"
 	@echo "make browser    get the Chromium the browser tests drive (make test does it first)"
 	@echo "make test-proof the slow proofs only: schemathesis fuzzing and the load test"
-	@echo "make mutate     mutation testing of the security core (mutmut; about 20 minutes) -> docs/mutation.md"
+	@echo "make mutate     mutation testing of the security core (mutmut; about 30 minutes) -> docs/mutation.md"
 	@echo "make lint       ruff (lint and format check), mypy and the layer contracts (import-linter)"
 	@echo "make docs       regenerate the configuration tables (README, docs/deploy.md) and docs/requests.http"
 	@echo "make flags      write the CDK feature flags of the pinned aws-cdk-lib into cdk.json"
@@ -25,12 +25,21 @@ help:
 	@echo "make capacity   the capacity model: which AWS quota binds first, 10 thousand to 10 million users (docs/capacity.md)"
 	@echo "make lock       regenerate the hash-pinned lock files from pyproject.toml"
 
+ifeq ($(origin VENV),file)
+# The project's own environment: (re)installed whenever the lock file is newer than its stamp.
 $(STAMP): requirements/dev.txt
 	@echo "Installing Python dependencies into $(VENV) (first run: a few minutes)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $(STAMP)
+else
+# VENV=... names an existing environment (another checkout's, a CI cache): used as it is, never
+# installed into, whatever the age of this checkout's lock file (a fresh clone's is always newer).
+.PHONY: $(STAMP)
+$(STAMP):
+	@test -x $(BIN)/python || { echo "VENV=$(VENV) has no $(BIN)/python: drop VENV= to install one"; exit 1; }
+endif
 
 install: $(STAMP)
 
@@ -116,4 +125,4 @@ lock: $(STAMP)
 	$(BIN)/python -m operations.common_passwords
 
 clean:
-	rm -rf $(VENV) node_modules .node cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(if $(filter file,$(origin VENV)),$(VENV)) node_modules .node cdk.out .pytest_cache .mypy_cache .ruff_cache

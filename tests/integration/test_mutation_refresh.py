@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 
+import jwt
 import pytest
 
 from shared.core import aws
@@ -311,3 +312,151 @@ def test_a_grace_retry_losing_to_a_logout_is_refused_as_revoked(
         events.unregister("before-call.dynamodb.TransactWriteItems", logout_first)
     reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
     assert reasons == [str(Reason.SESSION_REVOKED)]
+
+
+# --- issue 30: the rules an audit found unguarded by the refresh group's own tests ------------------
+
+
+@pytest.fixture
+def relying_party(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passkeys on (their relying party), before the services are built."""
+    from shared.runtime import services as services_module
+
+    monkeypatch.setenv("WEBAUTHN_RP_ID", "app.example.com")
+    services_module.reset()
+
+
+def test_30_1_a_refresh_keeps_the_sessions_auth_time_so_an_old_login_stays_old(
+    step_up_routes: str,
+    relying_party: None,
+    services: Services,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refreshed access token carries the session's `auth_time` (the last real proof), never the
+    refresh's own moment: otherwise a stolen refresh token would make itself a fresh login, pass the
+    step-up `max_age` and register its own passkey."""
+    from functions.passkeys.handler import handler as passkeys_handler
+    from shared.authorizer.decision import STEP_UP_ERROR
+    from tests.flows import ADMIN, active_totp, authorize, login_ok, protected_call, second_step, totp_code
+
+    clock = _start(services, monkeypatch)
+    secret, _codes = active_totp(accounts, clock)
+    mfa_token = login_ok(ADMIN, accounts.password, "admin")["mfa_token"]
+    proven_s = clock.now_ms() // 1000
+    strong = body_of(second_step(mfa_token, totp_code(secret, clock)))
+    fresh = authorize(strong["access_token"], "DELETE", "/cars/car-1")
+    assert fresh["context"]["step_up"] == ""  # a fresh second factor: the step-up route is granted
+    clock.advance(max(900, services.settings.factor_change_max_age) + 60)  # the proof is now too old
+    refreshed = _rotate(strong["refresh_token"])
+    claims = jwt.decode(refreshed["access_token"], options={"verify_signature": False})
+    assert claims["auth_time"] == proven_s and claims["iat"] > proven_s + 900
+    # the step-up rule: a route demanding a proof within max_age is refused to the refreshed token
+    stale = authorize(refreshed["access_token"], "DELETE", "/cars/car-1")
+    assert STEP_UP_ERROR in stale["context"]["step_up"], stale["context"]
+    # the factor-change rule: registering a passkey needs a fresh proof
+    path = "/auth/passkeys/register/options"
+    answer = protected_call(passkeys_handler, refreshed["access_token"], "POST", path)
+    assert answer["statusCode"] == 403, answer
+    assert body_of(answer)["error"] == "insufficient_user_authentication"
+
+
+def test_30_2_two_containers_on_two_derivation_keys_never_fork_a_session(
+    services: Services, accounts: Accounts
+) -> None:
+    """During a rotation of the refresh-derivation key, container A (the old key only) and container
+    B (the new key first) both read the same active parent; A commits its child first. B's child is
+    another token (another key), so its `attribute_not_exists(pk)` passes: only the parent's own
+    `#status = :active` refuses B's transaction. B then reads again and answers A's very child, so the
+    session has one refresh chain, never two."""
+    import copy
+
+    from shared.core.observability import Client
+    from shared.sessions import rotation
+
+    parent = staff_login()["refresh_token"]
+    old_keys = services.refresh_keys()
+    new_key = secrets.token_bytes(32)
+    container_a = copy.copy(services)
+    container_a.refresh_keys = lambda *, reload=False: old_keys  # type: ignore[method-assign]
+    container_b = copy.copy(services)
+    container_b.refresh_keys = lambda *, reload=False: (new_key, *old_keys)  # type: ignore[method-assign]
+    container_b.sessions = copy.copy(services.sessions)
+    b_rotate = container_b.sessions.rotate
+    first: list[str] = []
+
+    def a_commits_first(*args: object, **kwargs: object) -> None:
+        if not first:  # between B's read and B's write
+            first.append(rotation.refresh(container_a, parent, Client()).refresh_token)
+        b_rotate(*args, **kwargs)  # type: ignore[arg-type]
+
+    container_b.sessions.rotate = a_commits_first  # type: ignore[method-assign]
+    second = rotation.refresh(container_b, parent, Client()).refresh_token
+    assert first and second == first[0], "one parent, two live children: the session forked"
+    # and the one chain goes on
+    assert _rotate(second)["refresh_token"] != second
+
+
+def test_30_3_a_rotation_losing_to_a_revocation_between_its_read_and_write_is_refused(
+    services: Services, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The session is revoked after the rotation read it as active: the rotation's transaction (its
+    condition that the session is still active) refuses, and no child exists."""
+    first = staff_login()
+    events = aws.dynamodb().meta.events
+
+    def revoke_first(**_: object) -> None:
+        events.unregister("before-call.dynamodb.TransactWriteItems", revoke_first)
+        assert session_delete(first["access_token"], session_id_of(first["refresh_token"]) or "")[
+            "statusCode"
+        ] in (200, 204)
+
+    events.register("before-call.dynamodb.TransactWriteItems", revoke_first)
+    caplog.clear()
+    try:
+        assert refresh(first["refresh_token"])["statusCode"] == 401
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", revoke_first)
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == [str(Reason.SESSION_REVOKED)]
+
+
+def test_30_3_the_grace_window_never_applies_once_the_child_was_used(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the grace window, the parent replayed after its child was rotated is theft."""
+    _start(services, monkeypatch)
+    first = staff_login()
+    child = _rotate(first["refresh_token"])
+    grandchild = _rotate(child["refresh_token"])
+    assert refresh(first["refresh_token"])["statusCode"] == 401  # same millisecond: within the window
+    assert refresh(grandchild["refresh_token"])["statusCode"] == 401  # the session was ended
+    assert not is_authorized(grandchild["access_token"])
+
+
+def test_30_3_an_expired_refresh_token_is_refused_on_the_read(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past its idle lifetime a token is refused as expired at once (401), not by the transaction
+    after three reads (503)."""
+    clock = _start(services, monkeypatch)
+    tokens = staff_login()
+    clock.advance(services.settings.refresh_idle_ttl + 1)
+    caplog.clear()
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == [str(Reason.TOKEN_EXPIRED)]
+
+
+def test_30_3_a_token_of_an_ended_session_is_refused_as_ended_not_as_theft(
+    services: Services, accounts: Accounts, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A token of a session past its absolute lifetime is refused on the read as the session's end:
+    never rotated, never reported as a replay (a false theft alarm) nor as a revocation."""
+    clock = _start(services, monkeypatch)
+    tokens = staff_login()
+    clock.set((clock.now_ms() // 1000 + services.settings.session_max_ttl) * 1000)
+    caplog.clear()
+    assert refresh(tokens["refresh_token"])["statusCode"] == 401
+    reasons = [getattr(r, "reason", None) for r in caplog.records if r.getMessage() == "refresh rejected"]
+    assert reasons == [str(Reason.SESSION_ENDED)]

@@ -285,6 +285,454 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
 )
 
+# --- the password policy (issue 30) --------------------------------------------------------------
+SAME_LENGTH_FORMS = (
+    "each form has the password's length: str.translate maps one character to one, and each name is "
+    "replaced by as many markers as it has characters, so `strict` never has anything to refuse"
+)
+EQUIVALENTS += (
+    Equivalent(
+        "shared.credentials.breached_passwords._repeated_unit",
+        "for size in range(1, len(text) // 2 + 1):",
+        "for size in range(1, len(text) // 2 + 2):",
+        "the one more size tried, len // 2 + 1, divides the length only when it is the whole text "
+        "(lengths 1 and 2: a divisor above half a number is the number itself), and then the unit "
+        "returned is the text, as when no unit is found",
+    ),
+    Equivalent(
+        "shared.credentials.breached_passwords._undecorated",
+        "found |= {rest[:cut] for cut in range(end, len(rest) + 1)}",
+        "found |= {rest[:cut] for cut in range(end, len(rest) + 2)}",
+        "the one more cut is past the end, and a slice past the end is the whole string, already in the "
+        "set (cut = len(rest)): the same set",
+    ),
+    *(
+        Equivalent(
+            "shared.credentials.password_context.is_built_from",
+            'left = "".join(char for char, mark in zip(folded, form, strict=True) if mark != _TAKEN)',
+            f'left = "".join(char for char, mark in zip(folded, form, {added}) if mark != _TAKEN)',
+            SAME_LENGTH_FORMS,
+        )
+        for added in ("strict=None", "", "strict=False")
+    ),
+)
+
+# --- second factors (issue 30) ---------------------------------------------------------------------
+PYOTP_DEFAULTS = (
+    "pyotp.TOTP's defaults are digits=6 and interval=30, the values DIGITS and STEP_SECONDS name "
+    "(tests/unit/test_mutation_factors.py pins both): leaving either out builds the same generator"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.credentials.totp.matching_step",
+            "totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)",
+            added,
+            PYOTP_DEFAULTS,
+        )
+        for added in (
+            "totp = pyotp.TOTP(secret, interval=STEP_SECONDS)",
+            "totp = pyotp.TOTP(secret, digits=DIGITS, )",
+        )
+    ),
+    Equivalent(
+        "shared.credentials.totp.matching_step",
+        "current = int(at_seconds // STEP_SECONDS)",
+        "current = int(at_seconds / STEP_SECONDS)",
+        "int() truncates towards zero and // floors: they differ only below zero, and the time is "
+        "seconds since 1970, never negative",
+    ),
+    Equivalent(
+        "shared.credentials.totp.recovery_hash",
+        'return hashlib.sha256(normalised.encode("utf-8")).hexdigest()',
+        'return hashlib.sha256(normalised.encode("UTF-8")).hexdigest()',
+        CODEC_NAMES,
+    ),
+    Equivalent(
+        "shared.store.factors.FactorStore.put_pending_totp",
+        '"last_step": n(0),',
+        '"last_step": n(1),',
+        "the last step used only has to be below every step a code can name (`last_step < :step`): "
+        "matching_step names steps within one of now's, and step 1 ended at 1970-01-01T00:01:00, so "
+        "0 and 1 refuse and accept the same steps",
+    ),
+    Equivalent(
+        "shared.store.factors.FactorStore.use_step",
+        'update = "SET last_step = :step" + (", #status = :active" if activate else "")',
+        'update = "SET last_step = :step" + (", #status = :active" if (activate) or True else "")',
+        "without `activate` the condition requires `#status = :active` already (and `:active` is among "
+        "the values): setting it to active again writes the value it has",
+    ),
+)
+
+# --- session grant (issue 30) -----------------------------------------------------------------------
+FRESH = "fresh = auth_time > 0 and services.clock.now_ms() // 1000 - auth_time <= max_age"
+UNSTORED_STATUS = (
+    "a new Session's status is never stored nor read: SessionStore.create writes status 'active' "
+    "whatever the object says, and the grant built from it reads only its identity, sid, amr and "
+    "auth_time (the tests read the stored session back: it is active)"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.sessions.assurance.require_fresh_proof",
+            FRESH,
+            FRESH.replace("auth_time > 0", added),
+            "an auth_time of 0 or 1 (epoch seconds) is over 56 years before any clock this runs on, and "
+            "the longest max_age the settings allow is 7 days: the age half refuses it either way",
+        )
+        for added in ("auth_time >= 0", "auth_time > 1")
+    ),
+    *(
+        Equivalent("shared.sessions.lifecycle.start_session", 'status="active",', added, UNSTORED_STATUS)
+        for added in ("status=None,", 'status="XXactiveXX",', 'status="ACTIVE",')
+    ),
+)
+
+# --- invitations (issue 30) ----------------------------------------------------------------------
+UNUSABLE = "unusable = secrets.token_urlsafe(32)  # nobody knows it: login fails like a wrong password"
+PENDING = "pending = Link(current, INVITATION, user.user_type, user.email, user.version, 0)"
+ONLY_KEYS = (
+    "revoking builds the link only to use it up, and LinkStore.use_operations reads only its hash, "
+    "purpose, type and email: its version and expiry are never read"
+)
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.accounts.invitations.invite",
+            UNUSABLE,
+            UNUSABLE.replace("(32)", added),
+            "the invited account's password is random and told to nobody (accepting the invitation "
+            "sets a real one): 33 random bytes, or the default of 32 (None), are as unguessable",
+        )
+        for added in ("(None)", "(33)")
+    ),
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        "version=1,",
+        "version=2,",
+        "the invitation link records the version the account is created with, whatever it is, and "
+        "every later check compares the account's version with the link's, never with a constant",
+    ),
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        'raise BadRequest("email" if str(error) == "email" else "name", f"invalid {error}") from None',
+        'raise BadRequest("email" if (str(error) == "email") and False else "name", f"invalid {error}") '
+        "from None",
+        "check_identity's messages are 'user id', 'email or name' and 'role or type', never 'email' "
+        "(check_new_account has refused a bad email before): the field is always 'name' either way",
+    ),
+    *(
+        Equivalent("shared.accounts.invitations.revoke_invitation", PENDING, added, ONLY_KEYS)
+        for added in (
+            PENDING.replace("user.version, 0)", "None, 0)"),
+            PENDING.replace("user.version, 0)", "user.version, None)"),
+            PENDING.replace("user.version, 0)", "user.version, 1)"),
+        )
+    ),
+    Equivalent(
+        "shared.accounts.invitations.accept_invitation",
+        "[*commit, *no_factor_checks(services, user.user_id)],",
+        "[*commit, *no_factor_checks(services, None)],",
+        "an invited account has no factor to check: it is disabled from its creation until this very "
+        "transaction enables it, so it never had a session to add one with (factors are kept by user "
+        "id, a new random id per account; an operator can only remove factors); the check holds for "
+        "the account's id and for None alike",
+    ),
+)
+
+EQUIVALENTS += (
+    Equivalent(
+        "shared.accounts.links.is_token_shaped",
+        'return len(token) == TOKEN_LENGTH and all(c.isascii() and (c.isalnum() or c in "-_") '
+        "for c in token)",
+        'return len(token) == TOKEN_LENGTH and all(c.isascii() and (c.isalnum() or c in "XX-_XX") '
+        "for c in token)",
+        "the only characters the mutant adds, 'X', are alphanumeric: allowed already",
+    ),
+    Equivalent(
+        "shared.store.links.Link.is_live",
+        "return at_ms // 1000 < self.expires",
+        "return at_ms / 1000 < self.expires",
+        "`expires` is a whole number of seconds, and for a whole number E, floor(x) < E exactly when x < E",
+    ),
+)
+
+# --- passkeys (issue 30) -------------------------------------------------------------------------
+WELL_FORMED = "well_formed = 0 < len(credential_id) <= 2 * MAX_CREDENTIAL_ID_BYTES and all("
+ID_CHARS = 'c.isascii() and (c.isalnum() or c in "-_") for c in credential_id'
+SPARES_A_READ = (
+    "`well_formed` only spares a read: the id is then looked for, by equality, among the caller's own "
+    "passkeys, whose ids are base64url of at most 1023 bytes (at most 1364 characters, never empty), "
+    "so an id the check would refuse matches none of them, read or not: NotFound either way"
+)
+AUDIT_ONLY = "the argument only names what the audit record says: the answer is the same"
+EQUIVALENTS += (
+    *(
+        Equivalent(
+            "shared.passkeys.registration.remove", WELL_FORMED, WELL_FORMED.replace(old, new), SPARES_A_READ
+        )
+        for old, new in (
+            ("BYTES and all(", "BYTES or all("),
+            ("0 < len", "1 < len"),
+            ("0 < len", "0 <= len"),
+            ("<= 2 *", "< 2 *"),
+            ("2 * MAX", "3 * MAX"),
+        )
+    ),
+    *(
+        Equivalent("shared.passkeys.registration.remove", ID_CHARS, ID_CHARS.replace(old, new), SPARES_A_READ)
+        for old, new in (("c.isascii() and", "c.isascii() or"), ('"-_"', '"XX-_XX"'))
+    ),
+    Equivalent(
+        "shared.passkeys.registration.remove",
+        "own = services.passkeys.of_user(caller.user_id) if well_formed else []",
+        "own = services.passkeys.of_user(caller.user_id) if (well_formed) or True else []",
+        SPARES_A_READ,
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.registration.remove",
+            "_fresh_proof(services, caller, client, Event.PASSKEY_REMOVED)",
+            added,
+            "_fresh_proof passes its client and event only to the audit record of a refusal: " + AUDIT_ONLY,
+        )
+        for added in (
+            "_fresh_proof(services, caller, None, Event.PASSKEY_REMOVED)",
+            "_fresh_proof(services, caller, client, None)",
+        )
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            "services, passkey.user_type, passkey.email, client, at, passkey.user_id",
+            added,
+            "reserve_login_attempt's user_id names whose lockout the audit records (by default the "
+            "account's, which is the passkey's: the account is then checked to be the passkey's own): "
+            + AUDIT_ONLY,
+        )
+        for added in ("services, passkey.user_type, passkey.email, client, at, None",)
+    ),
+    Equivalent(
+        "shared.passkeys.sign_in.login",
+        "services, passkey.user_type, passkey.email, client, at, passkey.user_id\n)",
+        "services, passkey.user_type, passkey.email, client, at, )",
+        "reserve_login_attempt's user_id names whose lockout the audit records (by default the "
+        "account's, which is the passkey's: the account is then checked to be the passkey's own): "
+        + AUDIT_ONLY,
+    ),
+    Equivalent(
+        "shared.passkeys.sign_in.login",
+        "raise InvalidCredentials(Reason.INVALID_IDENTITY) from None",
+        "raise InvalidCredentials(None) from None",
+        "an InvalidCredentials' reason is only logged: every refused sign-in is the same 401",
+    ),
+)
+
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.sign_in.login",
+        "if (count > 0 or passkey.sign_count > 0) and count <= passkey.sign_count:",
+        "if (count > 1 or passkey.sign_count > 0) and count <= passkey.sign_count:",
+        "the two differ only for a count of 1 with a stored count of 0, where `count <= "
+        "passkey.sign_count` is false either way",
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            f'_cloned(client, user.user_id, f"counter {{count}} {detail}")',
+            f'_cloned(client, None, f"counter {{count}} {detail}")',
+            "_cloned's user id is only what its audit records name: it refuses (401) either way",
+        )
+        for detail in ("after {passkey.sign_count}", "used concurrently")
+    ),
+)
+
+COUNTER = "if (count > 0 or passkey.sign_count > 0) and count <= passkey.sign_count:"
+COUNTER_WRITTEN = (
+    "the counter is checked again where it is written, in the session's transaction "
+    "(PasskeyStore.use_operation: the stored counter below the new one, or both zero), against the "
+    "same stored value this check read; a refusal there is audited as a clone too (`refused`) and "
+    "answers the same 401: only the audit's free detail text differs"
+)
+PADDING = (
+    "the decoder stops at the first '=': '===' where '=' is due decodes the same bytes, and a length "
+    "of 1 modulo 4 is refused before (parse_answer) or undecodable with any padding"
+)
+LOGIN_CHALLENGE = 'challenge, PasskeyChallenge("login", "", user_type, email, "", expires)'
+EQUIVALENTS += (
+    *(
+        Equivalent("shared.passkeys.sign_in.login", COUNTER, COUNTER.replace(old, new), COUNTER_WRITTEN)
+        for old, new in (
+            ("count > 0 or passkey", "count > 0 and passkey"),
+            ("passkey.sign_count > 0)", "passkey.sign_count > 1)"),
+            ("count <= passkey", "count < passkey"),
+        )
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login",
+            'method="passkey",',
+            added,
+            "finish_login's `method` is only what its audit record names: " + AUDIT_ONLY,
+        )
+        for added in ("method=None,", 'method="XXpasskeyXX",', 'method="PASSKEY",')
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony._b64url",
+        'return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))',
+        'return base64.urlsafe_b64decode(value + "=" * (+len(value) % 4))',
+        PADDING,
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.challenge_bytes",
+        'return base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4))',
+        'return base64.urlsafe_b64decode(challenge + "=" * (+len(challenge) % 4))',
+        PADDING,
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        "raw = secrets.token_bytes(CHALLENGE_BYTES)",
+        "raw = secrets.token_bytes(None)",
+        "secrets.token_bytes' default is DEFAULT_ENTROPY, 32 bytes: CHALLENGE_BYTES (pinned by "
+        "test_a_challenge_is_256_random_bits_in_base64url)",
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")',
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"XX=XX").decode("ascii")',
+        "the last character of 32 bytes' base64 carries their last 2 bits and four zero bits, so it is "
+        "one of AEIMQUYcgkosw048, never 'X': only the '=' is stripped either way",
+    ),
+    Equivalent(
+        "shared.passkeys.ceremony.new_challenge",
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")',
+        'return raw, base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ASCII")',
+        CODEC_NAMES,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "_fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)",
+        "_fresh_proof(services, caller, client, None)",
+        "_fresh_proof passes its event only to the audit record of a refusal: " + AUDIT_ONLY,
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            "allow_credentials=[],",
+            added,
+            "py_webauthn's default for allow_credentials (None, or left out) is the empty list: the "
+            "same options (tests/integration/test_mutation_passkeys.py reads allowCredentials: [])",
+        )
+        for added in ("allow_credentials=None,", "")
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            LOGIN_CHALLENGE,
+            LOGIN_CHALLENGE.replace('("login"', f'("{word}"'),
+            "PasskeyStore.challenge reads every purpose but 'register' as a sign-in's: the same challenge",
+        )
+        for word in ("XXloginXX", "LOGIN")
+    ),
+    *(
+        Equivalent(
+            "shared.passkeys.sign_in.login_options",
+            LOGIN_CHALLENGE,
+            added,
+            "a sign-in challenge's user id and session are never read: login checks its purpose, expiry, "
+            "type and email only (the user id and session bind a registration's challenge)",
+        )
+        for added in (
+            'challenge, PasskeyChallenge("login", "XXXX", user_type, email, "", expires)',
+            'challenge, PasskeyChallenge("login", "", user_type, email, "XXXX", expires)',
+        )
+    ),
+)
+
+REFUSAL_REASON = (
+    "_refuse_registration's reason goes only to its audit record: the 400 names `credential` with "
+    "the message, whatever the reason"
+)
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE)",
+        "raise _refuse_registration(caller, client, None, UNUSABLE_CHALLENGE)",
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        'caller, client, Reason.PASSKEY_REFUSED, "the passkey could not be verified"',
+        'caller, client, None, "the passkey could not be verified"',
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.register",
+        'credential_id = base64.urlsafe_b64encode(verified.credential_id).rstrip(b"=").decode("ascii")',
+        'credential_id = base64.urlsafe_b64encode(verified.credential_id).rstrip(b"=").decode("ASCII")',
+        CODEC_NAMES,
+    ),
+)
+
+EQUIVALENTS += (
+    Equivalent(
+        "shared.passkeys.registration.register",
+        "raise _refuse_registration(caller, client, Reason.PASSKEY_CHALLENGE, UNUSABLE_CHALLENGE) from None",
+        "raise _refuse_registration(caller, client, None, UNUSABLE_CHALLENGE) from None",
+        REFUSAL_REASON,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        "_fresh_proof(services, caller, client, Event.PASSKEY_REGISTER)",
+        "_fresh_proof(services, caller, client, None)",
+        "_fresh_proof passes its event only to the audit record of a refusal: " + AUDIT_ONLY,
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        "attestation=AttestationConveyancePreference.NONE,",
+        "",
+        "py_webauthn's default attestation preference is NONE: the same options "
+        "(test_registration_options_name_the_user_and_last_the_challenge_lifetime reads 'none')",
+    ),
+    Equivalent(
+        "shared.passkeys.registration.registration_options",
+        'user_id=caller.user_id.encode("utf-8"),',
+        'user_id=caller.user_id.encode("UTF-8"),',
+        CODEC_NAMES,
+    ),
+)
+
+EQUIVALENTS += (
+    Equivalent(
+        "shared.sessions.lifecycle.clean_up_sessions",
+        "",
+        "",
+        "the only mutant with no change in the body: `keep`'s default '' made 'XXXX' (the signature). "
+        "A session id is 22 base64url characters, never 'XXXX' nor '': keeping either keeps nothing",
+    ),
+)
+
+INVALID_IDENTITY = (
+    'raise BadRequest("email" if str(error) == "email" else "name", f"invalid {error}") from None'
+)
+EQUIVALENTS += tuple(
+    Equivalent(
+        "shared.accounts.invitations.invite",
+        INVALID_IDENTITY,
+        INVALID_IDENTITY.replace(old, new),
+        "check_identity's messages are 'user id', 'email or name' and 'role or type', never 'email': "
+        "the condition is always false, so its first branch is never taken, and the field is 'name'",
+    )
+    for old, new in (
+        ('("email" if', '("XXemailXX" if'),
+        ('("email" if', '("EMAIL" if'),
+        ("str(error) ==", "str(None) =="),
+        ('== "email" else', '== "XXemailXX" else'),
+        ('== "email" else', '== "EMAIL" else'),
+    )
+)
+
 _used: set[Equivalent] = set()
 
 # DynamoDB's expression keywords are case-insensitive: a mutant that only changes their case (mutmut
@@ -313,6 +761,12 @@ def _only_keyword_case(removed: tuple[str, ...], added: tuple[str, ...]) -> bool
 
 # Every mutant of one line, when nothing reads what the line computes: (function, the line's start).
 UNREAD_LINES: dict[tuple[str, str], Equivalent] = {}
+UNREAD_LINES[("shared.accounts.invitations.accept_invitation", "session_id = ")] = Equivalent(
+    "shared.accounts.invitations.accept_invitation",
+    'session_id = grant.claims.sid if grant else ""',
+    "(any mutant of the line)",
+    "only the audit record on the next line reads `session_id`: log text",
+)
 
 
 def find(function: str, removed: tuple[str, ...], added: tuple[str, ...]) -> Equivalent | None:

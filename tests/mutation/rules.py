@@ -62,8 +62,8 @@ RULES: tuple[RuleMutant, ...] = (
         "if revocations.session_revoked:",
         "if False:",
         (
-            "tests/integration/test_accounts_and_sessions.py::"
-            "test_deleting_an_own_session_ends_its_refresh_and_access_tokens",
+            "tests/integration/test_mutation_revocation.py::"
+            "test_a_session_ended_from_another_denies_its_access_tokens_by_its_entry_alone",
         ),
         critical=True,
     ),
@@ -186,9 +186,55 @@ RULES: tuple[RuleMutant, ...] = (
         "shared/store/sessions.py",
         "SessionStore._session_still_valid",
         '"ConditionExpression": "#status = :active AND abs_expires > :now_s",',
-        '"ConditionExpression": "abs_expires > :now_s",',
-        ("tests/integration/test_interleavings.py",),
-        owner="the revocation issue's interleaving explorer",
+        '"ConditionExpression": "(#status = :active OR #status <> :active) AND abs_expires > :now_s",',
+        (
+            "tests/integration/test_mutation_refresh.py::"
+            "test_30_3_a_rotation_losing_to_a_revocation_between_its_read_and_write_is_refused",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "rotation does not require the parent to be still active (two derivation keys fork a session)",
+        "shared/store/sessions.py",
+        "SessionStore.rotate",
+        '"ConditionExpression": "#status = :active AND idle_expires > :now_s AND abs_expires > :now_s",',
+        '"ConditionExpression": "(#status = :active OR #status <> :active) AND idle_expires > :now_s '
+        'AND abs_expires > :now_s",',
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_2_two_containers_on_two_derivation_keys_never_fork_a_session",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "a refresh stamps a fresh auth_time (a stolen refresh token becomes a fresh login)",
+        "shared/sessions/lifecycle.py",
+        "grant",
+        "auth_time=session.auth_time,",
+        "auth_time=at_ms // 1000,",
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_1_a_refresh_keeps_the_sessions_auth_time_so_an_old_login_stays_old",
+        ),
+        critical=True,
+    ),
+    RuleMutant(
+        "an ended session's refresh token is rotated (the session checked on the read)",
+        "shared/sessions/rotation.py",
+        "refresh",
+        "if not session.is_live(at):",
+        "if False:",
+        (
+            "tests/integration/test_mutation_refresh.py::test_30_3_a_token_of_an_ended_session_is_refused_as_ended_not_as_theft",
+        ),
+    ),
+    RuleMutant(
+        "a rotation that lost a race is refused instead of read again",
+        "shared/sessions/rotation.py",
+        "refresh",
+        'if rejected.reasons[:2] != ["None", "None"]:',
+        "if False:",
+        (
+            "tests/integration/test_mutation_refresh.py::test_a_token_rotated_between_the_read_and_the_write_gets_the_same_child",
+        ),
     ),
     RuleMutant(
         "an expired refresh token is rotated (the check made on the read)",
@@ -197,8 +243,7 @@ RULES: tuple[RuleMutant, ...] = (
         "if not record.is_usable(at):",
         "if False:",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::"
-            "test_23_refresh_past_the_idle_lifetime_is_rejected_though_the_row_is_still_there",
+            "tests/integration/test_mutation_refresh.py::test_30_3_an_expired_refresh_token_is_refused_on_the_read",
         ),
         critical=True,
     ),
@@ -208,9 +253,7 @@ RULES: tuple[RuleMutant, ...] = (
         "refresh",
         "and at - record.used_at <= grace_ms",
         "",
-        (
-            "tests/integration/test_hostile_refresh_tokens.py::test_20_parent_replayed_after_the_grace_window_revokes_the_family",
-        ),
+        ("tests/integration/test_mutation_refresh.py::test_the_grace_window_ends_to_the_millisecond",),
         critical=True,
     ),
     RuleMutant(
@@ -220,7 +263,7 @@ RULES: tuple[RuleMutant, ...] = (
         "and child_record.is_usable(at)",
         "",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::test_grace_window_does_not_apply_once_the_child_has_been_used",
+            "tests/integration/test_mutation_refresh.py::test_30_3_the_grace_window_never_applies_once_the_child_was_used",
         ),
         critical=True,
     ),
@@ -231,10 +274,199 @@ RULES: tuple[RuleMutant, ...] = (
         "revoke_session(services, session, REUSE, client)",
         "pass",
         (
-            "tests/integration/test_hostile_refresh_tokens.py::"
-            "test_20_grandparent_replay_revokes_the_family_and_records_a_security_event",
+            "tests/integration/test_mutation_refresh.py::test_a_replayed_refresh_token_ends_its_sessions_access_tokens_at_once",
         ),
         critical=True,
+    ),
+    # --- issue 30, rule 4: the rest of the security core ------------------------------------------
+    RuleMutant(
+        "the self-service reset skips the password policy",
+        "shared/accounts/password_reset.py",
+        "reset_password",
+        'check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)',
+        "pass",
+        (
+            "tests/integration/test_mutation_links.py::test_30_4_the_reset_applies_the_password_policy_and_the_link_survives_a_refusal",
+        ),
+    ),
+    RuleMutant(
+        "accepting an invitation skips the password policy",
+        "shared/accounts/invitations.py",
+        "accept_invitation",
+        'check_password_policy(new_password, "new_password", user.email, services.settings, name=user.name)',
+        "pass",
+        (
+            "tests/integration/test_account_lifecycle.py::test_a_common_password_is_refused_and_the_link_still_works",
+        ),
+    ),
+    RuleMutant(
+        "forgotten-password requests are limited per address and account, not per address across accounts",
+        "shared/store/links.py",
+        "request_counter_keys",
+        'f"RESETIP#{source_ip[:64]}"',
+        'f"RESETIP#{email}#{source_ip[:64]}"',
+        (
+            "tests/integration/test_mutation_links.py::test_30_4_forgotten_password_requests_from_one_address_are_limited_across_accounts",
+        ),
+    ),
+    RuleMutant(
+        "a TOTP code two steps away is accepted (the drift window widened)",
+        "shared/credentials/totp.py",
+        None,
+        "DRIFT_STEPS = 1",
+        "DRIFT_STEPS = 2",
+        ("tests/unit/test_mutation_factors.py::test_a_code_two_steps_away_is_refused",),
+    ),
+    RuleMutant(
+        "a TOTP code one step away is refused (the drift window closed)",
+        "shared/credentials/totp.py",
+        None,
+        "DRIFT_STEPS = 1",
+        "DRIFT_STEPS = 0",
+        (
+            "tests/unit/test_mutation_factors.py::test_a_code_of_the_step_or_one_either_side_is_accepted_and_names_its_step",
+        ),
+    ),
+    RuleMutant(
+        "recovery codes are stored as they are, not as hashes",
+        "shared/mfa/factor.py",
+        "enrol_totp",
+        "hashes = [totp.recovery_hash(code) for code in enrolment.recovery_codes]",
+        "hashes = list(enrolment.recovery_codes)",
+        ("tests/integration/test_mutation_factors.py::test_recovery_codes_are_stored_only_as_their_hashes",),
+    ),
+    RuleMutant(
+        "recovery codes drawn from a smaller alphabet (less entropy)",
+        "shared/credentials/totp.py",
+        None,
+        '_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"',
+        '_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz"',
+        ("tests/unit/test_mutation_factors.py::test_recovery_codes_carry_their_full_entropy",),
+    ),
+    RuleMutant(
+        "recovery codes' characters not drawn independently",
+        "shared/credentials/totp.py",
+        "new_recovery_codes",
+        '"-".join("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2))',
+        '"-".join([secrets.choice(_RECOVERY_ALPHABET) * 5] * 2)',
+        ("tests/unit/test_mutation_factors.py::test_recovery_codes_carry_their_full_entropy",),
+    ),
+    RuleMutant(
+        "the password policy's repetition rule is gone",
+        "shared/credentials/breached_passwords.py",
+        "forms",
+        "found |= {_repeated_unit(form) for form in found}",
+        "",
+        (
+            "tests/unit/test_mutation_passwords.py::test_a_listed_word_repeated_is_refused_though_its_repetition_is_not_listed",
+        ),
+    ),
+    RuleMutant(
+        "the password policy takes no names out (a password built from the user's name passes)",
+        "shared/credentials/passwords.py",
+        "check_password_policy",
+        "if is_built_from(password, context_names(words, name, email)):",
+        "if False:",
+        (
+            "tests/unit/test_mutation_passwords.py::test_the_policy_refuses_a_password_built_from_the_users_name",
+        ),
+    ),
+    RuleMutant(
+        "the refresh cookie is readable by scripts (no HttpOnly)",
+        "shared/http/proxy.py",
+        "refresh_cookie",
+        "HttpOnly; Secure;",
+        "Secure;",
+        ("tests/integration/test_mutation_grant.py::test_the_refresh_cookie_has_every_attribute",),
+    ),
+    RuleMutant(
+        "the refresh cookie travels over plain HTTP too (no Secure)",
+        "shared/http/proxy.py",
+        "refresh_cookie",
+        "HttpOnly; Secure;",
+        "HttpOnly;",
+        ("tests/integration/test_mutation_grant.py::test_the_refresh_cookie_has_every_attribute",),
+    ),
+    RuleMutant(
+        "in cookie mode the refresh token is in the body as well",
+        "shared/http/reply.py",
+        "render",
+        "cookies.append(refresh_cookie(reply.refresh.token, reply.refresh.max_age, settings))",
+        "cookies.append(refresh_cookie(reply.refresh.token, reply.refresh.max_age, settings))\n"
+        '            body = {**(body or {}), "refresh_token": reply.refresh.token}',
+        (
+            "tests/integration/test_mutation_grant.py::test_in_cookie_mode_the_refresh_token_travels_only_in_the_cookie",
+        ),
+    ),
+    RuleMutant(
+        "a session starts without saying what was proven and when",
+        "shared/sessions/lifecycle.py",
+        "start_session",
+        "if not amr or auth_time <= 0:",
+        "if False:",
+        ("tests/integration/test_mutation_grant.py::test_a_session_needs_what_was_proven_and_when",),
+    ),
+    RuleMutant(
+        "a granted refresh token's lifetime ignores the session's absolute end",
+        "shared/sessions/lifecycle.py",
+        "grant",
+        "min(idle_expires, session.abs_expires)",
+        "idle_expires",
+        (
+            "tests/integration/test_mutation_grant.py::test_the_refresh_lifetime_is_the_nearer_of_idle_and_absolute_ends",
+        ),
+    ),
+    RuleMutant(
+        "a factor change takes a proof of any age",
+        "shared/sessions/assurance.py",
+        "require_fresh_proof",
+        "fresh = auth_time > 0 and services.clock.now_ms() // 1000 - auth_time <= max_age",
+        "fresh = auth_time > 0",
+        ("tests/integration/test_mutation_grant.py::test_a_fresh_proof_is_fresh_until_max_age_inclusive",),
+    ),
+    RuleMutant(
+        "with a factor, a password alone may change factors",
+        "shared/sessions/assurance.py",
+        "require_fresh_proof",
+        "strong_enough = MULTI_FACTOR in amr or (bool(amr) and not has_factor(services, user_id))",
+        "strong_enough = bool(amr)",
+        ("tests/integration/test_mutation_grant.py::test_with_a_factor_only_a_factor_is_proof_enough",),
+    ),
+    RuleMutant(
+        "a link of an older account version is used",
+        "shared/accounts/links.py",
+        "usable_link",
+        "if user is None or user.version != found.user_version:",
+        "if user is None:",
+        ("tests/integration/test_mutation_links.py::test_a_link_of_another_account_version_is_refused",),
+    ),
+    RuleMutant(
+        "an expired link is used",
+        "shared/accounts/links.py",
+        "usable_link",
+        "if not found.is_live(at):",
+        "if False:",
+        (
+            "tests/integration/test_mutation_links.py::test_a_reset_link_lives_until_its_second_and_not_one_more",
+        ),
+    ),
+    RuleMutant(
+        "registering a passkey takes no fresh proof",
+        "shared/passkeys/registration.py",
+        "_fresh_proof",
+        "require_fresh_proof(services, caller.user_id, caller.amr, caller.auth_time)",
+        "pass",
+        ("tests/integration/test_passkeys_http.py::test_registration_needs_a_fresh_login",),
+    ),
+    RuleMutant(
+        "a notification turned off is sent anyway",
+        "shared/mail/notifications.py",
+        "notify_address",
+        "if template not in settings.notifications or not settings.mail_sender:",
+        "if not settings.mail_sender:",
+        (
+            "tests/integration/test_mutation_grant.py::test_a_notification_is_sent_only_when_it_is_a_setting_and_mail_is_on",
+        ),
     ),
     # --- revocation, login, HTTP -----------------------------------------------------------------
     RuleMutant(
