@@ -34,7 +34,9 @@ def _code(secret: str, at: float) -> str:
 
 def _enrol(world: World, user: str = USER) -> totp.Enrolment:
     factors, kms, key_id = world
-    enrolment = mfa.enrol_totp(factors, kms, key_id, user, "admin@dealership.example", "jwt-auth", 0)
+    enrolment = mfa.enrol_totp(
+        factors, kms, key_id, user, "admin@dealership.example", "jwt-auth", 0, only_while_no_factor=True
+    )
     assert enrolment is not None
     return enrolment
 
@@ -122,7 +124,9 @@ def test_an_operators_reset_removes_the_factor_says_so_and_tells_the_owner(
     user = accounts.staff
     assert mfa.reset_factors(services, user) is False  # nothing to reset: nothing sent
     assert not [m for m in messages() if user.email in m["to"]]
-    enrolment = mfa.enrol_totp(factors, kms, key_id, user.user_id, user.email, "jwt-auth", 0)
+    enrolment = mfa.enrol_totp(
+        factors, kms, key_id, user.user_id, user.email, "jwt-auth", 0, only_while_no_factor=True
+    )
     assert enrolment is not None
     assert mfa.reset_factors(services, user) is True
     assert factors.totp(user.user_id) is None and factors.recovery_hashes(user.user_id) == ()
@@ -165,7 +169,9 @@ def test_the_secret_is_bound_to_its_user_and_purpose_the_key_policy_names(servic
 
 def test_an_enrolment_names_the_account_and_the_issuer(world: World) -> None:
     factors, kms, key_id = world
-    enrolment = mfa.enrol_totp(factors, kms, key_id, USER, "sam@dealership.example", "Dealership", 0)
+    enrolment = mfa.enrol_totp(
+        factors, kms, key_id, USER, "sam@dealership.example", "Dealership", 0, only_while_no_factor=True
+    )
     assert enrolment is not None
     parsed = pyotp.parse_uri(enrolment.uri)
     assert parsed.name == "sam@dealership.example" and parsed.issuer == "Dealership"
@@ -232,7 +238,7 @@ def test_an_operators_reset_removes_every_passkey_and_tells_the_owner_of_each(
     removed: list[tuple[str, str]] = []
     monkeypatch.setattr(services.passkeys, "of_user", lambda user_id: keys if user_id == user.user_id else [])
     monkeypatch.setattr(
-        services.passkeys, "remove", lambda user_id, cid: removed.append((user_id, cid)) or True
+        services.passkeys, "remove", lambda user_id, cid, **_: removed.append((user_id, cid)) or True
     )
     assert mfa.reset_factors(services, user) is True  # passkeys only: still something reset
     assert removed == [(user.user_id, "cred-1"), (user.user_id, "cred-2")]

@@ -301,9 +301,10 @@ def test_a_reset_clears_the_accounts_own_lock_not_only_the_one_of_its_address(
     monkeypatch.setattr(services, "settings", settings)
     for n in range(4):
         login(STAFF, "wrong password 1234", "staff", source_ip=f"203.0.113.{n + 1}")
-    assert login(STAFF, "amber lighthouse rowing 31", "staff", source_ip="192.0.2.50")["statusCode"] == 429
+    at_ceiling = body_of(login(STAFF, "amber lighthouse rowing 31", "staff", source_ip="192.0.2.50"))
+    assert at_ceiling["challenge"] == "email_code"  # past the ceiling a new address is asked for a code
     assert reset(reset_token())["statusCode"] == 200
-    assert login(STAFF, NEW_PASSWORD, "staff", source_ip="192.0.2.51")["statusCode"] == 200
+    assert "access_token" in body_of(login(STAFF, NEW_PASSWORD, "staff", source_ip="192.0.2.51"))
 
 
 def test_a_reset_ends_the_old_sessions_as_a_reset_and_signs_in_as_of_its_use(

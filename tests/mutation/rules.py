@@ -428,8 +428,8 @@ RULES: tuple[RuleMutant, ...] = (
         "with a factor, a password alone may change factors",
         "shared/sessions/assurance.py",
         "require_fresh_proof",
-        "strong_enough = MULTI_FACTOR in amr or (bool(amr) and not has_factor(services, user_id))",
-        "strong_enough = bool(amr)",
+        "if fresh and amr and not has_factor(services, user_id):",
+        "if fresh and amr:",
         ("tests/integration/test_mutation_grant.py::test_with_a_factor_only_a_factor_is_proof_enough",),
     ),
     RuleMutant(
