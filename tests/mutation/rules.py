@@ -495,9 +495,7 @@ RULES: tuple[RuleMutant, ...] = (
         "_reserve",
         "if wait:",
         "if False:",
-        (
-            "tests/integration/test_hostile_login.py::test_25_repeated_failures_lock_real_and_unknown_emails_with_identical_429s",
-        ),
+        ("tests/integration/test_mutation_login.py::test_a_locked_login_is_refused_on_its_one_read",),
     ),
     RuleMutant(
         "cookie mode needs no X-Token-Transport header (the CSRF rule)",
