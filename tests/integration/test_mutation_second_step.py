@@ -81,7 +81,7 @@ def test_the_closing_email_counts_the_codes_and_says_so_without_a_sign_in_page(
     closed_code_login(services, accounts, clock)
     (mail,) = mails_with_subject(ADMIN, CLOSED)
     assert f"then {services.settings.mfa_failure_limit} codes in a row" in mail["body"]
-    assert "(ask your administrator: no sign-in page is configured)" in mail["body"]
+    assert 'href="(ask your administrator: no sign-in page is configured)"' in mail["body"]
 
 
 def test_an_unlock_link_used_twice_at_once_works_once_and_the_loser_is_audited(
@@ -351,3 +351,14 @@ def test_a_factor_challenge_ends_at_its_exact_millisecond(
     assert second_step(token, totp_code(secret, pinned))["statusCode"] == 401
     pinned.set(issued + services.settings.mfa_challenge_ttl * 1000 - 1)
     assert second_step(token, totp_code(secret, pinned))["statusCode"] == 200
+
+
+def test_a_challenge_is_kept_until_a_second_past_its_expiry(
+    services: Services, accounts: Accounts, clock: FakeClock
+) -> None:
+    """DynamoDB's clean-up (`ttl`, epoch seconds) never removes a challenge before it expires."""
+    active_totp(accounts, clock)
+    login(ADMIN, accounts.password, "admin")
+    items = services.users.dynamodb.scan(TableName=services.users.table)["Items"]
+    (challenge,) = [item for item in items if item["pk"]["S"].startswith("MFACHALLENGE#")]
+    assert challenge["ttl"]["N"] == str(int(challenge["expires_ms"]["N"]) // 1000 + 1)

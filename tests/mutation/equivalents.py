@@ -70,7 +70,36 @@ SAME_LENGTH = (
 
 DIGEST = 'return hmac.new(token.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()'
 
+CHALLENGE_PURPOSE = 'purpose=next((known for known in PURPOSES if known == purpose), "verify"),'
+NEVER_UNKNOWN = (
+    "every challenge is written by ChallengeStore.create with one of PURPOSES (its type says so), so "
+    "the default for a purpose that is not one of them is never used"
+)
+
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    *(
+        Equivalent("shared.store.challenges.ChallengeStore.get", CHALLENGE_PURPOSE, added, NEVER_UNKNOWN)
+        for added in (
+            CHALLENGE_PURPOSE.replace('"verify"),', "None),"),
+            CHALLENGE_PURPOSE.replace(', "verify"),', ", ),"),
+            CHALLENGE_PURPOSE.replace('"verify"),', '"XXverifyXX"),'),
+            CHALLENGE_PURPOSE.replace('"verify"),', '"VERIFY"),'),
+        )
+    ),
+    Equivalent(
+        "shared.store.challenges.ChallengeStore.create",
+        '**({"code_hash": s(challenge.code_hash)} if challenge.code_hash else {}),',
+        '**({"code_hash": s(challenge.code_hash)} if (challenge.code_hash) or True else {}),',
+        "a challenge with no code stores an empty code_hash instead of none: `get` reads both as the "
+        "empty string, and code_matches refuses an empty digest either way",
+    ),
+    Equivalent(
+        "shared.store.challenges.ChallengeStore.create",
+        'TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"\n)',
+        "TableName=self.table, Item=item, )",
+        "the key is the hash of a fresh 256-bit random token: no two challenges ever share it, so the "
+        "condition that none is overwritten never has one to refuse",
+    ),
     *(
         Equivalent(
             function,
