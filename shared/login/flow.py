@@ -25,7 +25,6 @@ from shared.credentials import passwords
 from shared.credentials.identity import MAX_EMAIL_LENGTH, Identity, InvalidIdentity, check_identity
 from shared.login.challenge import MfaChallenge, second_factor_challenge
 from shared.login.lockout import reserve_attempt
-from shared.login.step_up import email_code_challenge
 from shared.runtime.services import Services
 from shared.sessions.assurance import AMR_PASSWORD
 from shared.sessions.lifecycle import TokenGrant, start_session
@@ -116,6 +115,8 @@ def login(services: Services, request: LoginRequest, client: Client) -> TokenGra
     if step_up:
         # the same answer whether the password is right or not: past the ceiling a guess learns nothing
         audit_login(Event.LOGIN_STEP_UP, "asked", client, user_id, reason or "")
+        from shared.login.step_up import email_code_challenge  # only past the ceiling: mail stays unloaded
+
         return email_code_challenge(services, None if reason else user, at, started)
     if reason is not None or user is None:
         raise InvalidCredentials(reason or Reason.UNKNOWN_USER)

@@ -82,6 +82,18 @@ class FactorAdded(Exception):
     """A factor change proven by a password alone, refused: the account has a factor now."""
 
 
+def write_unless_factor_added(dynamodb: DynamoDBClient, operations: list[Operation]) -> bool:
+    """One transaction whose first item is the factor's own write: False when that write's condition
+    failed, FactorAdded when a no-factor condition after it did."""
+    try:
+        transact_write(dynamodb, operations)
+    except TransactionRejected as rejected:
+        if rejected.failed(0):
+            return False
+        raise FactorAdded() from None
+    return True
+
+
 def factor_lock_key(session_id: str) -> str:
     """The attempt counter of codes typed by a signed-in session (enrolment proof, removal)."""
     return f"MFALOCK#{session_id}"
@@ -192,15 +204,7 @@ class FactorStore:
         return self._write_totp(operations)
 
     def _write_totp(self, operations: list[Operation]) -> bool:
-        """The TOTP item's write first: False when its own condition failed, FactorAdded when a
-        no-factor condition after it did."""
-        try:
-            transact_write(self.dynamodb, operations)
-        except TransactionRejected as rejected:
-            if rejected.failed(0):
-                return False
-            raise FactorAdded() from None
-        return True
+        return write_unless_factor_added(self.dynamodb, operations)
 
     def use_step(self, user_id: str, step: int) -> bool:
         """Record `step` of the active factor as used: False when the step is not after the last one

@@ -42,7 +42,13 @@ from shared.store.dynamo import (
     text,
     transact_write,
 )
-from shared.store.factors import FactorAdded, no_active_totp_check, no_passkey_check, passkey_list_key
+from shared.store.factors import (
+    FactorAdded,
+    no_active_totp_check,
+    no_passkey_check,
+    passkey_list_key,
+    write_unless_factor_added,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -284,13 +290,7 @@ class PasskeyStore:
         if only_while_no_factor:
             listed["Update"]["ConditionExpression"] = "attribute_not_exists(ids)"
             operations.append(no_active_totp_check(self.table, user_id))
-        try:
-            transact_write(self.dynamodb, operations)
-        except TransactionRejected as rejected:
-            if rejected.failed(0):
-                return False
-            raise FactorAdded() from None
-        return True
+        return write_unless_factor_added(self.dynamodb, operations)
 
     def use_operation(self, passkey: Passkey, sign_count: int, at_ms: int) -> Operation:
         """Record a sign-in (for the session's transaction): the new counter, only if the stored one
